@@ -1,0 +1,3 @@
+"""docx-report: turn a filled-in Excel workbook into an official Word report."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,28 @@
+"""The ``docx-report`` command: a thin layer over the library.
+
+Each command parses its options, makes one library call and prints the result. Commands are
+grouped by feature in the modules of this package; each module has ``register(main)``.
+"""
+
+from __future__ import annotations
+
+import click
+
+from docx_report import __version__
+from docx_report.cli import build, pdf, template, batch
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="docx-report")
+def main() -> None:
+    """Turn a filled-in Excel workbook into an official Word report.
+
+    \b
+    docx-report init 报告.xlsx --agency 某某局 --year 2024
+    docx-report check 报告.xlsx
+    docx-report build 报告.xlsx --pdf
+    """
+
+
+for _module in (build, pdf, template, batch):
+    _module.register(main)
