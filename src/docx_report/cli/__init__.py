@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from docx_report import __version__
-from docx_report.cli import build, pdf, template, batch
+from docx_report.cli import batch, build, pdf, template
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,5 +24,5 @@ def main() -> None:
     """
 
 
-for _module in (build, pdf, template, batch):
+for _module in (build, template, pdf, batch):
     _module.register(main)

@@ -1,0 +1,211 @@
+"""The pack's rules, applied to what a workbook says: every problem, located, in one run.
+
+Totals are recomputed from their parts (a total typed over its formula that disagrees is an
+error at its cell); equations (R1, R6, R7…) are checked for every value of their wildcard; the
+few rule kinds about facts and text are small functions registered in ``KINDS``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from docx_report import expr
+from docx_report import workbook as wb
+from docx_report.errors import Level, Problem
+from docx_report.pack import Pack, Rule, builtin_packs, load_pack
+from docx_report.reader import ReportData
+from docx_report.values import Number, value_type
+
+
+def compute(pack: Pack, values: Mapping[str, Number | None]) -> dict[str, Number | None]:
+    """Every value key → its value, totals recomputed from their parts (None if unknown)."""
+    totals = pack.total_of()
+    result: dict[str, Number | None] = {}
+
+    def get(key: str) -> Number | None:
+        if key in result:
+            return result[key]
+        if key in totals:
+            parts = [get(p) for p in totals[key]]
+            value: Number | None = None if any(p is None for p in parts) else sum(
+                parts, start=0)  # type: ignore[arg-type]
+        else:
+            value = values.get(key)
+        result[key] = value
+        return value
+
+    for key in pack.value_cells():
+        get(key)
+    return result
+
+
+def _fmt(value: Number) -> str:
+    return value_type("amount").format(value) if isinstance(value, Decimal) else str(value)
+
+
+class _Checker:
+    def __init__(self, data: ReportData, computed: Mapping[str, Number | None],
+                 previous: ReportData | None, prev_computed: Mapping[str, Number | None]) -> None:
+        self.data = data
+        self.pack = data.pack
+        self.computed = computed
+        self.previous = previous
+        self.prev_computed = prev_computed
+        self.cells = self.pack.value_cells()
+        self.where = wb.locate(self.pack)
+        self.problems: list[Problem] = []
+
+    def add(self, level: Level, message: str, *, key: str = "", field: str = "",
+            sheet: str = "", rule: str = "") -> None:
+        cell = ""
+        if key:
+            sheet, cell = self.where[key]
+            message = f"{self.cells[key][1].label}：{message}"
+        elif field:
+            sheet = self.pack.facts_sheet
+            cell = wb.coordinate(wb.field_row(self.pack, field), 2)
+        self.problems.append(Problem(level, message, sheet=sheet, cell=cell, rule=rule))
+
+    def totals(self) -> None:
+        for key, total in self.pack.totals_by_cell().items():
+            typed = self.data.values.get(key)
+            right = self.computed.get(key)
+            if typed is None or right is None or typed == right:
+                continue
+            self.add(Level.ERROR, f"应为 {_fmt(right)}（各项之和），实为 {_fmt(typed)}", key=key,
+                     rule=total.rule)
+
+    def equation(self, rule: Rule) -> None:
+        assert rule.equation is not None
+        if rule.equation.uses_previous and self.previous is None:
+            return
+        keys = list(self.cells)
+        for wild in expr.expand([t.key for t in rule.equation.terms if t.ref], keys):
+            sides: list[Number] = []
+            for terms in (rule.equation.left, rule.equation.right):
+                total: Number = 0
+                for term in terms:
+                    if term.ref:
+                        source = self.prev_computed if term.previous else self.computed
+                        value = source.get(expr.substitute(term.key, wild))
+                        if value is None:
+                            break
+                    else:
+                        value = term.const
+                    total += term.sign * value
+                else:
+                    sides.append(total)
+                    continue
+                break
+            if len(sides) != 2 or sides[0] == sides[1]:
+                continue
+            at = expr.substitute(rule.at or rule.equation.left[0].key, wild)
+            message = rule.message.format(left=_fmt(sides[0]), right=_fmt(sides[1]))
+            self.add(rule.level, message, key=at, rule=rule.id)
+
+    def run(self) -> list[Problem]:
+        self.totals()
+        for rule in self.pack.rules:
+            if rule.kind == "equation":
+                self.equation(rule)
+            else:
+                KINDS[rule.kind](self, rule)
+        return self.problems
+
+
+# ---------------------------------------------------------------------------------------------
+# Rule kinds other than equations: each takes the checker and the rule.
+
+
+def _contains(ch: _Checker, rule: Rule) -> None:
+    section = str(rule.options["section"])
+    story = ch.data.narratives.get(section)
+    if story is None:
+        return
+    if not any(word in story.text for word in rule.options["any"]):
+        sheet = next(s.sheet for s in ch.pack.sections if s.key == section)
+        ch.add(rule.level, rule.message, sheet=sheet, rule=rule.id)
+
+
+def _pack_years(ch: _Checker, rule: Rule) -> None:
+    year = ch.data.facts.get("year")
+    low, high = ch.pack.years
+    if not isinstance(year, int) or low <= year <= high:
+        return
+    fitting = [p for p in (load_pack(n) for n in builtin_packs()) if p.years[0] <= year <= p.years[1]]
+    expected = fitting[0].title if fitting else "其他格式"
+    ch.add(rule.level, rule.message.format(year=year, expected=expected, actual=ch.pack.title),
+           field="year", rule=rule.id)
+
+
+def _dates(ch: _Checker) -> tuple[int, dt.date] | None:
+    year, date = ch.data.facts.get("year"), ch.data.facts.get("date")
+    if isinstance(year, int) and isinstance(date, dt.date):
+        return year, date
+    return None
+
+
+def _after_year_end(ch: _Checker, rule: Rule) -> None:
+    known = _dates(ch)
+    if known and known[1] <= dt.date(known[0], 12, 31):
+        ch.add(rule.level, rule.message.format(date=value_type("date").format(known[1]),
+                                               year=known[0]), field="date", rule=rule.id)
+
+
+def _deadline(ch: _Checker, rule: Rule) -> None:
+    known = _dates(ch)
+    kind = ch.data.facts.get(str(rule.options["by"]))
+    deadlines: Mapping[str, Any] = rule.options["deadlines"]
+    if not known or kind not in deadlines:
+        return
+    month, day = (int(x) for x in str(deadlines[kind]).split("-"))
+    limit = dt.date(known[0] + 1, month, day)
+    if known[1] > limit:
+        ch.add(rule.level, rule.message.format(
+            date=value_type("date").format(known[1]), deadline=value_type("date").format(limit),
+            kind=kind), field="date", rule=rule.id)
+
+
+KINDS: dict[str, Callable[[_Checker, Rule], None]] = {
+    "contains": _contains,
+    "pack_years": _pack_years,
+    "after_year_end": _after_year_end,
+    "deadline": _deadline,
+}
+
+
+def _previous_matches(data: ReportData, previous: ReportData) -> list[Problem]:
+    """Last year's workbook must be last year's, of the same agency."""
+    problems: list[Problem] = []
+    year, prev_year = data.facts.get("year"), previous.facts.get("year")
+    facts = data.pack.facts_sheet
+    if isinstance(year, int) and isinstance(prev_year, int) and prev_year != year - 1:
+        problems.append(Problem(Level.ERROR, f"--previous 指定的是{prev_year}年度的报告，"
+                                f"应为上一年（{year - 1}年度）的报告", file=str(previous.file),
+                                sheet=facts, rule="R6"))
+    if data.facts.get("agency") and previous.facts.get("agency") != data.facts.get("agency"):
+        problems.append(Problem(Level.WARNING, f"上年报告的机关名称「{previous.facts.get('agency')}」"
+                                f"与本年「{data.facts.get('agency')}」不同",
+                                file=str(previous.file), sheet=facts))
+    return problems
+
+
+def check(data: ReportData, previous: ReportData | None = None) -> list[Problem]:
+    """Apply every rule of the pack; return the new problems (data.problems is not changed)."""
+    computed = compute(data.pack, data.values)
+    prev_computed = compute(previous.pack, previous.values) if previous else {}
+    problems: list[Problem] = []
+    if previous is not None:
+        problems += _previous_matches(data, previous)
+        if any(p.level is Level.ERROR for p in problems):
+            previous = None
+    for section in data.pack.narratives():
+        story = data.narratives.get(section.key)
+        if section.required and story is not None and story.empty:
+            problems.append(Problem(Level.ERROR, f"“{section.heading}”没有填写内容",
+                                    sheet=section.sheet, cell=wb.coordinate(wb.INTRO_ROW, 2)))
+    problems += _Checker(data, computed, previous, prev_computed).run()
+    return problems

@@ -1,0 +1,153 @@
+"""The clerk's commands: packs, init, check, build, context."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from docx_report import report
+from docx_report.cli._common import EXIT_PROBLEMS, echo_problems, handle_errors
+from docx_report.pack import builtin_packs, load_pack
+
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+_OUT = click.Path(dir_okay=False, path_type=Path)
+
+
+@click.command()
+@handle_errors
+def packs() -> None:
+    """List the built-in report formats (packs).
+
+    \b
+    docx-report packs
+    """
+    for name in builtin_packs():
+        pack = load_pack(name)
+        low, high = pack.years
+        years = f"{low}年度起" if high >= 9999 else f"{low}–{high}年度"
+        click.echo(f"{name}\t{pack.title}\t{pack.basis}\t{years}")
+
+
+@click.command()
+@click.argument("out", type=_OUT)
+@click.option("--pack", "pack_name", default=report.DEFAULT_PACK, show_default=True,
+              help="报告格式（docx-report packs 列出全部）")
+@click.option("--agency", default="", help="预先填入的机关名称")
+@click.option("--year", type=click.IntRange(2008, 2100), default=None, help="预先填入的年度")
+@click.option("--template", type=_FILE, default=None,
+              help="不用内置格式：按这个 Word 模板里的变量生成空白工作簿")
+@click.option("--force", is_flag=True, help="覆盖已存在的文件")
+@handle_errors
+def init(out: Path, pack_name: str, agency: str, year: int | None, template: Path | None,
+         force: bool) -> None:
+    """Write a blank workbook to fill in (one sheet per report section).
+
+    \b
+    docx-report init 2024年报.xlsx --agency 某某市某某局 --year 2024
+    docx-report init 旧格式.xlsx --pack gov-disclosure-2019
+    docx-report init 清单.xlsx --template 我的模板.docx
+    """
+    if template is not None:
+        from docx_report import generic
+
+        generic.init_from_template(template, out, force=force)
+        click.echo(f"已生成空白工作簿：{out}（按模板 {template.name} 的字段）")
+        return
+    pack = report.init_workbook(out, pack=pack_name, agency=agency, year=year, force=force)
+    click.echo(f"已生成空白工作簿：{out}（{pack.title}）")
+    click.echo(f"填写黄色单元格后运行：docx-report build {out}")
+
+
+@click.command()
+@click.argument("workbook", type=_FILE)
+@click.option("--previous", type=_FILE, default=None, help="上一年度的工作簿，用于跨年度核对")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供其他程序使用）")
+@handle_errors
+def check(workbook: Path, previous: Path | None, as_json: bool) -> None:
+    """Check a filled workbook: every problem at once, with sheet and cell.
+
+    Exit 0 when there is no error (warnings are printed), 1 when there are errors.
+
+    \b
+    docx-report check 2024年报.xlsx
+    docx-report check 2024年报.xlsx --previous 2023年报.xlsx --json
+    """
+    checked = report.check_workbook(workbook, previous=previous)
+    if as_json:
+        click.echo(json.dumps({
+            "file": str(workbook), "pack": checked.data.pack.name,
+            "errors": len(checked.errors), "warnings": len(checked.warnings),
+            "problems": [p.as_dict() for p in checked.problems],
+        }, ensure_ascii=False, indent=2))
+    else:
+        echo_problems(checked.problems)
+        n_err, n_warn = len(checked.errors), len(checked.warnings)
+        if n_err:
+            click.echo(f"{workbook}：{n_err} 处错误，{n_warn} 处警告；改正错误后才能生成报告",
+                       err=True)
+        else:
+            click.echo(f"{workbook}：没有错误" + (f"，{n_warn} 处警告" if n_warn else ""))
+    if checked.errors:
+        raise SystemExit(EXIT_PROBLEMS)
+
+
+@click.command()
+@click.argument("workbook", type=_FILE)
+@click.option("-o", "--output", "out", type=_OUT, default=None,
+              help="输出的 .docx（默认：工作簿旁边，以机关名称和年度命名）")
+@click.option("--template", type=_FILE, default=None, help="使用修改过的 Word 模板")
+@click.option("--previous", type=_FILE, default=None, help="上一年度的工作簿，用于跨年度核对")
+@click.option("--pdf", "make_pdf", is_flag=True, help="同时生成 PDF 归档件（PDF/A-2b）")
+@click.option("--plain-pdf", is_flag=True, help="生成普通 PDF 而不是 PDF/A")
+@handle_errors
+def build(workbook: Path, out: Path | None, template: Path | None, previous: Path | None,
+          make_pdf: bool, plain_pdf: bool) -> None:
+    """Check the workbook and write the Word report (and the PDF with --pdf).
+
+    With any error nothing is written and the exit code is 1.
+
+    \b
+    docx-report build 2024年报.xlsx
+    docx-report build 2024年报.xlsx --pdf -o 报告/2024年报.docx
+    docx-report build 数据.xlsx --template 我的模板.docx
+    """
+    built = report.build_report(workbook, out=out, template=template, previous=previous,
+                                make_pdf=make_pdf or plain_pdf, pdfa=not plain_pdf)
+    echo_problems(built.warnings)
+    click.echo(f"已生成报告：{built.docx}")
+    if built.pdf:
+        click.echo(f"已生成 PDF：{built.pdf}")
+
+
+@click.command()
+@click.argument("workbook", type=_FILE)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@handle_errors
+def context(workbook: Path, as_json: bool) -> None:
+    """Print exactly the data a template sees for this workbook (for template authors).
+
+    \b
+    docx-report context 2024年报.xlsx --json
+    """
+    data = report.read_context(workbook)
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        return
+    for line in _flatten(data):
+        click.echo(line)
+
+
+def _flatten(value: object, prefix: str = "") -> list[str]:
+    if isinstance(value, dict):
+        return [line for k, v in value.items()
+                for line in _flatten(v, f"{prefix}.{k}" if prefix else str(k))]
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return [line for i, v in enumerate(value) for line in _flatten(v, f"{prefix}[{i}]")]
+    return [f"{prefix} = {json.dumps(value, ensure_ascii=False, default=str)}"]
+
+
+def register(main: click.Group) -> None:
+    for command in (packs, init, check, build, context):
+        main.add_command(command)

@@ -1,0 +1,208 @@
+"""Read a filled workbook through its pack: values, facts and narrative, with located problems.
+
+Every label the pack puts on a sheet is checked where the pack expects it, so a workbook whose
+rows were inserted, deleted or moved is caught before its numbers are read from wrong cells.
+Nothing here stops at the first mistake: each problem is recorded and reading goes on.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from docx_report import workbook as wb
+from docx_report.errors import InputError, Problem, error
+from docx_report.pack import NarrativeSection, Pack, TableSection, builtin_packs, load_pack
+from docx_report.values import Number, ValueProblem, value_type
+
+
+@dataclass
+class Narrative:
+    intro: list[str] = field(default_factory=list)
+    subsections: list[tuple[str, list[str]]] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.intro and not any(t or p for t, p in self.subsections)
+
+    @property
+    def text(self) -> str:
+        parts = [*self.intro]
+        for title, paragraphs in self.subsections:
+            parts += [title, *paragraphs]
+        return "\n".join(parts)
+
+
+@dataclass
+class ReportData:
+    """What a workbook says, as the pack understands it."""
+
+    pack: Pack
+    file: Path
+    facts: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, Number | None] = field(default_factory=dict)  # inputs and typed totals
+    narratives: dict[str, Narrative] = field(default_factory=dict)
+    notes: dict[str, list[str]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    unread_tables: set[str] = field(default_factory=set)  # labels out of place
+
+
+def _norm(text: Any) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text or "")))
+
+
+def choose_pack(book: wb.Workbook, pack: Pack | None) -> Pack:
+    if pack is not None:
+        return pack
+    name = book.pack_name
+    if name:
+        if name not in builtin_packs():
+            raise InputError(f"工作簿记录的报告格式「{name}」不是内置格式（{'、'.join(builtin_packs())}）",
+                             file=book.path)
+        return load_pack(name)
+    # A workbook whose hidden record was lost (copied sheets): recognise it by its sheets.
+    for candidate in builtin_packs():
+        loaded = load_pack(candidate)
+        if set(loaded.sheets) <= set(book.sheetnames):
+            return loaded
+    raise InputError("这不是 docx-report 的报告工作簿（找不到“基本信息”等工作表）。请用 "
+                     "docx-report init 生成工作簿后填写；如用自己的 Word 模板，请加 --template",
+                     file=book.path)
+
+
+class _Reader:
+    def __init__(self, book: wb.Workbook, data: ReportData) -> None:
+        self.book = book
+        self.data = data
+
+    def problem(self, message: str, sheet: str, row: int = 0, col: int = 0,
+                rule: str = "") -> None:
+        cell = wb.coordinate(row, col) if row else ""
+        self.data.problems.append(error(message, sheet=sheet, cell=cell, rule=rule))
+
+    def expect_label(self, sheet: str, row: int, col: int, expected: str) -> bool:
+        """Is the label where the pack puts it? If not, say where it went or what is there."""
+        found = self.book.value(sheet, row, col)
+        if _norm(found) == _norm(expected):
+            return True
+        texts = list(self.book.texts(sheet))
+        moved = [(r, c) for r, c, t in texts if _norm(t) == _norm(expected)]
+        here = wb.coordinate(row, col)
+        if moved:
+            r, c = moved[0]
+            what = "行" if c == col else "列"
+            self.problem(f"标签「{expected}」应在 {here}，却在 {wb.coordinate(r, c)}："
+                         f"可能插入或删除了{what}，请撤销后再填写", sheet, row, col)
+        else:
+            close = difflib.get_close_matches(_norm(expected), [_norm(t) for _, _, t in texts],
+                                              n=1, cutoff=0.6)
+            shown = f"「{str(found).strip()}」" if found not in (None, "") else "空白"
+            hint = f"（是否应为「{expected}」？）" if close else ""
+            self.problem(f"此处应为标签「{expected}」，实为{shown}{hint}；表格结构被改动，"
+                         "请用 docx-report init 生成的工作簿填写", sheet, row, col)
+        return False
+
+    def facts(self, pack: Pack) -> None:
+        sheet = pack.facts_sheet
+        for f in pack.fields:
+            row = wb.field_row(pack, f.key)
+            if not self.expect_label(sheet, row, 1, f.label):
+                continue
+            raw = self.book.value(sheet, row, 2)
+            try:
+                value = value_type(f.type).parse(raw)
+            except ValueProblem as exc:
+                self.problem(f"{f.label}：{exc}", sheet, row, 2, rule="R5")
+                continue
+            if f.required and value in (None, ""):
+                self.problem(f"{f.label}：必须填写（{f.help}）", sheet, row, 2)
+            elif f.choices and value not in f.choices:
+                self.problem(f"{f.label}：应为{'或'.join(f.choices)}之一，实为「{value}」",
+                             sheet, row, 2)
+            self.data.facts[f.key] = value
+
+    def narrative(self, section: NarrativeSection) -> None:
+        sheet = section.sheet
+        if not self.expect_label(sheet, wb.INTRO_ROW, 1, section.intro_label):
+            return
+        paragraphs = value_type("paragraphs")
+        story = Narrative(intro=paragraphs.parse(self.book.value(sheet, wb.INTRO_ROW, 2)))
+        for row in range(wb.INTRO_ROW + 1, self.book.max_row(sheet) + 1):
+            title = value_type("text").parse(self.book.value(sheet, row, 1))
+            body = paragraphs.parse(self.book.value(sheet, row, 2))
+            if title and not body:
+                self.problem(f"小标题「{title}」下没有正文；不需要这一小节就把小标题也清空",
+                             sheet, row, 2)
+            if title or body:
+                story.subsections.append((title, body))
+        self.data.narratives[section.key] = story
+
+    def table(self, pack: Pack, table: TableSection) -> None:
+        sheet = table.sheet
+        totals = pack.total_of()
+        misplaced = 0
+        for cell in table.label_cells():
+            row, col = wb.grid_position(cell)
+            if not self.expect_label(sheet, row, col, cell.text + cell.hint):
+                misplaced += 1
+                if misplaced >= 3:
+                    break
+        if misplaced:
+            self.data.unread_tables.add(table.key)
+            self.problem(f"表格“{table.heading}”的结构与 {pack.name} 格式不符，本表数字未读取"
+                         "（修正上面指出的标签后再检查）", sheet)
+            return
+        self.data.notes[table.key] = value_type("paragraphs").parse(
+            self.book.value(sheet, wb.NOTE_ROW, 2))
+        for cell in table.value_cells():
+            row, col = wb.grid_position(cell)
+            raw = self.book.value(sheet, row, col)
+            if cell.key in totals and raw is None:
+                self.data.values[cell.key] = None  # a formula not yet calculated: computed
+                continue
+            if raw is None and (formula := self.book.formula(sheet, row, col)):
+                self.problem(f"{cell.label}：单元格是公式（{formula[:30]}），但文件里没有计算结果"
+                             "（文件可能由不计算公式的程序保存）。请用 Excel 或 WPS 打开后保存，"
+                             "或直接填写数字", sheet, row, col, rule="R5")
+                self.data.values[cell.key] = None
+                continue
+            try:
+                self.data.values[cell.key] = value_type(cell.type).parse(raw)
+            except ValueProblem as exc:
+                self.problem(f"{cell.label}：{exc}", sheet, row, col, rule="R5")
+                self.data.values[cell.key] = None
+
+
+def read_report(path: Path, pack: Pack | None = None) -> ReportData:
+    """Read a workbook; raise InputError only when it cannot be read as a workbook at all."""
+    book = wb.open_workbook(path)
+    chosen = choose_pack(book, pack)
+    data = ReportData(pack=chosen, file=path)
+    reader = _Reader(book, data)
+    if book.pack_name and book.pack_name != chosen.name:
+        reader.problem(f"这个工作簿是按「{book.pack_name}」格式生成的，不能按「{chosen.name}」"
+                       "格式读取", chosen.facts_sheet)
+        return data
+    present = set(book.sheetnames)
+    for sheet in chosen.sheets:
+        if sheet not in present:
+            extra = sorted(present - set(chosen.sheets))
+            close = difflib.get_close_matches(sheet, extra, n=1, cutoff=0.3)
+            hint = f"；是否被改名为「{close[0]}」？请改回原名" if close else ""
+            reader.problem(f"缺少工作表「{sheet}」{hint}", sheet)
+    if chosen.facts_sheet in present:
+        reader.facts(chosen)
+    for section in chosen.sections:
+        if section.sheet not in present:
+            if isinstance(section, TableSection):
+                data.unread_tables.add(section.key)
+            continue
+        if isinstance(section, TableSection):
+            reader.table(chosen, section)
+        else:
+            reader.narrative(section)
+    return data

@@ -1,0 +1,389 @@
+"""The only module that imports openpyxl: open a workbook safely, and write one from a pack.
+
+Where things sit on each sheet (the layout) is defined here once and used both to write the
+blank workbook and to read a filled one:
+
+* facts sheet: a header on row 3, then one field a row: label in A, value in B, help in C;
+* narrative sheet: the intro (导语) on row 4, then one subsection a row: title in A, body in B;
+* table sheet: an optional note (表前说明) in B3, the official grid from row 5, column A.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+import zipfile
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook as _Book
+from openpyxl import load_workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from docx_report.errors import InputError, OutputError
+from docx_report.pack import Cell, NarrativeSection, Pack, TableSection
+from docx_report.values import TYPES
+
+META_SHEET = "_docx_report"
+TITLE_ROW, HELP_ROW, HEADER_ROW = 1, 2, 3
+FIRST_FIELD_ROW = 4
+INTRO_ROW = 4
+NOTE_ROW = 3
+GRID_TOP = 5
+
+# Bounds that keep a hostile or damaged file from costing unbounded time or memory.
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_UNCOMPRESSED = 100 * 1024 * 1024
+MAX_RATIO = 200
+SCAN_ROWS, SCAN_COLS = 300, 40
+
+_THIN = Side(style="thin", color="808080")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_LABEL_FILL = PatternFill("solid", fgColor="F2F2F2")
+_INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
+_TOTAL_FILL = PatternFill("solid", fgColor="DDEBF7")
+_WRAP = Alignment(wrap_text=True, vertical="center")
+_CENTER = Alignment(wrap_text=True, vertical="center", horizontal="center")
+_TOP = Alignment(wrap_text=True, vertical="top")
+
+
+def coordinate(row: int, col: int) -> str:
+    """1-based row and column to an A1 reference."""
+    return f"{get_column_letter(col)}{row}"
+
+
+def grid_position(cell: Cell) -> tuple[int, int]:
+    """Worksheet row and column (1-based) of a table grid cell."""
+    return GRID_TOP + cell.row, 1 + cell.col
+
+
+def locate(pack: Pack) -> dict[str, tuple[str, str]]:
+    """Every value key of the pack → (sheet, A1 reference)."""
+    return {key: (table.sheet, coordinate(*grid_position(cell)))
+            for key, (table, cell) in pack.value_cells().items()}
+
+
+def field_row(pack: Pack, key: str) -> int:
+    return FIRST_FIELD_ROW + [f.key for f in pack.fields].index(key)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def _sniff(path: Path) -> None:
+    """Refuse what is not a sane .xlsx before openpyxl sees it, with a message a clerk gets."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise InputError(f"无法读取文件（{exc.strerror or exc}）", file=path) from None
+    if size == 0:
+        raise InputError("文件是空的（0 字节）", file=path)
+    if size > MAX_FILE_BYTES:
+        raise InputError(f"文件过大（{size // 1024 // 1024} MB），不像年度报告工作簿", file=path)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        data = path.read_bytes()
+        if "EncryptedPackage".encode("utf-16-le") in data:
+            raise InputError("工作簿设置了打开密码；请在 Excel/WPS 中取消密码后另存再试", file=path)
+        raise InputError("这是旧版 Excel 97-2003 文件（.xls）；请在 Excel/WPS 中"
+                         "“另存为” Excel 工作簿（.xlsx）后再试", file=path)
+    if not head.startswith(b"PK"):
+        raise InputError("不是 Excel 工作簿（.xlsx）：文件内容是文本或其他格式"
+                         "（如 .csv）；请在 Excel/WPS 中另存为 .xlsx", file=path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise InputError("文件已损坏或不完整（可能没有复制或下载完整）；请重新保存后再试",
+                         file=path) from None
+    if "xl/workbook.xml" not in names:
+        if "word/document.xml" in names:
+            raise InputError("这是 Word 文档，不是 Excel 工作簿；请指定填好的 .xlsx 工作簿",
+                             file=path)
+        raise InputError("不是 Excel 工作簿（.xlsx）", file=path)
+    total = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos) or 1
+    if total > MAX_UNCOMPRESSED or total / packed > MAX_RATIO and total > 10 * 1024 * 1024:
+        raise InputError("文件解压后异常巨大（疑似压缩炸弹），已拒绝读取", file=path)
+
+
+class Workbook:
+    """A workbook opened for reading: values by sheet and position, formulas on demand."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        _sniff(path)
+        self._book = self._load(data_only=True)
+        self._formulas: Any = None
+        self.sheetnames: list[str] = [
+            ws.title for ws in self._book.worksheets if ws.title != META_SHEET]
+
+    def _load(self, *, data_only: bool) -> Any:
+        try:
+            return load_workbook(self.path, data_only=data_only, keep_links=False)
+        except Exception as exc:  # openpyxl raises anything from KeyError to XML errors
+            reason = type(exc).__name__
+            if "Entities" in reason or "DTD" in reason or "External" in reason:
+                raise InputError("工作簿含有不安全的 XML 内容（实体或外部引用），已拒绝读取",
+                                 file=self.path) from None
+            raise InputError(f"文件已损坏，无法作为 Excel 工作簿读取（{reason}）；请用 Excel/WPS "
+                             "打开并另存为 .xlsx 后再试", file=self.path) from None
+
+    @property
+    def pack_name(self) -> str | None:
+        """The pack recorded by ``init`` in the hidden sheet, if any."""
+        if META_SHEET not in self._book.sheetnames:
+            return None
+        value = self._book[META_SHEET]["B1"].value
+        return str(value) if value else None
+
+    def has_sheet(self, sheet: str) -> bool:
+        return sheet in self.sheetnames
+
+    def value(self, sheet: str, row: int, col: int) -> Any:
+        return self._book[sheet].cell(row=row, column=col).value
+
+    def formula(self, sheet: str, row: int, col: int) -> str | None:
+        """The formula in a cell, if it holds one (loads the formulas on first use)."""
+        if self._formulas is None:
+            self._formulas = self._load(data_only=False)
+        value = self._formulas[sheet].cell(row=row, column=col).value
+        if isinstance(value, str) and value.startswith("="):
+            return value
+        return str(value) if type(value).__name__ == "ArrayFormula" else None
+
+    def texts(self, sheet: str) -> Iterator[tuple[int, int, str]]:
+        """Every non-empty text cell of the sheet's first rows and columns (bounded)."""
+        ws = self._book[sheet]
+        for row in ws.iter_rows(min_row=1, max_row=min(ws.max_row, SCAN_ROWS),
+                                max_col=min(ws.max_column, SCAN_COLS)):
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.strip():
+                    yield cell.row, cell.column, cell.value
+
+    def max_row(self, sheet: str) -> int:
+        return min(self._book[sheet].max_row, SCAN_ROWS)
+
+
+def open_workbook(path: Path) -> Workbook:
+    return Workbook(path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+def _style(cell: Any, *, fill: PatternFill, bold: bool = False, align: Alignment = _CENTER,
+           locked: bool = True) -> None:
+    cell.fill = fill
+    cell.border = _BORDER
+    cell.alignment = align
+    cell.font = Font(name="宋体", size=11, bold=bold)
+    cell.protection = Protection(locked=locked)
+
+
+def _banner(ws: Worksheet, title: str, help_text: str, width: int) -> None:
+    ws.merge_cells(start_row=TITLE_ROW, start_column=1, end_row=TITLE_ROW, end_column=width)
+    ws.merge_cells(start_row=HELP_ROW, start_column=1, end_row=HELP_ROW, end_column=width)
+    ws.cell(TITLE_ROW, 1, title).font = Font(name="黑体", size=14, bold=True)
+    ws.cell(TITLE_ROW, 1).alignment = Alignment(horizontal="center", vertical="center")
+    note = ws.cell(HELP_ROW, 1, help_text)
+    note.font = Font(name="宋体", size=10, color="595959")
+    note.alignment = Alignment(wrap_text=True, vertical="center")
+    ws.row_dimensions[TITLE_ROW].height = 26
+    ws.row_dimensions[HELP_ROW].height = 46
+
+
+def _protect(ws: Worksheet) -> None:
+    """Lock labels and totals (no password: a clerk may still unprotect on purpose)."""
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+    ws.protection.formatCells = False
+
+
+def _sum_formula(refs: Sequence[tuple[int, int]]) -> str:
+    rows = {r for r, _ in refs}
+    cols = sorted(c for _, c in refs)
+    if len(rows) == 1 and cols == list(range(cols[0], cols[0] + len(cols))):
+        row = rows.pop()
+        return f"=SUM({coordinate(row, cols[0])}:{coordinate(row, cols[-1])})"
+    return "=SUM(" + ",".join(coordinate(r, c) for r, c in refs) + ")"
+
+
+def _write_facts(ws: Worksheet, pack: Pack, facts: Mapping[str, Any]) -> None:
+    _banner(ws, f"{pack.title} — 基本信息",
+            "黄色单元格为填写项。填好各工作表后运行：docx-report build 本文件.xlsx", 3)
+    for col, text in enumerate(("项目", "填写内容", "说明"), start=1):
+        _style(ws.cell(HEADER_ROW, col, text), fill=_LABEL_FILL, bold=True)
+    for field in pack.fields:
+        row = field_row(pack, field.key)
+        _style(ws.cell(row, 1, field.label), fill=_LABEL_FILL, bold=field.required)
+        value = facts.get(field.key, field.default)
+        target = ws.cell(row, 2, value)
+        _style(target, fill=_INPUT_FILL, align=_WRAP, locked=False)
+        _style(ws.cell(row, 3, field.help), fill=_LABEL_FILL, align=_WRAP)
+        ws.row_dimensions[row].height = 32
+        if field.type == "choice":
+            dv = DataValidation(type="list", formula1='"' + ",".join(field.choices) + '"',
+                                allow_blank=False, showErrorMessage=True,
+                                errorTitle="请从列表中选择", error="、".join(field.choices))
+        elif field.type == "year":
+            dv = DataValidation(type="whole", operator="between", formula1="2008",
+                                formula2="2100", errorTitle="年度", error="请填写四位数年份")
+        elif field.type == "date":
+            target.number_format = 'yyyy"年"m"月"d"日"'
+            dv = DataValidation(type="date", operator="greaterThan", formula1="39448",
+                                errorTitle="日期", error="请填写日期，如 2025-01-20")
+        else:
+            continue
+        ws.add_data_validation(dv)
+        dv.add(target)
+    ws.column_dimensions["A"].width = 14
+    ws.column_dimensions["B"].width = 40
+    ws.column_dimensions["C"].width = 60
+    ws.freeze_panes = f"A{FIRST_FIELD_ROW}"
+
+
+def _write_narrative(ws: Worksheet, section: NarrativeSection, content: Mapping[str, Any]) -> None:
+    _banner(ws, section.heading,
+            "每个小标题占一行：A 列小标题（可修改，不需要的清空），B 列正文。正文可写多段，"
+            "段与段之间在单元格内按 Alt+Enter 换行（WPS 相同）。段首不必空格，生成时自动缩进。", 2)
+    _style(ws.cell(HEADER_ROW, 1, "小标题"), fill=_LABEL_FILL, bold=True)
+    _style(ws.cell(HEADER_ROW, 2, "正文"), fill=_LABEL_FILL, bold=True)
+    _style(ws.cell(INTRO_ROW, 1, section.intro_label), fill=_LABEL_FILL, align=_WRAP)
+    _style(ws.cell(INTRO_ROW, 2, "\n".join(content.get("intro", []))), fill=_INPUT_FILL,
+           align=_TOP, locked=False)
+    subsections = list(content.get("subsections", []))
+    titles = [s["title"] for s in subsections] or list(section.subsections)
+    for i in range(max(section.rows, len(titles))):
+        row = INTRO_ROW + 1 + i
+        title = titles[i] if i < len(titles) else ""
+        body = "\n".join(subsections[i]["paragraphs"]) if i < len(subsections) else ""
+        _style(ws.cell(row, 1, title), fill=_INPUT_FILL, align=_WRAP, locked=False)
+        _style(ws.cell(row, 2, body), fill=_INPUT_FILL, align=_TOP, locked=False)
+        ws.row_dimensions[row].height = 90 if i < len(titles) else 45
+    ws.row_dimensions[INTRO_ROW].height = 90
+    ws.column_dimensions["A"].width = 30
+    ws.column_dimensions["B"].width = 100
+    ws.freeze_panes = f"A{INTRO_ROW}"
+
+
+def _write_table(ws: Worksheet, pack: Pack, table: TableSection,
+                 values: Mapping[str, Any], note: Sequence[str]) -> None:
+    _banner(ws, table.heading,
+            "黄色单元格填数字，没有的填 0（不要填“/”“—”“无”或留空）；蓝色“总计”单元格由公式自动"
+            "计算，生成报告时工具也会按各项之和重新核算。", table.width)
+    _style(ws.cell(NOTE_ROW, 1, "表前说明（可不填）"), fill=_LABEL_FILL, align=_WRAP)
+    ws.merge_cells(start_row=NOTE_ROW, start_column=2, end_row=NOTE_ROW, end_column=table.width)
+    _style(ws.cell(NOTE_ROW, 2, "\n".join(note)), fill=_INPUT_FILL, align=_TOP, locked=False)
+    ws.row_dimensions[NOTE_ROW].height = 40
+    totals = pack.total_of()
+    position = {c.key: grid_position(c) for c in table.value_cells()}
+    validations: dict[str, DataValidation] = {}
+    for cell in table.cells:
+        row, col = grid_position(cell)
+        if cell.rows > 1 or cell.cols > 1:
+            ws.merge_cells(start_row=row, start_column=col, end_row=row + cell.rows - 1,
+                           end_column=col + cell.cols - 1)
+        if not cell.is_value:
+            _style(ws.cell(row, col, cell.text + cell.hint), fill=_LABEL_FILL)
+            continue
+        target = ws.cell(row, col)
+        parts = totals.get(cell.key)
+        if parts and all(p in position for p in parts):
+            target.value = _sum_formula([position[p] for p in parts])
+            _style(target, fill=_TOTAL_FILL, bold=True)
+        else:
+            target.value = values.get(cell.key, TYPES[cell.type].default)
+            _style(target, fill=_INPUT_FILL, locked=False)
+            rule = TYPES[cell.type].validation
+            if rule:
+                if cell.type not in validations:
+                    kind, op, low = rule
+                    dv = DataValidation(
+                        type=kind, operator=op or "between", formula1=low or "-999999999",
+                        formula2=None if op else "999999999", showErrorMessage=True,
+                        errorTitle="请填写数字",
+                        error="此处只能填写" + ("非负整数" if cell.type == "count" else
+                                              "整数" if cell.type == "signed" else "非负数字"))
+                    ws.add_data_validation(dv)
+                    validations[cell.type] = dv
+                validations[cell.type].add(target)
+        # Borders on the covered cells of a merge, so the grid shows whole in Excel.
+        for rr in range(row, row + cell.rows):
+            for cc in range(col, col + cell.cols):
+                ws.cell(rr, cc).border = _BORDER
+    for i, width in enumerate(table.widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    for r in range(table.height):
+        texts = [c for c in table.cells if c.row == r and not c.is_value and c.rows == 1]
+        longest = max((len(c.text) / max(1.0, sum(table.widths[c.col:c.col + c.cols]) / 2.1)
+                       for c in texts if table.widths), default=1.0)
+        ws.row_dimensions[GRID_TOP + r].height = max(20, 15 * int(longest + 0.999))
+    label_cols = min((c.col for c in table.value_cells()), default=0)
+    ws.freeze_panes = coordinate(GRID_TOP + table.header_rows if table.header_rows > 1
+                                 else GRID_TOP, 1 + label_cols)
+    ws.print_options.gridLines = False
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+
+
+def write_workbook(pack: Pack, out: Path, *, facts: Mapping[str, Any] | None = None,
+                   values: Mapping[str, Any] | None = None,
+                   narratives: Mapping[str, Mapping[str, Any]] | None = None,
+                   notes: Mapping[str, Sequence[str]] | None = None,
+                   force: bool = False) -> None:
+    """Write a workbook in the pack's layout: blank (``init``), or filled (examples, 汇总).
+
+    ``values`` maps value keys to numbers; ``narratives`` maps a narrative section's key to
+    ``{"intro": [...], "subsections": [{"title", "paragraphs"}]}``. The file is written to a
+    temporary name and renamed, so a failure never leaves half a workbook.
+    """
+    if out.exists() and not force:
+        raise OutputError(f"{out}：文件已存在；如要覆盖，请加 --force")
+    if out.suffix.lower() != ".xlsx":
+        raise OutputError(f"{out}：输出文件名应以 .xlsx 结尾")
+    book = _Book()
+    first = book.active
+    assert first is not None
+    first.title = pack.facts_sheet
+    _write_facts(first, pack, facts or {})
+    for section in pack.sections:
+        ws = book.create_sheet(section.sheet)
+        if isinstance(section, TableSection):
+            _write_table(ws, pack, section, values or {}, (notes or {}).get(section.key, []))
+        else:
+            _write_narrative(ws, section, (narratives or {}).get(section.key, {}))
+    for ws in book.worksheets:
+        _protect(ws)
+    meta = book.create_sheet(META_SHEET)
+    meta["A1"], meta["B1"] = "pack", pack.name
+    meta["A2"], meta["B2"] = "version", pack.version
+    meta["A3"], meta["B3"] = "written", dt.date.today().isoformat()
+    meta.sheet_state = "veryHidden"
+    save_atomically(book, out)
+
+
+def save_atomically(book: Any, out: Path) -> None:
+    """Save an openpyxl workbook through a temporary file in the same folder."""
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".~docx-report-", suffix=".xlsx", dir=out.parent)
+        os.close(fd)
+        try:
+            book.save(tmp)
+            os.replace(tmp, out)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    except OSError as exc:
+        raise OutputError(f"{out}：无法写入（{exc.strerror or exc}）") from None
