@@ -270,6 +270,7 @@ class _Worker:
 
     def _run(self) -> None:
         (self.home / "in").mkdir(parents=True)
+        (self.home / "tmp").mkdir()  # soffice's own temporary files, gone with our directory
         pending: list[_Task] = []
         for task in self.tasks:
             try:
@@ -358,7 +359,8 @@ class _Worker:
             with log.open("wb") as sink:
                 proc = subprocess.Popen(
                     cmd, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
-                    env=s.env, cwd=self.home, start_new_session=True,
+                    env={**s.env, "TMPDIR": str(self.home / "tmp")}, cwd=self.home,
+                    start_new_session=True,
                 )
         except OSError as exc:
             return _Run({}, True, f"无法运行 {s.soffice}：{exc.strerror or exc}")

@@ -23,6 +23,7 @@ from openpyxl import load_workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from docx_report.errors import InputError, OutputError
@@ -334,7 +335,10 @@ def _write_table(ws: Worksheet, pack: Pack, table: TableSection,
                                  else GRID_TOP, 1 + label_cols)
     ws.print_options.gridLines = False
     ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
 
 
 def write_workbook(pack: Pack, out: Path, *, facts: Mapping[str, Any] | None = None,

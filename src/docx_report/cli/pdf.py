@@ -1,9 +1,68 @@
-"""Commands of this feature (filled in by the feature's work)."""
+"""Commands of the PDF feature: ``pdf`` (filing copies of existing reports) and ``doctor``."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import click
+
+from docx_report import pdf as pdf_lib
+from docx_report.cli._common import EXIT_PROBLEMS, handle_errors
+
+
+@click.command("pdf")
+@click.argument(
+    "reports", nargs=-1, required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option(
+    "-o", "--output-dir", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+    help="PDF 写到此目录（默认：写在各 .docx 旁边）。",
+)
+@click.option("--plain", is_flag=True, help="生成普通 PDF，而不是 PDF/A-2b 存档格式。")
+@click.option(
+    "-j", "--jobs", type=click.IntRange(1, 16), default=1, show_default=True,
+    help="同时运行的 LibreOffice 进程数（大批量时可设为 CPU 核数）。",
+)
+@handle_errors
+def pdf_command(reports: tuple[Path, ...], out_dir: Path | None, plain: bool, jobs: int) -> None:
+    """把已生成的报告（.docx）转换为 PDF/A-2b 存档文件，字体按公文格式嵌入。
+
+    \b
+    docx-report pdf 2024年报告.docx
+    docx-report pdf 报告/*.docx -o 存档/ --jobs 2
+    """
+    results = pdf_lib.convert(reports, out_dir, pdfa=not plain, jobs=jobs)
+    failed = [r for r in results if not r.ok]
+    for result in results:
+        if result.pdf is not None:
+            click.echo(str(result.pdf))
+    for result in failed:
+        click.echo(result.error, err=True)
+    if failed:
+        click.echo(f"{len(failed)} 个文件转换失败（共 {len(results)} 个）。", err=True)
+        sys.exit(EXIT_PROBLEMS)
+
+
+@click.command("doctor")
+@handle_errors
+def doctor_command() -> None:
+    """检查生成 PDF 所需的 LibreOffice 和公文字体（每种字体实际用哪款字体代替）。
+
+    \b
+    docx-report doctor
+    """
+    lines = pdf_lib.doctor()
+    for line in lines:
+        click.echo(f"{'正常' if line.ok else '缺失'}  {line.what}：{line.detail}")
+    missing = [line.what for line in lines if not line.ok]
+    if missing:
+        click.echo(f"缺少生成 PDF 所需的：{'、'.join(missing)}。", err=True)
+        sys.exit(EXIT_PROBLEMS)
 
 
 def register(main: click.Group) -> None:
     """Add this module's commands to the main group."""
+    main.add_command(pdf_command)
+    main.add_command(doctor_command)

@@ -1,0 +1,430 @@
+"""Render Word templates: the only module that imports docxtpl and jinja2.
+
+A ``CompiledTemplate`` reads a .docx once, applies docxtpl's preprocessing (``patch_xml``: the
+``{%p %}``, ``{%tr %}``, ``{%tc %}``, ``{%r %}`` tags and tags Word split across runs) to the body,
+headers, footers and footnotes, and compiles each part with Jinja. Each ``render`` then only
+renders those parts, applies docxtpl's post-processing (line breaks, table grids, drawing ids)
+and writes a new zip in which every other part is copied from the template.
+
+Templates come from outside, so they run in a hardened sandbox (``_Sandbox``): unsafe
+attributes are refused before anything runs, sizes of strings, lists and numbers that
+operators, filters and calls produce are capped, and a render is stopped after a time limit.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import io
+import math
+import os
+import posixpath
+import re
+import signal
+import tempfile
+import threading
+import zipfile
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cached_property, wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+from docxtpl import DocxTemplate
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, nodes
+from jinja2.compiler import CodeGenerator, Frame
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from lxml import etree  # type: ignore[import-untyped]
+from markupsafe import Markup
+
+from docx_report.errors import OutputError, TemplateError
+
+DEFAULT_TIME_LIMIT = 5.0  # seconds for all parts of one render
+MAX_SIZE = 1_000_000  # characters or items one operation in a template may produce
+MAX_OUTPUT = 50_000_000  # characters of XML one part may produce
+MAX_INT_BITS = 10_000  # size of integers ``*`` and ``**`` may produce
+MAX_PACKAGE = 256 * 2**20  # uncompressed size of a template package
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+WP = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}"
+_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
+_CORE_REL = "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties"
+_CORE_NS = {
+    "cp": "http://schemas.openxmlformats.org/package/2006/metadata/core-properties",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "dcterms": "http://purl.org/dc/terms/",
+    "dcmitype": "http://purl.org/dc/dcmitype/",
+    "xsi": "http://www.w3.org/2001/XMLSchema-instance",
+}
+_CORE_FIELDS = {  # properties key -> elements it sets in docProps/core.xml
+    "title": ("dc:title",),
+    "author": ("dc:creator", "cp:lastModifiedBy"),
+    "subject": ("dc:subject",),
+    "keywords": ("cp:keywords",),
+    "created": ("dcterms:created", "dcterms:modified"),
+}
+_PART_LABELS = {"header": "页眉", "footer": "页脚", "footnotes": "脚注"}
+
+# Same parser options as python-docx (remove_blank_text), plus no entities, DTDs or network.
+_PARSER = etree.XMLParser(
+    remove_blank_text=True, resolve_entities=False, no_network=True, load_dtd=False
+)
+_STRICT = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+_BAD_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ue000-\ue002]")
+_MARK_AT = re.compile(r"<w:(p|tr|tc)[ >]")
+_MARK = re.compile("\ue000(\\d+)\ue001")
+_LINE_END = re.compile("\ue002\n?")
+_FORMAT_WIDTH = re.compile(r"%[-+ #0]*\d{7,}|\{[^{}]*:[^{}]*\d{7,}[^{}]*\}")
+_DOCXTPL = DocxTemplate("")  # only its stateless patch_xml and resolve_listing are used
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class SourcePart:
+    """One XML part of a template that holds template text: the body, a header, a footer."""
+
+    name: str  # path inside the package, e.g. word/header1.xml
+    label: str  # 正文, 页眉, 页脚 or 脚注
+    xml: str  # the part as docxtpl sees it (parsed like python-docx, serialised by lxml)
+
+    @cached_property
+    def places(self) -> list[str]:
+        """Where each paragraph sits, in document order: 第 3 段「…」, 页眉第 1 段「…」."""
+        root = etree.fromstring(self.xml.encode("utf-8"), _PARSER)
+        tables = {t: i for i, t in enumerate(root.iter(W + "tbl"), 1)}
+        prefix = "" if self.label == "正文" else self.label
+        places, n = [], 0
+        for p in root.iter(W + "p"):
+            text = "".join(t.text or "" for t in p.iter(W + "t"))
+            tc = next(p.iterancestors(W + "tc"), None)
+            if tc is not None:
+                tr = next(tc.iterancestors(W + "tr"))
+                tbl = next(tr.iterancestors(W + "tbl"))
+                row = list(tbl.iter(W + "tr")).index(tr) + 1
+                col = list(tr.iterchildren(W + "tc")).index(tc) + 1
+                where = f"第 {tables[tbl]} 个表格第 {row} 行第 {col} 列"
+            else:
+                n += 1
+                where = f"第 {n} 段"
+            short = text if len(text) <= 40 else text[:39] + "…"
+            places.append(f"{prefix}{where}「{short}」")
+        return places
+
+    def place(self, index: int) -> str:
+        if 0 <= index < len(self.places):
+            return self.places[index]
+        return f"{self.label}开头"
+
+
+def _parse(data: bytes, file: Path, name: str) -> Any:
+    try:
+        root = etree.fromstring(data, _PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise TemplateError(f"{file}：文件已损坏，{name} 不是有效的 XML（{exc}）") from None
+    if root.getroottree().docinfo.doctype:
+        raise TemplateError(f"{file}：{name} 含有 DOCTYPE 声明，出于安全原因拒绝处理")
+    return root
+
+
+def _read_package(path: Path) -> tuple[dict[str, bytes], list[zipfile.ZipInfo]]:
+    try:
+        head = path.read_bytes()[:8]
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+            if sum(i.file_size for i in infos) > MAX_PACKAGE:
+                raise TemplateError(f"{path}：解压后超过 {MAX_PACKAGE // 2**20} MB，拒绝处理")
+            data = {i.filename: z.read(i) for i in infos}
+    except FileNotFoundError:
+        raise TemplateError(f"找不到模板文件 {path}") from None
+    except IsADirectoryError:
+        raise TemplateError(f"{path} 是文件夹，不是 Word 模板") from None
+    except PermissionError:
+        raise TemplateError(f"{path}：没有读取权限") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError):
+        if head.startswith(b"\xd0\xcf\x11\xe0"):
+            raise TemplateError(
+                f"{path}：这是旧版 .doc 或加密的 Word 文件；请用 Word 另存为 .docx（不设密码）"
+            ) from None
+        raise TemplateError(f"{path}：不是有效的 Word 文件（.docx），或文件已损坏") from None
+    if "[Content_Types].xml" not in data:
+        raise TemplateError(f"{path}：不是 Word 文件（缺少 [Content_Types].xml）")
+    return data, infos
+
+
+def _rels(data: dict[str, bytes], part: str, file: Path) -> list[tuple[str, str]]:
+    """(relationship type, target part name) of a part's internal relationships."""
+    folder, base = posixpath.split(part)
+    rels_name = posixpath.join(folder, "_rels", base + ".rels")
+    if rels_name not in data:
+        return []
+    out = []
+    for rel in _parse(data[rels_name], file, rels_name).iter(_REL):
+        target = rel.get("Target", "")
+        if rel.get("TargetMode") == "External" or not target:
+            continue
+        name = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+            posixpath.join(folder, target))
+        out.append((rel.get("Type", ""), name))
+    return out
+
+
+def read_parts(path: Path) -> list[SourcePart]:
+    """The parts of a template that hold template text, as docxtpl sees them."""
+    return _load_package(path)[0]
+
+
+def _load_package(path: Path) -> tuple[list[SourcePart], dict[str, bytes], list[zipfile.ZipInfo]]:
+    data, infos = _read_package(path)
+    main = next((n for t, n in _rels(data, "", path) if t.endswith("/officeDocument")), None)
+    if main is None or main not in data:
+        raise TemplateError(f"{path}：不是 Word 文档（找不到正文 word/document.xml）")
+    root = _parse(data[main], path, main)
+    body = root.find(W + "body")
+    if body is None:
+        raise TemplateError(f"{path}：{main} 没有正文（w:body）")
+    parts = [SourcePart(main, "正文", etree.tostring(body, encoding="unicode"))]
+    for rel_type, name in _rels(data, main, path):
+        kind = rel_type.rsplit("/", 1)[-1]
+        if kind in _PART_LABELS and name in data and data[name]:
+            xml = etree.tostring(_parse(data[name], path, name), encoding="unicode")
+            parts.append(SourcePart(name, _PART_LABELS[kind], xml))
+    return parts, data, infos
+
+
+@dataclass(frozen=True)
+class FieldUse:
+    """A data field a template refers to: ``("rows", "*", "name")`` is ``r.name`` in
+    ``{% for r in rows %}``; ``"*"`` stands for each item of a list."""
+
+    path: tuple[str, ...]
+    part: str  # 正文, 页眉, 页脚 or 脚注
+    place: str  # 第 3 段「…」
+
+
+@dataclass
+class _Compiled:
+    part: SourcePart
+    lines: list[int]  # template line (0-based) -> paragraph index in the part
+    template: Template
+    tree: nodes.Template
+
+    def place(self, lineno: int | None) -> str:
+        if lineno is None or not self.lines:
+            return self.part.label
+        return self.part.place(self.lines[min(max(lineno - 1, 0), len(self.lines) - 1)])
+
+
+def _jinja_source(xml: str) -> tuple[str, list[int]]:
+    """docxtpl's patch_xml, with one template line per paragraph, row and cell so that Jinja's
+    line numbers say where a tag sits. Lines end with U+E002, removed after rendering."""
+    n = 0  # index of the next paragraph: rows and cells point at their first paragraph
+
+    def mark(m: re.Match[str]) -> str:
+        nonlocal n
+        index = n
+        if m.group(1) == "p":
+            n += 1
+        return f"\ue000{index}\ue001{m.group(0)}"
+
+    patched = _DOCXTPL.patch_xml(_MARK_AT.sub(mark, xml))
+    pieces = _MARK.split(patched)
+    lines = [-1] * (pieces[0].count("\n") + 1)
+    out = [pieces[0]]
+    for index, chunk in zip(pieces[1::2], pieces[2::2], strict=True):
+        out.append("\ue002\n" + chunk)
+        lines.extend([int(index)] * (chunk.count("\n") + 1))
+    return "".join(out), lines
+
+
+def _compile(part: SourcePart, file: Path) -> _Compiled:
+    source, lines = _jinja_source(part.xml)
+    try:
+        tree = _ENV.parse(source)
+    except TemplateSyntaxError as exc:
+        where = _Compiled(part, lines, Template(""), nodes.Template([])).place(exc.lineno)
+        raise TemplateError(f"{file}：{where}：模板语法错误，{_syntax_message(exc)}") from None
+    compiled = _Compiled(part, lines, Template(""), tree)
+    if unsafe := _unsafe_attribute(tree):
+        raise TemplateError(
+            f"{file}：{compiled.place(unsafe[1])}：模板试图访问不安全的属性 {unsafe[0]}，已拒绝"
+        )
+    compiled.template = _ENV.from_string(_ENV.parse(source))  # the optimiser may alter a tree
+    return compiled
+
+
+def check_syntax(path: Path) -> list[str]:
+    """Every part's first syntax or safety error (message with its place); [] if none."""
+    errors = []
+    for part in read_parts(path):
+        try:
+            _compile(part, path)
+        except TemplateError as exc:
+            errors.append(str(exc))
+    return errors
+
+
+def _core_xml(template_core: bytes | None, properties: Mapping[str, str]) -> bytes:
+    unknown = set(properties) - set(_CORE_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown document properties: {sorted(unknown)}")
+    if template_core is not None:
+        root = etree.fromstring(template_core, _PARSER)
+    else:
+        root = etree.Element(f"{{{_CORE_NS['cp']}}}coreProperties", nsmap=_CORE_NS)
+    for key, value in properties.items():
+        text = _clean(str(value))
+        if key == "created":
+            try:
+                moment = datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
+            except ValueError:
+                raise TemplateError(f"文档属性 created 不是有效的日期：{value}") from None
+            text = (moment if isinstance(moment, datetime) else datetime(
+                moment.year, moment.month, moment.day)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        for qname in _CORE_FIELDS[key]:
+            prefix, local = qname.split(":")
+            tag = f"{{{_CORE_NS[prefix]}}}{local}"
+            element = root.find(tag)
+            if element is None:
+                element = etree.SubElement(root, tag)
+            element.text = text
+            if prefix == "dcterms":
+                element.set(f"{{{_CORE_NS['xsi']}}}type", "dcterms:W3CDTF")
+    return bytes(etree.tostring(root, encoding="UTF-8", xml_declaration=True, standalone=True))
+
+
+class CompiledTemplate:
+    """A Word template parsed and compiled once, rendered many times (batch of hundreds)."""
+
+    def __init__(self, path: Path, parts: list[_Compiled], static_zip: bytes,
+                 infos: dict[str, zipfile.ZipInfo], document: tuple[bytes, bytes],
+                 core: tuple[str, bytes | None], time_limit: float) -> None:
+        self.path = path
+        self.time_limit = time_limit
+        self._parts = parts
+        self._static_zip = static_zip
+        self._infos = infos
+        self._document = document  # document.xml before and after the body
+        self._core = core  # part name of the core properties, and its template content
+
+    @classmethod
+    def load(cls, path: Path, *, time_limit: float = DEFAULT_TIME_LIMIT) -> CompiledTemplate:
+        """Read and compile a template; TemplateError (naming file and place) if it cannot be."""
+        path = Path(path)
+        sources, data, infos = _load_package(path)
+        parts = [_compile(part, path) for part in sources]
+        main = sources[0].name
+        root = _parse(data[main], path, main)
+        body = root.find(W + "body")
+        body.getparent().replace(body, etree.Comment("BODY"))
+        before, after = etree.tostring(
+            root, encoding="UTF-8", xml_declaration=True, standalone=True).split(b"<!--BODY-->")
+        core_name = next((n for t, n in _rels(data, "", path) if t == _CORE_REL), None)
+        if core_name is None:
+            core_name = "docProps/core.xml"
+            data["[Content_Types].xml"] = data["[Content_Types].xml"].replace(
+                b"</Types>", b'<Override PartName="/docProps/core.xml" ContentType="application/'
+                b'vnd.openxmlformats-package.core-properties+xml"/></Types>')
+            data["_rels/.rels"] = data.get("_rels/.rels", b"").replace(
+                b"</Relationships>", b'<Relationship Id="rIdDocxReportCore" Type="'
+                + _CORE_REL.encode() + b'" Target="docProps/core.xml"/></Relationships>')
+        rendered = {p.name for p in sources} | {core_name}
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            for info in infos:
+                if info.filename not in rendered:
+                    z.writestr(info, data[info.filename])
+        by_name = {i.filename: i for i in infos}
+        return cls(path, parts, buf.getvalue(), by_name, (before, after),
+                   (core_name, data.get(core_name)), time_limit)
+
+    def render(self, context: Mapping[str, Any], *,
+               properties: Mapping[str, str] | None = None) -> bytes:
+        """The .docx bytes of the template rendered with ``context``."""
+        core = _core_xml(self._core[1], properties or {})
+        try:
+            xmls = _limited(self.time_limit, lambda: [self._render(p, context) for p in self._parts])
+        except _RenderTimeout as exc:
+            raise _render_error(exc, "渲染时", self.path, self.time_limit) from None
+        out = {self._core[0]: core}
+        for compiled, xml in zip(self._parts, xmls, strict=True):
+            out[compiled.part.name] = self._finish(compiled, xml)
+        buf = io.BytesIO(self._static_zip)
+        with zipfile.ZipFile(buf, "a", zipfile.ZIP_DEFLATED) as z:
+            for name, content in out.items():
+                info = self._infos.get(name) or zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
+                z.writestr(info, content, zipfile.ZIP_DEFLATED)
+        return buf.getvalue()
+
+    def _render(self, compiled: _Compiled, context: Mapping[str, Any]) -> str:
+        pieces: list[str] = []
+        total = 0
+        try:
+            for piece in compiled.template.generate(context):
+                total += len(piece)
+                if total > MAX_OUTPUT:
+                    raise _TooLarge
+                pieces.append(piece)
+        except Exception as exc:
+            where = compiled.place(_template_lineno(exc))
+            raise _render_error(exc, where, self.path, self.time_limit) from None
+        xml = _LINE_END.sub("", "".join(pieces))
+        xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+        return str(_DOCXTPL.resolve_listing(xml)) if "\n" in xml or "\t" in xml else xml
+
+    def _finish(self, compiled: _Compiled, xml: str) -> bytes:
+        """Check the rendered XML and apply docxtpl's fixes (table grids, drawing ids)."""
+        try:
+            tree = etree.fromstring(xml, _STRICT if compiled.part.label == "正文" else _PARSER)
+        except etree.XMLSyntaxError as exc:
+            raise TemplateError(
+                f"{self.path}：{compiled.part.label}渲染后不是有效的 Word XML（{exc}）。常见原因："
+                "{% %} 标签跨越了段落或表格的边界（应改用 {%p %}、{%tr %}、{%tc %}），或使用了 |safe"
+            ) from None
+        if compiled.part.label != "正文":
+            return bytes(etree.tostring(tree, encoding="UTF-8", xml_declaration=True, standalone=True))
+        if "<w:tbl" in xml:
+            try:
+                tree = _DOCXTPL.fix_tables(xml)
+            except (AttributeError, TypeError, ValueError):
+                pass  # a table without a grid: keep it as rendered
+        for index, drawing in enumerate(tree.iter(WP + "docPr"), 1001):
+            drawing.set("id", str(index))
+        before, after = self._document
+        return before + bytes(etree.tostring(tree, encoding="UTF-8")) + after
+
+    def variables(self) -> list[FieldUse]:
+        """The data fields the template refers to, each with the first place it is used."""
+        seen: dict[tuple[tuple[str, ...], str], FieldUse] = {}
+        for compiled in self._parts:
+            for path, lineno in _field_paths(compiled.tree):
+                use = FieldUse(path, compiled.part.label, compiled.place(lineno))
+                seen.setdefault((path, use.place), use)
+        return list(seen.values())
+
+
+def render_to_file(template: CompiledTemplate, context: Mapping[str, Any], out: Path, *,
+                   properties: Mapping[str, str] | None = None, overwrite: bool = True) -> None:
+    """Render and write ``out`` atomically: a temporary file in the same folder, then
+    os.replace. A failed render or write leaves no file (and an existing file untouched)."""
+    out = Path(out)
+    if not overwrite and out.exists():
+        raise OutputError(f"{out} 已存在；如要覆盖请使用 --force")
+    content = template.render(context, properties=properties)
+    if not out.parent.is_dir():
+        raise OutputError(f"无法写入 {out}：文件夹 {out.parent} 不存在")
+    tmp = None
+    try:
+        with tempfile.NamedTemporaryFile(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp",
+                                         delete=False) as fh:
+            tmp = fh.name
+            fh.write(content)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, out)
+        tmp = None
+    except OSError as exc:
+        raise OutputError(f"无法写入 {out}（{exc.strerror or exc}；文件是否正在 Word 中打开？）") from None
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)

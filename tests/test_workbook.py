@@ -1,0 +1,116 @@
+"""The blank workbook written by ``init``: sheets, labels where the official form puts them,
+input cells distinct from labels, validation, protection, live totals, the pack recorded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from docx_report.cli import main
+from docx_report.pack import load_pack
+from docx_report.report import check_workbook, init_workbook
+from tests.helpers import T2, T3, T4, find_label
+
+SHEETS = ["基本信息", "一、总体情况", T2, T3, T4, "五、问题及改进", "六、其他事项"]
+
+
+@pytest.fixture(scope="module", params=["gov-disclosure-2021", "gov-disclosure-2019"])
+def blank(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("init") / "blank.xlsx"
+    init_workbook(out, pack=request.param, agency="测试局", year=2024)
+    return out
+
+
+def test_init_writes_one_sheet_per_section_and_records_the_pack(blank: Path) -> None:
+    book = openpyxl.load_workbook(blank)
+    visible = [ws.title for ws in book.worksheets if ws.sheet_state == "visible"]
+    assert visible == SHEETS
+    hidden = [ws for ws in book.worksheets if ws.sheet_state != "visible"]
+    assert [ws["B1"].value for ws in hidden] in (["gov-disclosure-2021"], ["gov-disclosure-2019"])
+    facts = book["基本信息"]
+    assert facts["B4"].value == "测试局" and facts["B6"].value == 2024
+
+
+def test_table_three_inputs_sit_under_official_labels(blank: Path) -> None:
+    ws = openpyxl.load_workbook(blank)[T3]
+    cell = None
+    for row_label in ("一、本年新收政府信息公开申请数量", "1.属于国家秘密", "3.补正后申请内容仍不明确",
+                      "四、结转下年度继续办理"):
+        for col_label in ("自然人", "商业企业", "法律服务机构", "其他"):
+            row, _ = find_label(ws, row_label)
+            _, col = find_label(ws, col_label)
+            cell = ws.cell(row, col)
+            assert cell.value == 0, (row_label, col_label)
+            assert cell.protection.locked is False
+            assert cell.fill.fgColor.rgb.endswith("FFF2CC")  # inputs stand out from labels
+    row, _ = find_label(ws, "（七）总计")
+    _, col = find_label(ws, "总计")
+    total = ws.cell(row, col)
+    assert str(total.value).startswith("=SUM(") and total.protection.locked is True
+    assert ws.protection.sheet is True
+    assert find_label(ws, "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）")
+    merged = {str(r) for r in ws.merged_cells.ranges}
+    assert "A5:C7" in merged  # the note spans 3 rows x 3 columns, as in the official table
+    assert ws.freeze_panes is not None
+
+
+def test_counts_are_guarded_by_data_validation(blank: Path) -> None:
+    ws = openpyxl.load_workbook(blank)[T3]
+    row, _ = find_label(ws, "一、本年新收政府信息公开申请数量")
+    _, col = find_label(ws, "自然人")
+    ref = ws.cell(row, col).coordinate
+    rules = [dv for dv in ws.data_validations.dataValidation if ref in dv.sqref]
+    assert rules and rules[0].type == "whole" and rules[0].operator == "greaterThanOrEqual"
+
+
+def test_table_four_has_fifteen_inputs_under_three_groups(blank: Path) -> None:
+    ws = openpyxl.load_workbook(blank)[T4]
+    merged = {str(r) for r in ws.merged_cells.ranges}
+    assert {"A5:E5", "F5:O5", "F6:J6", "K6:O6", "A6:A7"} <= merged
+    values = [ws.cell(8, c).value for c in range(1, 16)]
+    inputs = [v for v in values if v == 0]
+    formulas = [v for v in values if isinstance(v, str) and v.startswith("=SUM(")]
+    assert len(inputs) == 12 and len(formulas) == 3
+
+
+def test_blank_workbook_checks_with_only_unfilled_text_problems(blank: Path) -> None:
+    checked = check_workbook(blank)
+    sheets = {p.sheet for p in checked.errors}
+    assert sheets <= {"基本信息", "一、总体情况", "五、问题及改进"}
+    assert not any(p.sheet in (T2, T3, T4) for p in checked.errors)  # zeros are valid numbers
+
+
+def test_init_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
+    out = tmp_path / "a.xlsx"
+    out.write_bytes(b"precious")
+    result = CliRunner().invoke(main, ["init", str(out)])
+    assert result.exit_code == 1
+    assert "已存在" in result.output and "--force" in result.output
+    assert out.read_bytes() == b"precious"
+    result = CliRunner().invoke(main, ["init", str(out), "--force", "--pack", "gov-disclosure-2019"])
+    assert result.exit_code == 0, result.output
+    assert openpyxl.load_workbook(out)["二、主动公开"]["A6"].value == "信息内容"
+
+
+def test_init_unknown_pack_is_named(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "a.xlsx"), "--pack", "nope"])
+    assert result.exit_code == 1
+    assert "nope" in result.output and "gov-disclosure-2021" in result.output
+    assert not (tmp_path / "a.xlsx").exists()
+
+
+def test_every_value_cell_of_the_pack_is_an_input_or_a_total(blank: Path) -> None:
+    book = openpyxl.load_workbook(blank)
+    pack = load_pack(book[[s for s in book.sheetnames if s.startswith("_")][0]]["B1"].value)
+    from docx_report.workbook import locate
+
+    totals = pack.total_of()
+    for key, (sheet, ref) in locate(pack).items():
+        value = book[sheet][ref].value
+        if key in totals:
+            assert str(value).startswith("=SUM("), key
+        else:
+            assert value == 0, key
