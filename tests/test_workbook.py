@@ -36,9 +36,8 @@ def test_init_writes_one_sheet_per_section_and_records_the_pack(blank: Path) -> 
 
 def test_table_three_inputs_sit_under_official_labels(blank: Path) -> None:
     ws = openpyxl.load_workbook(blank)[T3]
-    cell = None
-    for row_label in ("一、本年新收政府信息公开申请数量", "1.属于国家秘密", "3.补正后申请内容仍不明确",
-                      "四、结转下年度继续办理"):
+    for row_label in ("一、本年新收政府信息公开申请数量", "1.属于国家秘密",
+                      "3.补正后申请内容仍不明确", "四、结转下年度继续办理"):
         for col_label in ("自然人", "商业企业", "法律服务机构", "其他"):
             row, _ = find_label(ws, row_label)
             _, col = find_label(ws, col_label)
@@ -90,7 +89,8 @@ def test_init_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "已存在" in result.output and "--force" in result.output
     assert out.read_bytes() == b"precious"
-    result = CliRunner().invoke(main, ["init", str(out), "--force", "--pack", "gov-disclosure-2019"])
+    result = CliRunner().invoke(main, ["init", str(out), "--force",
+                                       "--pack", "gov-disclosure-2019"])
     assert result.exit_code == 0, result.output
     assert openpyxl.load_workbook(out)["二、主动公开"]["A6"].value == "信息内容"
 
@@ -104,7 +104,7 @@ def test_init_unknown_pack_is_named(tmp_path: Path) -> None:
 
 def test_every_value_cell_of_the_pack_is_an_input_or_a_total(blank: Path) -> None:
     book = openpyxl.load_workbook(blank)
-    pack = load_pack(book[[s for s in book.sheetnames if s.startswith("_")][0]]["B1"].value)
+    pack = load_pack(book[next(s for s in book.sheetnames if s.startswith("_"))]["B1"].value)
     from docx_report.workbook import locate
 
     totals = pack.total_of()

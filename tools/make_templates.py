@@ -111,7 +111,8 @@ STYLES = [
         <w:rPr>{_fonts(FANGSONG)}<w:kern w:val="2"/>{_size(BODY_PT)}</w:rPr>"""),
     ("Title", "Title", f"""
         <w:basedOn w:val="Normal"/><w:next w:val="Normal"/><w:uiPriority w:val="10"/><w:qFormat/>
-        <w:pPr><w:keepNext/><w:keepLines/><w:spacing w:line="{TITLE_LINE}" w:lineRule="exact"/>
+        <w:pPr><w:keepNext/><w:keepLines/><w:snapToGrid w:val="0"/>
+          <w:spacing w:line="{TITLE_LINE}" w:lineRule="exact"/>
           {NO_INDENT}<w:jc w:val="center"/></w:pPr>
         <w:rPr>{_fonts(XIAOBIAOSONG, XIAOBIAOSONG)}<w:b w:val="0"/><w:bCs w:val="0"/>
           {_size(TITLE_PT)}</w:rPr>"""),
@@ -396,7 +397,7 @@ def build(pack: Pack) -> bytes:
     for grid in sect_pr.findall(qn("w:docGrid")) + sect_pr.findall(qn("w:cols")):
         sect_pr.remove(grid)
     sect_pr.append(_el(f'<w:cols {W} w:space="425"/>'))
-    sect_pr.append(_el(f'<w:docGrid {W} w:type="lines" w:linePitch="{LINE}"/>'))
+    sect_pr.append(_el(f'<w:docGrid {W} w:type="linesAndChars" w:linePitch="{LINE}" w:charSpace="-849"/>'))
 
     body = document.element.body
     for child in list(body):

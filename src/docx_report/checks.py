@@ -135,7 +135,8 @@ def _pack_years(ch: _Checker, rule: Rule) -> None:
     low, high = ch.pack.years
     if not isinstance(year, int) or low <= year <= high:
         return
-    fitting = [p for p in (load_pack(n) for n in builtin_packs()) if p.years[0] <= year <= p.years[1]]
+    packs = (load_pack(n) for n in builtin_packs())
+    fitting = [p for p in packs if p.years[0] <= year <= p.years[1]]
     expected = fitting[0].title if fitting else "其他格式"
     ch.add(rule.level, rule.message.format(year=year, expected=expected, actual=ch.pack.title),
            field="year", rule=rule.id)
@@ -157,7 +158,7 @@ def _after_year_end(ch: _Checker, rule: Rule) -> None:
 
 def _deadline(ch: _Checker, rule: Rule) -> None:
     known = _dates(ch)
-    kind = ch.data.facts.get(str(rule.options["by"]))
+    kind = str(ch.data.facts.get(str(rule.options["by"])))
     deadlines: Mapping[str, Any] = rule.options["deadlines"]
     if not known or kind not in deadlines:
         return
@@ -187,7 +188,8 @@ def _previous_matches(data: ReportData, previous: ReportData) -> list[Problem]:
                                 f"应为上一年（{year - 1}年度）的报告", file=str(previous.file),
                                 sheet=facts, rule="R6"))
     if data.facts.get("agency") and previous.facts.get("agency") != data.facts.get("agency"):
-        problems.append(Problem(Level.WARNING, f"上年报告的机关名称「{previous.facts.get('agency')}」"
+        problems.append(Problem(Level.WARNING,
+                                f"上年报告的机关名称「{previous.facts.get('agency')}」"
                                 f"与本年「{data.facts.get('agency')}」不同",
                                 file=str(previous.file), sheet=facts))
     return problems

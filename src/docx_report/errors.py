@@ -11,11 +11,11 @@ Messages are Chinese, addressed to the clerk or office that must act on them, an
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     """How serious a problem is: errors stop a build, warnings are printed."""
 
     ERROR = "error"

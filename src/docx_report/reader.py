@@ -61,7 +61,8 @@ def choose_pack(book: wb.Workbook, pack: Pack | None) -> Pack:
     name = book.pack_name
     if name:
         if name not in builtin_packs():
-            raise InputError(f"工作簿记录的报告格式「{name}」不是内置格式（{'、'.join(builtin_packs())}）",
+            known = "、".join(builtin_packs())
+            raise InputError(f"工作簿记录的报告格式「{name}」不是内置格式（{known}）",
                              file=book.path)
         return load_pack(name)
     # A workbook whose hidden record was lost (copied sheets): recognise it by its sheets.

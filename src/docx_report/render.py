@@ -13,36 +13,40 @@ operators, filters and calls produce are capped, and a render is stopped after a
 
 from __future__ import annotations
 
-import ctypes
+import contextlib
 import io
-import math
 import os
 import posixpath
 import re
-import signal
 import tempfile
-import threading
 import zipfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cached_property, wraps
+from functools import cached_property
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from docxtpl import DocxTemplate
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, nodes
-from jinja2.compiler import CodeGenerator, Frame
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2 import Template, TemplateSyntaxError, nodes
 from lxml import etree  # type: ignore[import-untyped]
-from markupsafe import Markup
 
 from docx_report.errors import OutputError, TemplateError
+from docx_report.sandbox import (
+    DEFAULT_TIME_LIMIT,
+    ENV,
+    MAX_OUTPUT,
+    RenderTimeout,
+    TooLarge,
+    clean,
+    error_message,
+    field_paths,
+    run_with_time_limit,
+    syntax_message,
+    template_lineno,
+    unsafe_attribute,
+)
 
-DEFAULT_TIME_LIMIT = 5.0  # seconds for all parts of one render
-MAX_SIZE = 1_000_000  # characters or items one operation in a template may produce
-MAX_OUTPUT = 50_000_000  # characters of XML one part may produce
-MAX_INT_BITS = 10_000  # size of integers ``*`` and ``**`` may produce
 MAX_PACKAGE = 256 * 2**20  # uncompressed size of a template package
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -70,14 +74,10 @@ _PARSER = etree.XMLParser(
     remove_blank_text=True, resolve_entities=False, no_network=True, load_dtd=False
 )
 _STRICT = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-_BAD_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ue000-\ue002]")
 _MARK_AT = re.compile(r"<w:(p|tr|tc)[ >]")
 _MARK = re.compile("\ue000(\\d+)\ue001")
 _LINE_END = re.compile("\ue002\n?")
-_FORMAT_WIDTH = re.compile(r"%[-+ #0]*\d{7,}|\{[^{}]*:[^{}]*\d{7,}[^{}]*\}")
 _DOCXTPL = DocxTemplate("")  # only its stateless patch_xml and resolve_listing are used
-
-R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -240,16 +240,14 @@ def _jinja_source(xml: str) -> tuple[str, list[int]]:
 def _compile(part: SourcePart, file: Path) -> _Compiled:
     source, lines = _jinja_source(part.xml)
     try:
-        tree = _ENV.parse(source)
+        tree = ENV.parse(source)
     except TemplateSyntaxError as exc:
         where = _Compiled(part, lines, Template(""), nodes.Template([])).place(exc.lineno)
-        raise TemplateError(f"{file}：{where}：模板语法错误，{_syntax_message(exc)}") from None
+        raise TemplateError(f"{file}：{where}：模板语法错误，{syntax_message(exc)}") from None
     compiled = _Compiled(part, lines, Template(""), tree)
-    if unsafe := _unsafe_attribute(tree):
-        raise TemplateError(
-            f"{file}：{compiled.place(unsafe[1])}：模板试图访问不安全的属性 {unsafe[0]}，已拒绝"
-        )
-    compiled.template = _ENV.from_string(_ENV.parse(source))  # the optimiser may alter a tree
+    if unsafe := unsafe_attribute(tree):
+        raise TemplateError(f"{file}：{compiled.place(unsafe[1])}：{unsafe[0]}")
+    compiled.template = ENV.from_string(ENV.parse(source))  # the optimiser may alter a tree
     return compiled
 
 
@@ -273,7 +271,7 @@ def _core_xml(template_core: bytes | None, properties: Mapping[str, str]) -> byt
     else:
         root = etree.Element(f"{{{_CORE_NS['cp']}}}coreProperties", nsmap=_CORE_NS)
     for key, value in properties.items():
-        text = _clean(str(value))
+        text = clean(str(value))
         if key == "created":
             try:
                 moment = datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
@@ -343,9 +341,10 @@ class CompiledTemplate:
         """The .docx bytes of the template rendered with ``context``."""
         core = _core_xml(self._core[1], properties or {})
         try:
-            xmls = _limited(self.time_limit, lambda: [self._render(p, context) for p in self._parts])
-        except _RenderTimeout as exc:
-            raise _render_error(exc, "渲染时", self.path, self.time_limit) from None
+            xmls = run_with_time_limit(
+                self.time_limit, lambda: [self._render(p, context) for p in self._parts])
+        except RenderTimeout as exc:  # fired outside a part
+            raise TemplateError(f"{self.path}：{error_message(exc, self.time_limit)}") from None
         out = {self._core[0]: core}
         for compiled, xml in zip(self._parts, xmls, strict=True):
             out[compiled.part.name] = self._finish(compiled, xml)
@@ -363,13 +362,15 @@ class CompiledTemplate:
             for piece in compiled.template.generate(context):
                 total += len(piece)
                 if total > MAX_OUTPUT:
-                    raise _TooLarge
+                    raise TooLarge
                 pieces.append(piece)
         except Exception as exc:
-            where = compiled.place(_template_lineno(exc))
-            raise _render_error(exc, where, self.path, self.time_limit) from None
+            where = compiled.place(template_lineno(exc))
+            message = error_message(exc, self.time_limit)
+            raise TemplateError(f"{self.path}：{where}：{message}") from None
         xml = _LINE_END.sub("", "".join(pieces))
-        xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+        for escaped, tag in (("{_{", "{{"), ("}_}", "}}"), ("{_%", "{%"), ("%_}", "%}")):
+            xml = xml.replace(escaped, tag)
         return str(_DOCXTPL.resolve_listing(xml)) if "\n" in xml or "\t" in xml else xml
 
     def _finish(self, compiled: _Compiled, xml: str) -> bytes:
@@ -379,15 +380,15 @@ class CompiledTemplate:
         except etree.XMLSyntaxError as exc:
             raise TemplateError(
                 f"{self.path}：{compiled.part.label}渲染后不是有效的 Word XML（{exc}）。常见原因："
-                "{% %} 标签跨越了段落或表格的边界（应改用 {%p %}、{%tr %}、{%tc %}），或使用了 |safe"
+                "{% %} 标签跨越了段落或表格的边界（应改用 {%p %}、{%tr %}、{%tc %}），"
+                "或使用了 |safe"
             ) from None
         if compiled.part.label != "正文":
-            return bytes(etree.tostring(tree, encoding="UTF-8", xml_declaration=True, standalone=True))
+            return bytes(etree.tostring(tree, encoding="UTF-8", xml_declaration=True,
+                                        standalone=True))
         if "<w:tbl" in xml:
-            try:
+            with contextlib.suppress(AttributeError, TypeError, ValueError):  # grid-less table
                 tree = _DOCXTPL.fix_tables(xml)
-            except (AttributeError, TypeError, ValueError):
-                pass  # a table without a grid: keep it as rendered
         for index, drawing in enumerate(tree.iter(WP + "docPr"), 1001):
             drawing.set("id", str(index))
         before, after = self._document
@@ -397,7 +398,7 @@ class CompiledTemplate:
         """The data fields the template refers to, each with the first place it is used."""
         seen: dict[tuple[tuple[str, ...], str], FieldUse] = {}
         for compiled in self._parts:
-            for path, lineno in _field_paths(compiled.tree):
+            for path, lineno in field_paths(compiled.tree):
                 use = FieldUse(path, compiled.part.label, compiled.place(lineno))
                 seen.setdefault((path, use.place), use)
         return list(seen.values())
@@ -424,7 +425,8 @@ def render_to_file(template: CompiledTemplate, context: Mapping[str, Any], out: 
         os.replace(tmp, out)
         tmp = None
     except OSError as exc:
-        raise OutputError(f"无法写入 {out}（{exc.strerror or exc}；文件是否正在 Word 中打开？）") from None
+        raise OutputError(
+            f"无法写入 {out}（{exc.strerror or exc}；文件是否正在 Word 中打开？）") from None
     finally:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)

@@ -99,18 +99,26 @@ def check_workbook(path: Path, *, previous: Path | None = None,
     chosen = load_pack(pack) if pack else None
     data = read_report(path, chosen)
     prev_data = None
-    problems = list(data.problems)
     if previous is not None:
         try:
             prev_data = read_report(previous)
         except InputError as exc:
             raise InputError(f"上年工作簿（--previous）无法读取：{exc}") from None
-        prev_errors = [p for p in prev_data.problems if p.level is Level.ERROR]
+    return check_data(data, prev_data)
+
+
+def check_data(data: ReportData, previous: ReportData | None = None) -> Checked:
+    """Check a workbook already read (and last year's, already read): ``check_workbook``'s
+    second half, for callers that read workbooks themselves (batch matches last year's by
+    机关名称 after reading this year's)."""
+    problems = list(data.problems)
+    if previous is not None:
+        prev_errors = [p for p in previous.problems if p.level is Level.ERROR]
         if prev_errors:
             problems.append(Problem(Level.WARNING, f"上年工作簿有 {len(prev_errors)} 处错误，"
-                                    "跨年度核对只使用能读出的数字", file=str(previous)))
-    problems += checks.check(data, prev_data)
-    return Checked(data=data, problems=sort_problems(_with_file(problems, path)),
+                                    "跨年度核对只使用能读出的数字", file=str(previous.file)))
+    problems += checks.check(data, previous)
+    return Checked(data=data, problems=sort_problems(_with_file(problems, data.file)),
                    computed=checks.compute(data.pack, data.values))
 
 

@@ -31,52 +31,55 @@ MAX_INT_BITS = 10_000  # size of integers ``*`` and ``**`` may produce
 
 _BAD_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ue000-\ue002]")
 _FORMAT_WIDTH = re.compile(r"%[-+ #0]*\d{7,}|\{[^{}]*:[^{}]*\d{7,}[^{}]*\}")
+_COMPUTED_WIDTH = re.compile(r"%[-+ #0]*\*|\{[^{}]*:[^{}]*\{")
+
+_WIDTH_ARGS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs", "indent", "wordwrap",
+                         "truncate"})
 
 R = TypeVar("R")
 
 
-class _RenderTimeout(Exception):
+class RenderTimeout(Exception):
     """Raised inside a render when its time limit has passed."""
 
 
-class _TooLarge(Exception):
+class TooLarge(Exception):
     """Raised inside a render when a template produces something larger than the caps."""
 
 
-def _clean(text: str) -> str:
+def clean(text: str) -> str:
     """Drop characters XML 1.0 cannot store (and our private line markers)."""
     return _BAD_XML_CHARS.sub("", text)
 
 
-
-
 def _check_size(value: Any) -> Any:
     if isinstance(value, str | bytes | list | tuple | dict | set) and len(value) > MAX_SIZE:
-        raise _TooLarge
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_BITS:
-        raise _TooLarge
+        raise TooLarge
+    if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
+        raise TooLarge
     return value
 
 
 def _check_args(name: str, subject: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
     """Refuse calls that would build something huge before they allocate it."""
     values = [*args, *kwargs.values()]
-    if name in {"center", "ljust", "rjust", "zfill", "expandtabs", "indent", "wordwrap",
-                "format", "format_map", "truncate"}:
-        if any(isinstance(v, int) and v > MAX_SIZE for v in values):
-            raise _TooLarge
-    if name in {"format", "format_map"} and isinstance(subject, str):
-        if _FORMAT_WIDTH.search(subject):
-            raise _TooLarge
+    if name in _WIDTH_ARGS and any(isinstance(v, int) and v > MAX_SIZE for v in values):
+        raise TooLarge
+    if name in {"format", "format_map"} and isinstance(subject, str) and (
+        _FORMAT_WIDTH.search(subject)  # '{:>99999999}', '%99999999d'
+        or (_COMPUTED_WIDTH.search(subject) and any(
+            isinstance(v, int) and v > MAX_SIZE for v in values))  # '%*d', '{:>{w}}'
+    ):
+        raise TooLarge
     if name == "replace" and isinstance(subject, str) and len(args) >= 2:
         old, new = str(args[0]), str(args[1])
         count = subject.count(old) if old else len(subject) + 1
         if len(subject) + count * max(len(new) - len(old), 0) > MAX_SIZE:
-            raise _TooLarge
+            raise TooLarge
     if name == "join":
         items = subject if isinstance(subject, list | tuple) else args[0] if args else ()
         if isinstance(items, list | tuple) and sum(len(str(x)) for x in items) > MAX_SIZE:
-            raise _TooLarge
+            raise TooLarge
 
 
 def _guard_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
@@ -115,7 +118,7 @@ class _Sandbox(SandboxedEnvironment):
     def _finalize(value: Any) -> Any:
         if isinstance(value, str):
             _check_size(value)
-            cleaned = _clean(value)
+            cleaned = clean(value)
             return Markup(cleaned) if isinstance(value, Markup) else cleaned
         return value
 
@@ -127,36 +130,40 @@ class _Sandbox(SandboxedEnvironment):
         ints = isinstance(left, int) and isinstance(right, int)
         if operator == "**" and ints and abs(left) > 1 and right > 0:
             if right * math.log2(abs(left)) > MAX_INT_BITS:
-                raise _TooLarge
+                raise TooLarge
         elif operator == "*" and ints:
             if left.bit_length() + right.bit_length() > MAX_INT_BITS:
-                raise _TooLarge
+                raise TooLarge
         elif operator == "*" and isinstance(right, int) and hasattr(left, "__len__"):
             if len(left) * right > MAX_SIZE:
-                raise _TooLarge
+                raise TooLarge
         elif operator == "*" and isinstance(left, int) and hasattr(right, "__len__"):
             if len(right) * left > MAX_SIZE:
-                raise _TooLarge
+                raise TooLarge
         elif operator == "%" and isinstance(left, str):
             _check_args("format", left, right if isinstance(right, tuple) else (right,), {})
         return _check_size(super().call_binop(context, operator, left, right))
 
-    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         target = getattr(__obj, "__wrapped__", __obj)  # str.format is wrapped by the sandbox
         _check_args(getattr(target, "__name__", ""), getattr(target, "__self__", None),
                     args, kwargs)
         return _check_size(super().call(__context, __obj, *args, **kwargs))
 
 
-_ENV = _Sandbox()
+ENV = _Sandbox()
 
 
 _UNSAFE_NAMES = frozenset({"mro", "gi_frame", "gi_code", "cr_frame", "cr_code", "ag_frame",
-                           "ag_code", "f_globals", "f_locals", "f_back", "tb_frame", "func_globals"})
+                           "ag_code", "f_globals", "f_locals", "f_back", "tb_frame",
+                           "func_globals"})
 
 
-def _unsafe_attribute(tree: nodes.Template) -> tuple[str, int] | None:
-    """The first attribute a template reaches for that the sandbox would refuse."""
+def unsafe_attribute(tree: nodes.Template) -> tuple[str, int] | None:
+    """What a template does that is refused before it runs, and on which line: an attribute
+    the sandbox would refuse, or reading other files (include, import, extends)."""
+    for other in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
+        return "模板不能引用其他文件（include/import/extends），已拒绝", other.lineno
     for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter, nodes.Keyword)):
         name: Any = None
         if isinstance(node, nodes.Getattr):
@@ -170,25 +177,22 @@ def _unsafe_attribute(tree: nodes.Template) -> tuple[str, int] | None:
         if isinstance(name, str) and any(
             p.startswith("_") or p in _UNSAFE_NAMES for p in name.split(".")
         ):
-            return name, node.lineno
+            return f"模板试图访问不安全的属性 {name}，已拒绝", node.lineno
     return None
 
 
-
-
-def _syntax_message(exc: TemplateSyntaxError) -> str:
+def syntax_message(exc: TemplateSyntaxError) -> str:
     msg = exc.message or ""
     if m := re.search(r"Encountered unknown tag '(\w+)'", msg):
-        return f"未知的标签 {m.group(1)}（标签拼写错误、% 与 p/tr/tc 之间有空格，或缺少对应的开始标签）"
+        return (f"未知的标签 {m.group(1)}（标签拼写错误、% 与 p/tr/tc 之间有空格，"
+                "或缺少对应的开始标签）")
     if "Unexpected end of template" in msg:
         need = re.findall(r"'(end\w+)'", msg)
         return f"缺少结束标签 {{% {need[0] if need else 'end…'} %}}"
     return f"标签写法有误（{msg}）"
 
 
-
-
-def _template_lineno(exc: BaseException) -> int | None:
+def template_lineno(exc: BaseException) -> int | None:
     lineno, tb = None, exc.__traceback__
     while tb is not None:
         if tb.tb_frame.f_code.co_filename == "<template>":
@@ -197,33 +201,34 @@ def _template_lineno(exc: BaseException) -> int | None:
     return lineno
 
 
-def _render_error(exc: Exception, where: str, file: Path, limit: float) -> TemplateError:
-    if isinstance(exc, _RenderTimeout):
-        return TemplateError(f"{file}：{where}：模板运行超过 {limit:g} 秒，已停止（可能有过大或无尽的循环）")
-    if isinstance(exc, _TooLarge | MemoryError | OverflowError):
-        return TemplateError(f"{file}：{where}：模板试图生成过大的内容，已停止")
+def error_message(exc: Exception, limit: float) -> str:
+    """What went wrong during a render, for the clerk (the caller adds file and place)."""
+    if isinstance(exc, RenderTimeout):
+        return f"模板运行超过 {limit:g} 秒，已停止（可能有过大或无尽的循环）"
+    if isinstance(exc, TooLarge | MemoryError | OverflowError):
+        return "模板试图生成过大的内容，已停止"
     if isinstance(exc, SecurityError):
-        return TemplateError(f"{file}：{where}：模板试图访问不安全的属性或方法，已拒绝（{exc}）")
+        return f"模板试图访问不安全的属性或方法，已拒绝（{exc}）"
     if isinstance(exc, UndefinedError):
         m = re.search(r"'([^']+)' is undefined|has no attribute '([^']+)'", exc.message or "")
-        name = (m.group(1) or m.group(2)) if m else str(exc)
-        return TemplateError(f"{file}：{where}：模板引用了不存在的字段 {name}")
+        return f"模板引用了不存在的字段 {(m.group(1) or m.group(2)) if m else exc}"
     if isinstance(exc, RecursionError):
-        return TemplateError(f"{file}：{where}：模板递归过深，已停止")
-    return TemplateError(f"{file}：{where}：模板运行出错（{type(exc).__name__}: {exc}）")
+        return "模板递归过深，已停止"
+    return f"模板运行出错（{type(exc).__name__}: {exc}）"
 
 
-def _limited(limit: float, fn: Callable[[], R]) -> R:
-    """Run fn, raising _RenderTimeout inside it once ``limit`` seconds have passed (and every
+def run_with_time_limit(limit: float, fn: Callable[[], R]) -> R:
+    """Run fn, raising RenderTimeout inside it once ``limit`` seconds have passed (and every
     0.1 s after, in case something swallowed it): SIGALRM on the main thread, else a watchdog
     thread that raises the exception asynchronously in this thread."""
-    use_signal = (hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    use_signal = (hasattr(signal, "setitimer")
+                  and threading.current_thread() is threading.main_thread()
                   and signal.getitimer(signal.ITIMER_REAL)[0] == 0)
     active = True
     if use_signal:
         def on_alarm(signum: int, frame: object) -> None:
             if active:
-                raise _RenderTimeout
+                raise RenderTimeout
 
         previous = signal.signal(signal.SIGALRM, on_alarm)
         signal.setitimer(signal.ITIMER_REAL, limit, 0.1)
@@ -241,7 +246,7 @@ def _limited(limit: float, fn: Callable[[], R]) -> R:
         while not done.wait(delay):
             with lock:
                 if active:
-                    set_async(ctypes.c_ulong(tid), ctypes.py_object(_RenderTimeout))
+                    set_async(ctypes.c_ulong(tid), ctypes.py_object(RenderTimeout))
             delay = 0.1
 
     threading.Thread(target=watchdog, daemon=True).start()
@@ -252,8 +257,6 @@ def _limited(limit: float, fn: Callable[[], R]) -> R:
             active = False
             set_async(ctypes.c_ulong(tid), None)  # clear one that has not fired yet
         done.set()
-
-
 
 
 _BUILTINS = frozenset({"range", "dict", "namespace", "loop", "self", "caller", "varargs",
@@ -271,13 +274,13 @@ def _path(node: nodes.Node, scope: Scope) -> tuple[str, ...] | None:
         return None if node.name in _BUILTINS else (node.name,)
     if isinstance(node, nodes.Filter) and node.name in _PASS_THROUGH and node.node is not None:
         base = _path(node.node, scope)
-        return base + ("*",) if base and node.name in {"first", "last"} else base
+        return (*base, "*") if base and node.name in {"first", "last"} else base
     if isinstance(node, nodes.Getattr | nodes.Getitem):
         base = _path(node.node, scope)
         key = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
         if base is None or not isinstance(key, str | int):
             return None
-        return base + (key if isinstance(key, str) else "*",)
+        return (*base, key if isinstance(key, str) else "*")
     return None
 
 
@@ -289,20 +292,16 @@ def _bind(target: nodes.Node, path: tuple[str, ...] | None, scope: Scope) -> Non
             _bind(item, None, scope)
 
 
-def _field_paths(tree: nodes.Node) -> Iterator[tuple[tuple[str, ...], int]]:
+def field_paths(tree: nodes.Node) -> Iterator[tuple[tuple[str, ...], int]]:
     """(path, line) of every data path a template reads, longest path only."""
 
     def walk(node: nodes.Node, scope: Scope) -> Iterator[tuple[tuple[str, ...], int]]:
-        if isinstance(node, nodes.Name | nodes.Getattr | nodes.Getitem | nodes.Filter):
-            if getattr(node, "ctx", "load") == "load" and (path := _path(node, scope)):
-                if path[0] not in scope:
-                    yield path, node.lineno
-                elif scope[path[0]] is not None and len(path) > 1:
-                    yield path, node.lineno
-                if isinstance(node, nodes.Filter):
-                    for child in (*node.args, *node.kwargs):
-                        yield from walk(child, scope)
-                return
+        path = _path(node, scope) if getattr(node, "ctx", "load") == "load" else None
+        if path and isinstance(node, nodes.Name | nodes.Getattr | nodes.Getitem | nodes.Filter):
+            yield path, node.lineno
+            for child in (*node.args, *node.kwargs) if isinstance(node, nodes.Filter) else ():
+                yield from walk(child, scope)
+            return
         if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr):
             yield from walk(node.node.node, scope)  # x.strip(): x is the data
             for child in (*node.args, *node.kwargs):
@@ -312,7 +311,7 @@ def _field_paths(tree: nodes.Node) -> Iterator[tuple[tuple[str, ...], int]]:
             yield from walk(node.iter, scope)
             source = _path(node.iter, scope)
             inner = {**scope, "loop": None}
-            _bind(node.target, source + ("*",) if source else None, inner)
+            _bind(node.target, (*source, "*") if source else None, inner)
             for child in (*([node.test] if node.test else []), *node.body):
                 yield from walk(child, inner)
             for child in node.else_:

@@ -112,7 +112,7 @@ def _sniff(path: Path) -> None:
         raise InputError("不是 Excel 工作簿（.xlsx）", file=path)
     total = sum(i.file_size for i in infos)
     packed = sum(i.compress_size for i in infos) or 1
-    if total > MAX_UNCOMPRESSED or total / packed > MAX_RATIO and total > 10 * 1024 * 1024:
+    if total > MAX_UNCOMPRESSED or (total / packed > MAX_RATIO and total > 10 * 1024 * 1024):
         raise InputError("文件解压后异常巨大（疑似压缩炸弹），已拒绝读取", file=path)
 
 
@@ -171,7 +171,7 @@ class Workbook:
                     yield cell.row, cell.column, cell.value
 
     def max_row(self, sheet: str) -> int:
-        return min(self._book[sheet].max_row, SCAN_ROWS)
+        return min(int(self._book[sheet].max_row), SCAN_ROWS)
 
 
 def open_workbook(path: Path) -> Workbook:
