@@ -20,13 +20,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.section import Section
 from docx.shared import Mm, Pt
+from docx.text.paragraph import Paragraph
+from docx.text.run import Run
 from pypdf import PdfReader
 
 from docx_report.cli import main
@@ -49,7 +52,7 @@ def body_text(i: int) -> str:
             f"依申请公开办理{789 + i}件，按时答复率百分之百。")
 
 
-def _run(paragraph, text: str, east_asia: str, size: float = 16):  # type: ignore[no-untyped-def]
+def _run(paragraph: Paragraph, text: str, east_asia: str, size: float = 16) -> Run:
     run = paragraph.add_run(text)
     run.font.size = Pt(size)
     run.font.name = "Times New Roman"  # digits and Latin text
@@ -57,7 +60,7 @@ def _run(paragraph, text: str, east_asia: str, size: float = 16):  # type: ignor
     return run
 
 
-def _page_number_footer(section) -> None:  # type: ignore[no-untyped-def]
+def _page_number_footer(section: Section) -> None:
     """``— 1 —`` in 4号 宋体, centred below the text block."""
     p = section.footer.paragraphs[0]
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -154,7 +157,8 @@ def fonts_by_text(pdf: Path) -> list[tuple[str, str]]:
     """(font name, text) for each run of text shown in the PDF."""
     shown: list[tuple[str, str]] = []
     for page in PdfReader(pdf).pages:
-        def visit(text, cm, tm, font, size):  # type: ignore[no-untyped-def]
+        def visit(text: str, cm: object, tm: object, font: dict[str, object] | None,
+                  size: float) -> None:
             if text.strip() and font is not None:
                 shown.append((str(font.get("/BaseFont", "")), text.strip()))
         page.extract_text(visitor_text=visit)
@@ -178,6 +182,8 @@ def bad_xml_docx(sample: Path, path: Path) -> Path:
             dst.writestr(name, b"<<< not xml" if name == "word/document.xml" else src.read(name))
     return path
 
+
+PlainRun = tuple[Result, Path, Path]  # the CLI's result, the PDF it made, the broken input
 
 # ---- fixtures ---------------------------------------------------------------------------------
 
@@ -204,7 +210,7 @@ def pdfa(pdfa_run: list[Conversion]) -> Path:
 
 
 @pytest.fixture(scope="module")
-def plain_cli(sample: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def plain_cli(sample: Path, tmp_path_factory: pytest.TempPathFactory) -> PlainRun:
     """``docx-report pdf --plain`` over the sample and a broken file (one soffice run)."""
     work = tmp_path_factory.mktemp("plain")
     broken = broken_docx(work / "坏文件.docx")
@@ -314,7 +320,7 @@ def test_document_properties_carried_into_info_and_xmp(pdfa: Path) -> None:
 
 
 @pytest.mark.pdf
-def test_cli_pdf_plain_converts_and_lists_failures(plain_cli) -> None:  # type: ignore[no-untyped-def]
+def test_cli_pdf_plain_converts_and_lists_failures(plain_cli: PlainRun) -> None:
     result, pdf, broken = plain_cli
     assert result.exit_code == 1
     assert result.stdout == f"{pdf}\n"
@@ -323,7 +329,7 @@ def test_cli_pdf_plain_converts_and_lists_failures(plain_cli) -> None:  # type: 
 
 
 @pytest.mark.pdf
-def test_plain_pdf_has_no_pdfa_identification(plain_cli) -> None:  # type: ignore[no-untyped-def]
+def test_plain_pdf_has_no_pdfa_identification(plain_cli: PlainRun) -> None:
     _, pdf, _ = plain_cli
     assert pdf.is_file()
     assert "pdfaid" not in xmp(pdf)

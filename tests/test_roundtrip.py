@@ -113,9 +113,13 @@ def fill_by_labels(path: Path) -> dict[str, dict[tuple[Any, ...], Any]]:
         if sheet == T3:  # 一 = （七）总计 + 四 − 二, column by column
             grid = sheet_grid(ws, first)
             labels = [[_norm(v) for v in row] for row in grid]
-            new_row = next(i for i, row in enumerate(labels) if "一、本年新收政府信息公开申请数量" in row)
-            carried = next(i for i, row in enumerate(labels) if "二、上年结转政府信息公开申请数量" in row)
-            nxt = next(i for i, row in enumerate(labels) if "四、结转下年度继续办理" in row)
+
+            def row_of(label: str, labels: list[list[str]] = labels) -> int:
+                return next(i for i, row in enumerate(labels) if label in row)
+
+            new_row = row_of("一、本年新收政府信息公开申请数量")
+            carried = row_of("二、上年结转政府信息公开申请数量")
+            nxt = row_of("四、结转下年度继续办理")
             outcomes = [i for i, row in enumerate(labels) if "三、本年度办理结果" in row
                         and "（七）总计" not in row]
             for (r, c), cell in cells.items():

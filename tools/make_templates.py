@@ -27,9 +27,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import io
+import re
 import sys
 import zipfile
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -70,26 +72,40 @@ LINE = 579  # fixed line pitch in twips: 28.95 pt, 22 lines in the 225 mm text b
 TITLE_LINE = 700  # 35 pt: a 2号 title on the 28.95 pt pitch looks cramped
 INDENT_CHARS = 200  # first-line indent, in hundredths of a character
 INDENT = 2 * BODY_PT * 20  # the same in twips, for readers that ignore *Chars attributes
+# Character spacing of the body, in twentieths of a point: 16 pt characters fill the 156 mm
+# line 27.6 times; GB/T 9704 asks for 28, so the body is condensed by 0.25 pt (15.75 x 28 = 441
+# pt, under the 442.2 pt line).
+BODY_TRACKING = -5
 
 TEXT_WIDTH = 8844  # 156 mm in twips
 PAGE = {"width": Mm(210), "height": Mm(297), "top": Mm(37), "bottom": Mm(35),
-        "left": Mm(28), "right": Mm(26), "header": Mm(15), "footer": Mm(21)}
+        "left": Mm(28), "right": Mm(26), "header": Mm(15), "footer": Mm(25)}
 
-# Table layout per table key: column widths in mm (scaled to exactly 156 mm), table text style,
-# left/right cell margins in twips and minimum row height in twips. A table not listed (a new
-# pack) takes its pack.toml ``widths`` as proportions.
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How one table is drawn."""
+
+    mm: tuple[float, ...] = ()  # column widths, scaled to exactly 156 mm; () = pack.toml widths
+    style: str = "TableText"  # styleId of the cell paragraphs
+    margin: int = 57  # left and right cell margins, twips
+    height: int = 397  # minimum row height, twips
+    labels_left: bool = False  # row labels flush left (except labels spanning several rows)
+
+
 TABLES = {
-    "active": {"mm": [48, 36, 36, 36], "style": "表格文字", "margin": 85, "height": 454},
-    "requests": {"mm": [12, 20, 50, *[10.6] * 7], "style": "表格文字（小五）", "margin": 28,
-                 "height": 340},
-    "review": {"mm": [10.4] * 15, "style": "表格文字（小五）", "margin": 28, "height": 454},
+    "active": Layout(mm=(48, 36, 36, 36), margin=85, height=454),
+    # Data columns wide enough for their headers at 9 pt: 自然人, 商业企业 and 科研机构 on one
+    # line, 社会公益组织 and 法律服务机构 on two lines of three characters; the sub-item column
+    # holds most sub-items on one line. The whole table fits one page.
+    "requests": Layout(mm=(11, 15, 46.6, 11, 14.2, 14.2, 11, 11, 11, 11),
+                       style="TableTextSmall", margin=28, height=340, labels_left=True),
+    "review": Layout(mm=(10.4,) * 15, style="TableTextSmall", margin=28, height=454),
 }
-TABLE_DEFAULT = {"style": "表格文字", "margin": 57, "height": 397}
-KEEP_SMALL_TABLE = 6  # a table of at most this many rows never breaks across pages
-KEEP_GROUP = 8  # rows under a row-spanning label of at most this many rows stay together
 
-# The styles, in the order the style gallery lists them: (styleId, name, XML inside w:style).
-# Built-in styles keep their English names (Word shows them as 正文, 标题, 页脚).
+# --------------------------------------------------------------------------------------------
+# Styles
 
 
 def _fonts(east_asia: str, latin: str = LATIN) -> str:
@@ -102,20 +118,23 @@ def _size(pt: float) -> str:
 
 
 NO_INDENT = '<w:ind w:firstLineChars="0" w:firstLine="0"/>'
+# (styleId, name, XML inside w:style). Built-in styles keep their English names, which Word
+# shows as 正文, 标题 and 页脚.
 STYLES = [
     ("Normal", "Normal", f"""
         <w:qFormat/>
         <w:pPr><w:widowControl/><w:spacing w:before="0" w:after="0" w:line="{LINE}"
           w:lineRule="exact"/><w:ind w:firstLineChars="{INDENT_CHARS}" w:firstLine="{INDENT}"/>
           <w:jc w:val="both"/></w:pPr>
-        <w:rPr>{_fonts(FANGSONG)}<w:kern w:val="2"/>{_size(BODY_PT)}</w:rPr>"""),
+        <w:rPr>{_fonts(FANGSONG)}<w:spacing w:val="{BODY_TRACKING}"/><w:kern w:val="2"/>
+          {_size(BODY_PT)}</w:rPr>"""),
     ("Title", "Title", f"""
         <w:basedOn w:val="Normal"/><w:next w:val="Normal"/><w:uiPriority w:val="10"/><w:qFormat/>
         <w:pPr><w:keepNext/><w:keepLines/><w:snapToGrid w:val="0"/>
           <w:spacing w:line="{TITLE_LINE}" w:lineRule="exact"/>
           {NO_INDENT}<w:jc w:val="center"/></w:pPr>
         <w:rPr>{_fonts(XIAOBIAOSONG, XIAOBIAOSONG)}<w:b w:val="0"/><w:bCs w:val="0"/>
-          {_size(TITLE_PT)}</w:rPr>"""),
+          <w:spacing w:val="0"/>{_size(TITLE_PT)}</w:rPr>"""),
     ("SectionHeading", "一级标题", f"""
         <w:basedOn w:val="Normal"/><w:next w:val="Normal"/><w:uiPriority w:val="9"/><w:qFormat/>
         <w:pPr><w:keepNext/><w:outlineLvl w:val="0"/></w:pPr>
@@ -128,7 +147,7 @@ STYLES = [
         <w:basedOn w:val="Normal"/><w:uiPriority w:val="11"/><w:qFormat/>
         <w:pPr><w:snapToGrid w:val="0"/><w:spacing w:line="240" w:lineRule="auto"/>{NO_INDENT}
           <w:jc w:val="center"/></w:pPr>
-        <w:rPr>{_fonts(SONGTI)}{_size(10.5)}</w:rPr>"""),
+        <w:rPr>{_fonts(SONGTI)}<w:spacing w:val="0"/>{_size(10.5)}</w:rPr>"""),
     ("TableTextSmall", "表格文字（小五）", f"""
         <w:basedOn w:val="TableText"/><w:uiPriority w:val="11"/><w:qFormat/>
         <w:rPr>{_size(9)}</w:rPr>"""),
@@ -141,7 +160,7 @@ STYLES = [
         <w:basedOn w:val="Normal"/><w:uiPriority w:val="99"/><w:unhideWhenUsed/>
         <w:pPr><w:snapToGrid w:val="0"/><w:spacing w:line="240" w:lineRule="auto"/>{NO_INDENT}
           </w:pPr>
-        <w:rPr>{_fonts(SONGTI, SONGTI)}{_size(PAGE_NUMBER_PT)}</w:rPr>"""),
+        <w:rPr>{_fonts(SONGTI, SONGTI)}<w:spacing w:val="0"/>{_size(PAGE_NUMBER_PT)}</w:rPr>"""),
 ]
 DEFAULT_STYLES = f"""
 <w:style {W} w:type="character" w:default="1" w:styleId="DefaultParagraphFont">
@@ -171,10 +190,17 @@ FONT_TABLE = [
     (HEITI, "SimHei", "86", "modern", "fixed", "02010609060101010101"),
     (FANGSONG, "仿宋", "86", "modern", "fixed", "02010609030101010101"),
     (KAITI, "楷体", "86", "modern", "fixed", "02010609030101010101"),
-    (XIAOBIAOSONG, "", "86", "script", "fixed", "02000000000000000000"),
+    (XIAOBIAOSONG, "", "86", "auto", "variable", "02000000000000000000"),
 ]
 
 CORE_DATE = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)  # fixed, so regenerating changes nothing
+APP_XML = (
+    "<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
+    '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"'
+    ' xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+    "<Template>Normal.dotm</Template><Application>docx-report</Application>"
+    "<DocSecurity>0</DocSecurity></Properties>"
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -182,16 +208,17 @@ CORE_DATE = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)  # fixed, so regenerating cha
 
 
 def _el(xml: str) -> etree._Element:
-    return parse_xml(" ".join(xml.split()).replace("> <", "><"))
+    """An element from XML written across lines (whitespace between tags dropped)."""
+    return parse_xml(re.sub(r">\s+<", "><", xml.strip()))
 
 
 def _ppr(style: str, extra: str = "") -> str:
     return f'<w:pPr><w:pStyle w:val="{style}"/>{extra}</w:pPr>'
 
 
-def _run(text: str, rpr: str = "") -> str:
+def _run(text: str) -> str:
     space = ' xml:space="preserve"' if text != text.strip() else ""
-    return f"<w:r>{rpr}<w:t{space}>{escape(text)}</w:t></w:r>"
+    return f"<w:r><w:t{space}>{escape(text)}</w:t></w:r>"
 
 
 def _p(text: str, style: str = "Normal", extra_ppr: str = "") -> str:
@@ -235,64 +262,61 @@ def _twips(widths_mm: Sequence[float]) -> list[int]:
     return result
 
 
-def _layout(table: TableSection) -> dict[str, object]:
-    layout = {**TABLE_DEFAULT, **TABLES.get(table.key, {})}
-    mm = layout.get("mm") or table.widths or [1] * table.width
-    if len(mm) != table.width:  # type: ignore[arg-type]
-        raise SystemExit(f"{table.key}: {len(mm)} column widths for {table.width} columns")  # type: ignore[arg-type]
-    layout["twips"] = _twips(mm)  # type: ignore[arg-type]
-    return layout
+def _layout(table: TableSection) -> tuple[Layout, list[int]]:
+    """The table's layout and its column widths in twips."""
+    layout = TABLES.get(table.key, Layout())
+    mm = layout.mm or table.widths or (1,) * table.width
+    if len(mm) != table.width:
+        raise SystemExit(f"{table.key}: {len(mm)} column widths for {table.width} columns")
+    return layout, _twips(mm)
+
+
+def _block_starts(table: TableSection) -> set[int]:
+    """Rows after the first that start a block with a label across the whole width (table 二:
+    第二十条第（五）项 …). Each block brings its own header rows."""
+    return {c.row for c in table.cells if c.cols == table.width and c.rows == 1 and c.row}
 
 
 def _kept_rows(table: TableSection) -> set[int]:
-    """Rows that must stay on the page of the row after them (keepNext in their paragraphs).
+    """Rows that stay on the page of the row after them (keepNext in their paragraphs).
 
-    Header rows stay with the first data row; a small table never breaks; a table of blocks
-    (a label spanning the whole width starts each block, as in table 二) breaks only between
-    blocks; rows under a row-spanning label of at most KEEP_GROUP rows stay together.
+    A table of blocks (table 二) breaks only between blocks. Any other table stays on one page:
+    the official tables 三 and 四 fit one, and a page break would cut the labels spanning many
+    rows in two. Should a table still outgrow a page, its header rows repeat on the next.
     """
-    height = table.height
-    if height <= KEEP_SMALL_TABLE:
-        return set(range(height - 1))
-    kept = set(range(table.header_rows))
-    block_starts = {c.row for c in table.cells if c.cols == table.width and c.rows == 1}
-    if len(block_starts) > 1:
-        kept |= {r for r in range(height - 1) if r + 1 not in block_starts}
-    for cell in table.cells:
-        if 1 < cell.rows <= KEEP_GROUP:
-            kept |= set(range(cell.row, cell.row + cell.rows - 1))
-    return kept
+    starts = _block_starts(table)
+    return {r for r in range(table.height - 1) if r + 1 not in starts}
 
 
-def _cell_xml(table: TableSection, cell: Cell, layout: dict[str, object], text: str,
+def _repeated_rows(table: TableSection) -> int:
+    """How many rows at the top repeat on each page (w:tblHeader): the header rows, except in a
+    table of blocks, where the first block's header would mislabel the blocks after it."""
+    return 0 if _block_starts(table) else table.header_rows
+
+
+def _cell_xml(table: TableSection, cell: Cell, layout: Layout, twips: list[int], text: str,
               merge: str, keep: bool) -> str:
-    twips: list[int] = layout["twips"]  # type: ignore[assignment]
     width = sum(twips[cell.col: cell.col + cell.cols])
     span = f'<w:gridSpan w:val="{cell.cols}"/>' if cell.cols > 1 else ""
     vmerge = {"": "", "restart": '<w:vMerge w:val="restart"/>', "continue": "<w:vMerge/>"}[merge]
     extra = "<w:keepNext/>" if keep else ""
-    # Row labels of a table with a label column (三) read better flush left, except the
-    # labels that span several rows (三、本年度办理结果, （三）不予公开 …).
-    if (not cell.is_value and cell.row >= table.header_rows and cell.rows == 1
-            and table.width > 4 and cell.col + cell.cols < table.width):
+    if (layout.labels_left and not cell.is_value and cell.row >= table.header_rows
+            and cell.rows == 1):
         extra += '<w:jc w:val="left"/>'
-    style = {"表格文字": "TableText", "表格文字（小五）": "TableTextSmall"}[layout["style"]]  # type: ignore[index]
     return (f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/>{span}{vmerge}'
             f'<w:vAlign w:val="center"/></w:tcPr>'
-            f"<w:p>{_ppr(style, extra)}{_run(text) if text else ''}</w:p></w:tc>")
+            f"<w:p>{_ppr(layout.style, extra)}{_run(text) if text else ''}</w:p></w:tc>")
 
 
 def _table(table: TableSection) -> str:
-    layout = _layout(table)
-    twips: list[int] = layout["twips"]  # type: ignore[assignment]
-    margin, height = layout["margin"], layout["height"]
-    kept = _kept_rows(table)
+    layout, twips = _layout(table)
+    kept, repeated = _kept_rows(table), _repeated_rows(table)
     grid = {(r, c): cell for cell in table.cells
             for r in range(cell.row, cell.row + cell.rows)
             for c in range(cell.col, cell.col + cell.cols)}
     rows = []
     for r in range(table.height):
-        header = "<w:tblHeader/>" if r < table.header_rows else ""
+        header = "<w:tblHeader/>" if r < repeated else ""
         tcs = []
         c = 0
         while c < table.width:
@@ -300,11 +324,11 @@ def _table(table: TableSection) -> str:
             if cell.row == r:
                 text = f"{{{{ {cell.key} }}}}" if cell.is_value else cell.text
                 merge = "restart" if cell.rows > 1 else ""
-            else:
+            else:  # covered by a label spanning rows from above
                 text, merge = "", "continue"
-            tcs.append(_cell_xml(table, cell, layout, text, merge, r in kept))
+            tcs.append(_cell_xml(table, cell, layout, twips, text, merge, r in kept))
             c += cell.cols
-        rows.append(f'<w:tr><w:trPr><w:cantSplit/><w:trHeight w:val="{height}"'
+        rows.append(f'<w:tr><w:trPr><w:cantSplit/><w:trHeight w:val="{layout.height}"'
                     f' w:hRule="atLeast"/>{header}</w:trPr>{"".join(tcs)}</w:tr>')
     border = '<w:{} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
     borders = "".join(border.format(side)
@@ -314,8 +338,8 @@ def _table(table: TableSection) -> str:
             f'<w:jc w:val="center"/><w:tblInd w:w="0" w:type="dxa"/>'
             f"<w:tblBorders>{borders}</w:tblBorders>"
             f'<w:tblLayout w:type="fixed"/><w:tblCellMar><w:top w:w="0" w:type="dxa"/>'
-            f'<w:left w:w="{margin}" w:type="dxa"/><w:bottom w:w="0" w:type="dxa"/>'
-            f'<w:right w:w="{margin}" w:type="dxa"/></w:tblCellMar>'
+            f'<w:left w:w="{layout.margin}" w:type="dxa"/><w:bottom w:w="0" w:type="dxa"/>'
+            f'<w:right w:w="{layout.margin}" w:type="dxa"/></w:tblCellMar>'
             f'<w:tblLook w:val="0000" w:firstRow="0" w:lastRow="0" w:firstColumn="0"'
             f' w:lastColumn="0" w:noHBand="0" w:noVBand="0"/></w:tblPr>'
             f'<w:tblGrid>{cols}</w:tblGrid>{"".join(rows)}</w:tbl>')
@@ -324,7 +348,7 @@ def _table(table: TableSection) -> str:
 def _table_section(table: TableSection, after_table: bool) -> Iterable[str]:
     yield _heading(table.heading, after_table)
     yield _tag(f"for para in {table.key}.note")
-    yield _p("{{ para }}")
+    yield _p("{{ para }}", extra_ppr="<w:keepNext/>")  # stays with the table
     yield _tag("endfor")
     yield _table(table)
 
@@ -397,7 +421,10 @@ def build(pack: Pack) -> bytes:
     for grid in sect_pr.findall(qn("w:docGrid")) + sect_pr.findall(qn("w:cols")):
         sect_pr.remove(grid)
     sect_pr.append(_el(f'<w:cols {W} w:space="425"/>'))
-    sect_pr.append(_el(f'<w:docGrid {W} w:type="linesAndChars" w:linePitch="{LINE}" w:charSpace="-849"/>'))
+    # No document grid: LibreOffice lays a character grid out unlike Word (wide gaps between
+    # characters); the fixed line spacing and the body style's character spacing give the
+    # 22 lines of 28 characters without one.
+    sect_pr.append(_el(f'<w:docGrid {W} w:linePitch="{LINE}"/>'))
 
     body = document.element.body
     for child in list(body):
@@ -419,10 +446,24 @@ def build(pack: Pack) -> bytes:
     core.language = "zh-CN"
     core.revision = 1
     core.created = core.modified = CORE_DATE.replace(tzinfo=None)
-    core.last_printed = CORE_DATE.replace(tzinfo=None)
+    app = document.part.package.part_related_by(RT.EXTENDED_PROPERTIES)
+    app._blob = APP_XML.encode()
 
     out = io.BytesIO()
     document.save(out)
+    return _stable_zip(out.getvalue())
+
+
+def _stable_zip(data: bytes) -> bytes:
+    """The same package with fixed entry dates, so regenerating an unchanged template gives
+    identical bytes (and no git diff)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            info = zipfile.ZipInfo(item.filename, date_time=CORE_DATE.timetuple()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(info, src.read(item.filename))
     return out.getvalue()
 
 
@@ -460,14 +501,12 @@ def _styles(document: docx.document.Document) -> None:
 
 def _settings(document: docx.document.Document) -> None:
     settings = document.settings.element
-    for tag in ("w:rsids", "w:attachedTemplate", "w:proofState"):
+    for tag in ("w:rsids", "w:attachedTemplate", "w:proofState", "w:savePreviewPicture"):
         for el in settings.findall(qn(tag)):
             settings.remove(el)
     for el in settings.iter(qn("w:themeFontLang")):
         el.set(qn("w:val"), "zh-CN")
         el.set(qn("w:eastAsia"), "zh-CN")
-    for el in settings.iter(qn("w:characterSpacingControl")):
-        el.set(qn("w:val"), "compressPunctuation")
     for el in settings.iter(qn("w:compatSetting")):
         if el.get(qn("w:name")) == "compatibilityMode":
             el.set(qn("w:val"), "15")

@@ -11,6 +11,7 @@ SYSTEM_PACKAGES=(
   fonts-lxgw-wenkai          # 楷体 -> LXGW WenKai
   fonts-arphic-ukai          # 楷体 fallback
   texlive-lang-chinese       # 仿宋 -> FandolFang (the only free FangSong with GB2312 coverage)
+  fonts-liberation2          # Times New Roman -> Liberation Serif (same metrics) for digits
   poppler-utils              # pdffonts, pdftotext, pdftoppm: used by the tests
   fontconfig
 )

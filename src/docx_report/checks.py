@@ -59,8 +59,7 @@ class _Checker:
         self.problems: list[Problem] = []
 
     def add(self, level: Level, message: str, *, key: str = "", field: str = "",
-            sheet: str = "", rule: str = "") -> None:
-        cell = ""
+            sheet: str = "", cell: str = "", rule: str = "") -> None:
         if key:
             sheet, cell = self.where[key]
             message = f"{self.cells[key][1].label}：{message}"
@@ -127,7 +126,8 @@ def _contains(ch: _Checker, rule: Rule) -> None:
         return
     if not any(word in story.text for word in rule.options["any"]):
         sheet = next(s.sheet for s in ch.pack.sections if s.key == section)
-        ch.add(rule.level, rule.message, sheet=sheet, rule=rule.id)
+        ch.add(rule.level, rule.message, sheet=sheet, cell=wb.coordinate(wb.INTRO_ROW, 2),
+               rule=rule.id)
 
 
 def _pack_years(ch: _Checker, rule: Rule) -> None:
@@ -182,16 +182,21 @@ def _previous_matches(data: ReportData, previous: ReportData) -> list[Problem]:
     """Last year's workbook must be last year's, of the same agency."""
     problems: list[Problem] = []
     year, prev_year = data.facts.get("year"), previous.facts.get("year")
-    facts = data.pack.facts_sheet
+    facts = previous.pack.facts_sheet
+    fields = [f.key for f in previous.pack.fields]
+
+    def at(key: str) -> str:  # the fact's cell in last year's workbook
+        return wb.coordinate(wb.field_row(previous.pack, key), 2) if key in fields else ""
+
     if isinstance(year, int) and isinstance(prev_year, int) and prev_year != year - 1:
         problems.append(Problem(Level.ERROR, f"--previous 指定的是{prev_year}年度的报告，"
                                 f"应为上一年（{year - 1}年度）的报告", file=str(previous.file),
-                                sheet=facts, rule="R6"))
+                                sheet=facts, cell=at("year"), rule="R6"))
     if data.facts.get("agency") and previous.facts.get("agency") != data.facts.get("agency"):
         problems.append(Problem(Level.WARNING,
                                 f"上年报告的机关名称「{previous.facts.get('agency')}」"
                                 f"与本年「{data.facts.get('agency')}」不同",
-                                file=str(previous.file), sheet=facts))
+                                file=str(previous.file), sheet=facts, cell=at("agency")))
     return problems
 
 

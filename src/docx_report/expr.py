@@ -88,7 +88,8 @@ def parse_equation(text: str) -> Equation:
     while pos < len(stripped):
         match = _TOKEN.match(stripped, pos)
         if not match or match.end() == pos:
-            raise ExprError(f"表达式「{text}」在第 {pos + 1} 个字符处无法识别")
+            at = len(stripped) - len(stripped[pos:].lstrip())
+            raise ExprError(f"表达式「{text}」在第 {at + 1} 个字符处无法识别")
         kind = match.lastgroup or ""
         tokens.append((kind, match.group(kind)))
         pos = match.end()

@@ -1,29 +1,22 @@
 """PDF filing copies of reports: the only module that runs LibreOffice.
 
-How (and why this way):
-
 * One ``soffice --convert-to`` call converts a whole list of files. Starting LibreOffice costs
-  about a second (a fresh profile included); converting a report inside it costs a tenth of
-  that, so a batch of 20 reports takes ~2.7 s instead of ~19.5 s for 20 calls
-  (``benchmarks/pdf_bulk.py``). A batch call is as fast as keeping an instance listening over
-  UNO and needs neither the ``uno`` bindings (tied to the system Python) nor a socket protocol.
-  ``jobs > 1`` splits the list over that many soffice processes.
-* Every soffice process gets its own new profile (``-env:UserInstallation``) in a temporary
-  directory: two ``docx-report`` runs at once never share one, and none touches the clerk's
-  own LibreOffice. The inputs are copied there under plain names (``d0000.docx``), so odd file
-  names and two reports with the same name cannot collide in soffice's output folder.
-* soffice writes one line per file, in order: ``convert … -> …`` when the file is loaded (the
-  PDF is written next) or ``Error: source file could not be loaded``. A watchdog kills the
-  process group when neither the log nor the output folder has changed for ``timeout`` seconds.
-  After a hang or a crash, the files before the culprit are kept, the culprit is tried once
-  more, and the files after it go to a new soffice process.
-* A PDF reaches its place only complete: soffice writes into the temporary directory, a PDF
-  counts only if it ends with ``%%EOF``, and it is copied next to the target and moved into
-  place with ``os.replace``.
-* ``fonts/fonts.conf`` (passed in ``FONTCONFIG_FILE``) maps the official Chinese font names to
-  free faces of the same style; ``doctor()`` shows the mapping.
-
-Set ``DOCX_REPORT_SOFFICE`` to use a soffice that is not on PATH.
+  about a second; converting a report inside it a tenth of that (20 reports: ~2.8 s against
+  ~20 s for 20 calls, ``benchmarks/pdf_bulk.py``). That is the gain of an instance kept
+  listening over UNO, without the ``uno`` bindings (tied to the system Python) or a socket
+  protocol. ``jobs > 1`` splits the list over that many soffice processes.
+* Each soffice gets a new profile (``-env:UserInstallation``) and TMPDIR in a temporary
+  directory of its own: concurrent runs never share one, nor touch the clerk's LibreOffice.
+  Inputs are copied there as ``d0000.docx`` …, so odd names and twin names cannot clash.
+* soffice logs one line per file, in order: ``convert … -> …`` (loaded; the PDF is written
+  next) or ``Error: source file could not be loaded``. A watchdog kills the process group when
+  neither the log nor the output folder changed for ``timeout`` seconds. After a hang or a
+  crash the finished files are kept, the culprit is tried once more, the rest go again.
+* A PDF counts only if it ends with ``%%EOF``; it is copied beside its target and moved into
+  place with ``os.replace``, so a half-written PDF is never left behind.
+* ``fonts/fonts.conf`` (in ``FONTCONFIG_FILE``) maps the official Chinese font names to free
+  faces of the same style; ``doctor()`` shows the mapping. ``DOCX_REPORT_SOFFICE`` names a
+  soffice that is not on PATH.
 """
 
 from __future__ import annotations
@@ -47,12 +40,10 @@ from pathlib import Path
 from docx_report.errors import ConversionError
 
 SOFFICE_ENV = "DOCX_REPORT_SOFFICE"
-INSTALL_HINT = (
-    "请安装 LibreOffice 和字体：apt-get install libreoffice-writer-nogui fonts-noto-cjk "
-    "fonts-lxgw-wenkai texlive-lang-chinese"
-)
-_PDFA_FILTER = 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"}}'
-_PLAIN_FILTER = "pdf:writer_pdf_Export"
+INSTALL_HINT = ("请安装 LibreOffice 和字体：apt-get install libreoffice-writer-nogui "
+                "fonts-noto-cjk fonts-lxgw-wenkai texlive-lang-chinese")
+PDFA_FILTER = 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"}}'
+PLAIN_FILTER = "pdf:writer_pdf_Export"
 # Forced import filter: without it LibreOffice opens a damaged .docx as plain text and
 # "converts" the bytes into pages of garbage.
 _DOCX_FILTER = "MS Word 2007 XML"
@@ -109,10 +100,8 @@ def _require_soffice() -> Path:
         return soffice
     configured = os.environ.get(SOFFICE_ENV)
     if configured:
-        raise ConversionError(
-            f"环境变量 {SOFFICE_ENV} 指向的 {configured} 不是可执行的 LibreOffice 程序。"
-            f"{INSTALL_HINT}"
-        )
+        raise ConversionError(f"环境变量 {SOFFICE_ENV} 指向的 {configured} 不是可执行的 "
+                              f"LibreOffice 程序。{INSTALL_HINT}")
     raise ConversionError(f"未找到 LibreOffice（soffice），无法生成 PDF。{INSTALL_HINT}")
 
 
@@ -123,14 +112,8 @@ def fontconfig_file() -> Iterator[Path]:
         yield path
 
 
-def convert(
-    docx_files: Sequence[Path],
-    out_dir: Path | None = None,
-    *,
-    pdfa: bool = True,
-    timeout: float = 120.0,
-    jobs: int = 1,
-) -> list[Conversion]:
+def convert(docx_files: Sequence[Path], out_dir: Path | None = None, *, pdfa: bool = True,
+            timeout: float = 120.0, jobs: int = 1) -> list[Conversion]:
     """Convert reports to PDF/A-2b (plain PDF with ``pdfa=False``): one result per input, in order.
 
     Each PDF is named after its .docx and written to ``out_dir`` (created if needed), or beside
@@ -157,34 +140,32 @@ def convert(
         targets[key] = src
         tasks.append(_Task(i, src, target))
     if tasks:
-        with fontconfig_file() as fonts, tempfile.TemporaryDirectory(
-            prefix="docx-report-pdf-", ignore_cleanup_errors=True
-        ) as tmp:
-            settings = _Settings(
-                soffice=soffice,
-                export_filter=_PDFA_FILTER if pdfa else _PLAIN_FILTER,
-                env={**os.environ, "FONTCONFIG_FILE": str(fonts)},
-                timeout=timeout,
-            )
-            n = max(1, min(jobs, len(tasks)))
-            workers = [
-                _Worker(settings, Path(tmp) / f"w{k}", tasks[k::n]) for k in range(n)
-            ]
-            _run_workers(workers)
-            for worker in workers:
-                results.update(worker.results)
+        try:
+            with fontconfig_file() as fonts, tempfile.TemporaryDirectory(
+                prefix="docx-report-pdf-", ignore_cleanup_errors=True
+            ) as tmp:
+                env = {**os.environ, "FONTCONFIG_FILE": str(fonts)}
+                export_filter = PDFA_FILTER if pdfa else PLAIN_FILTER
+                n = max(1, min(jobs, len(tasks)))
+                workers = [_Worker(soffice, export_filter, env, timeout, Path(tmp) / f"w{k}",
+                                   tasks[k::n]) for k in range(n)]
+                _run_workers(workers)
+                for worker in workers:
+                    results.update(worker.results)
+        except OSError as exc:  # no room for the temporary directory, and the like
+            problem = f"无法使用临时目录：{exc.strerror or exc}"
+            for task in tasks:
+                results.setdefault(task.index, Conversion(task.source, None,
+                                                          f"{task.source}：{problem}"))
     return [results[i] for i in range(len(sources))]
 
 
 def _run_workers(workers: list[_Worker]) -> None:
-    if len(workers) == 1:
-        workers[0].run()
-        return
     with ThreadPoolExecutor(max_workers=len(workers)) as pool:
         try:
             for future in [pool.submit(w.run) for w in workers]:
                 future.result()
-        except BaseException:  # Ctrl-C or a bug: stop every soffice before leaving
+        except BaseException:  # Ctrl-C: stop every soffice before leaving
             for worker in workers:
                 worker.stop()
             raise
@@ -226,22 +207,17 @@ class _Task:
         return f"d{self.index:04d}"
 
 
-@dataclass(frozen=True)
-class _Settings:
-    soffice: Path
-    export_filter: str
-    env: dict[str, str]
-    timeout: float
-
-
 @dataclass
 class _Run:
     """What one soffice process did."""
 
     events: dict[str, str]  # copy name -> _LOADED or _LOAD_FAILED
-    abnormal: bool
-    reason: str = ""
+    reason: str = ""  # why it ended abnormally (hang, crash), '' when it ended normally
     log_tail: str = ""
+
+    @property
+    def detail(self) -> str:
+        return f"（{self.log_tail}）" if self.log_tail else ""
 
 
 class _Stopped(Exception):
@@ -252,7 +228,10 @@ class _Stopped(Exception):
 class _Worker:
     """Converts its tasks with one soffice process at a time, in its own directory."""
 
-    settings: _Settings
+    soffice: Path
+    export_filter: str
+    env: dict[str, str]
+    timeout: float
     home: Path
     tasks: list[_Task]
     results: dict[int, Conversion] = field(default_factory=dict)
@@ -265,8 +244,14 @@ class _Worker:
         self.results[task.index] = Conversion(task.source, None, f"{task.source}：{message}")
 
     def run(self) -> None:
-        with suppress(_Stopped):
+        try:
             self._run()
+        except _Stopped:
+            pass
+        except OSError as exc:  # its temporary directory failed (disk full, …)
+            for task in self.tasks:
+                if task.index not in self.results:
+                    self._fail(task, f"无法使用临时目录：{exc.strerror or exc}")
 
     def _run(self) -> None:
         (self.home / "in").mkdir(parents=True)
@@ -279,23 +264,20 @@ class _Worker:
                 self._fail(task, f"无法读取：{exc.strerror or exc}")
                 continue
             pending.append(task)
-        dead_runs = 0
-        run_no = 0
-        profile = self.home / "profile0"
+        dead_runs, run_no, profile = 0, 0, self.home / "profile0"
         while pending:
             run_no += 1
             out = self.home / f"out{run_no}"
             run = self._soffice(pending, out, profile)
             rest = self._collect(pending, out, run)
-            if not run.abnormal:
+            if not run.reason:
                 return
             profile = self.home / f"profile{run_no}"  # a killed soffice may leave it locked
             dead_runs = 0 if run.events else dead_runs + 1
             if dead_runs >= _MAX_DEAD_RUNS:
-                detail = f"（{run.log_tail}）" if run.log_tail else ""
                 for task in rest:
                     self._fail(task, f"LibreOffice 连续 {dead_runs} 次无法工作，未转换："
-                                     f"{run.reason}{detail}")
+                                     f"{run.reason}{run.detail}")
                 return
             pending = rest
 
@@ -310,9 +292,8 @@ class _Worker:
                 self._place(task, pdf)
             elif event == _LOAD_FAILED:
                 self._fail(task, "LibreOffice 无法打开此文件（文件已损坏，或不是 Word 文档）")
-            elif not run.abnormal:
-                detail = f"（{run.log_tail}）" if run.log_tail else ""
-                self._fail(task, f"LibreOffice 未能写出 PDF{detail}")
+            elif not run.reason:
+                self._fail(task, f"LibreOffice 未能写出 PDF{run.detail}")
             elif culprit_seen:  # after the culprit: never reached, simply goes again
                 rest.append(task)
             else:  # the culprit: the file soffice was working on when it hung or crashed
@@ -343,56 +324,39 @@ class _Worker:
 
     def _soffice(self, tasks: list[_Task], out: Path, profile: Path) -> _Run:
         """Run one soffice over ``tasks``, killing it when it makes no progress."""
-        s = self.settings
         out.mkdir()
         log = out.with_suffix(".log")
-        cmd = [
-            str(s.soffice),
-            f"-env:UserInstallation={profile.as_uri()}",
-            "--headless", "--norestore", "--nologo", "--nodefault",
-            f"--infilter={_DOCX_FILTER}",
-            "--convert-to", s.export_filter,
-            "--outdir", str(out),
-            *(str(self.home / "in" / f"{t.name}.docx") for t in tasks),
-        ]
+        cmd = [str(self.soffice), f"-env:UserInstallation={profile.as_uri()}", "--headless",
+               "--norestore", "--nologo", "--nodefault", f"--infilter={_DOCX_FILTER}",
+               "--convert-to", self.export_filter, "--outdir", str(out),
+               *(str(self.home / "in" / f"{t.name}.docx") for t in tasks)]
         try:
-            with log.open("wb") as sink:
+            with log.open("wb") as sink:  # one file for both streams keeps their order
                 proc = subprocess.Popen(
                     cmd, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
-                    env={**s.env, "TMPDIR": str(self.home / "tmp")}, cwd=self.home,
-                    start_new_session=True,
-                )
+                    env={**self.env, "TMPDIR": str(self.home / "tmp")}, cwd=self.home,
+                    start_new_session=True)  # its own process group, to kill it whole
         except OSError as exc:
-            return _Run({}, True, f"无法运行 {s.soffice}：{exc.strerror or exc}")
+            return _Run({}, f"无法运行 {self.soffice}：{exc.strerror or exc}")
         timed_out = False
         try:
-            mark: tuple[object, ...] = ()
-            last = time.monotonic()
-            while True:
-                try:
-                    proc.wait(timeout=_POLL_SECONDS)
-                    break
-                except subprocess.TimeoutExpired:
-                    pass
-                if self._stop.is_set():
+            mark, last = _progress_mark(log, out), time.monotonic()
+            while proc.poll() is None:
+                if self._stop.wait(_POLL_SECONDS):
                     raise _Stopped
-                now, new_mark = time.monotonic(), _progress_mark(log, out)
-                if new_mark != mark:
-                    mark, last = new_mark, now
-                elif now - last > s.timeout:
+                if (new_mark := _progress_mark(log, out)) != mark:
+                    mark, last = new_mark, time.monotonic()
+                elif time.monotonic() - last > self.timeout:
                     timed_out = True
                     break
         finally:
             _kill_group(proc)
-        text = log.read_text("utf-8", errors="replace") if log.exists() else ""
-        events = _parse_events(text, [t.name for t in tasks])
+        text = log.read_text("utf-8", errors="replace")
         if timed_out:
-            reason = f"转换超时：LibreOffice 超过 {s.timeout:g} 秒没有进展，已被终止"
-        elif proc.returncode != 0:
-            reason = f"LibreOffice 意外退出（退出码 {proc.returncode}）"
+            reason = f"转换超时：LibreOffice 超过 {self.timeout:g} 秒没有进展，已被终止"
         else:
-            reason = ""
-        return _Run(events, bool(reason), reason, _log_tail(text))
+            reason = f"LibreOffice 意外退出（退出码 {proc.returncode}）" if proc.returncode else ""
+        return _Run(_parse_events(text, [t.name for t in tasks]), reason, _log_tail(text))
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
@@ -403,13 +367,12 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=10)
 
 
-def _progress_mark(log: Path, out: Path) -> tuple[object, ...]:
+def _progress_mark(log: Path, out: Path) -> object:
     """Changes whenever soffice logs a line or writes to its output folder."""
     try:
-        files = tuple(sorted((e.name, e.stat().st_size) for e in os.scandir(out)))
-        return (log.stat().st_size, files)
+        return log.stat().st_size, sorted((e.name, e.stat().st_size) for e in os.scandir(out))
     except OSError:
-        return (time.monotonic(),)  # unreadable: count it as progress rather than kill
+        return time.monotonic()  # unreadable for a moment: count it as progress
 
 
 def _parse_events(text: str, names: list[str]) -> dict[str, str]:
@@ -431,10 +394,8 @@ def _parse_events(text: str, names: list[str]) -> dict[str, str]:
 
 def _log_tail(text: str) -> str:
     """The last line of soffice's output worth showing (not the per-file lines or Java noise)."""
-    lines = [
-        ln.strip() for ln in text.splitlines()
-        if ln.strip() and not ln.startswith((_LOADED, _LOAD_FAILED)) and "javaldx" not in ln
-    ]
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()
+             and not ln.startswith((_LOADED, _LOAD_FAILED)) and "javaldx" not in ln]
     return lines[-1][:200] if lines else ""
 
 
@@ -469,7 +430,23 @@ _FONTS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
 
 def doctor() -> list[DoctorLine]:
     """Check what PDF conversion needs: LibreOffice, and a face of the right style per font."""
-    return [_check_soffice(), *_check_fonts()]
+    lines = [_check_soffice()]
+    fc_match = shutil.which("fc-match")
+    if fc_match is None:
+        return [*lines, DoctorLine("字体", False, "未找到 fc-match：apt-get install fontconfig")]
+    with fontconfig_file() as fonts:
+        env = {**os.environ, "FONTCONFIG_FILE": str(fonts)}
+        for official, style, faces, package in _FONTS:
+            query = [fc_match, "--format", "%{family[0]}\t%{style[0]}", f"{official}:lang=zh-cn"]
+            found = _output(query, env)
+            family, _, face_style = found.partition("\t")
+            if family in (*faces, official):
+                lines.append(DoctorLine(official, True, f"{family} {face_style}（{style}）"))
+            else:
+                got = f"{family} {face_style}，不是{style}" if family else "没有可用的字体"
+                hint = f"请安装 {package}（提供 {faces[0]}）"
+                lines.append(DoctorLine(official, False, f"{got}：{hint}"))
+    return lines
 
 
 def _check_soffice() -> DoctorLine:
@@ -477,45 +454,17 @@ def _check_soffice() -> DoctorLine:
     if soffice is None:
         where = f"环境变量 {SOFFICE_ENV} 指向的程序不可用。" if os.environ.get(SOFFICE_ENV) else ""
         return DoctorLine("LibreOffice", False, f"未找到 soffice。{where}{INSTALL_HINT}")
-    try:
-        done = subprocess.run(
-            [str(soffice), "--version"], capture_output=True, text=True, timeout=60,
-            errors="replace", stdin=subprocess.DEVNULL,
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        return DoctorLine("LibreOffice", False, f"{soffice} 无法运行：{exc}")
-    version = done.stdout.strip().splitlines()[0] if done.stdout.strip() else ""
-    if done.returncode != 0 or not version:
-        return DoctorLine("LibreOffice", False, f"{soffice} 无法运行（退出码 {done.returncode}）")
+    version = _output([str(soffice), "--version"], dict(os.environ))
+    if not version.startswith("LibreOffice"):
+        return DoctorLine("LibreOffice", False, f"{soffice} 无法运行：{version or '没有输出'}")
     return DoctorLine("LibreOffice", True, f"{version}（{soffice}）")
 
 
-def _check_fonts() -> list[DoctorLine]:
-    fc_match = shutil.which("fc-match")
-    if fc_match is None:
-        hint = "未找到 fc-match，无法检查字体：apt-get install fontconfig"
-        return [DoctorLine("字体", False, hint)]
-    lines = []
-    with fontconfig_file() as fonts:
-        env = {**os.environ, "FONTCONFIG_FILE": str(fonts)}
-        for official, style, faces, package in _FONTS:
-            try:
-                done = subprocess.run(
-                    [fc_match, "--format", "%{family[0]}\t%{style[0]}", f"{official}:lang=zh-cn"],
-                    capture_output=True, text=True, timeout=60, env=env, errors="replace",
-                    stdin=subprocess.DEVNULL,
-                )
-                family, _, face_style = done.stdout.strip().partition("\t")
-            except (OSError, subprocess.SubprocessError) as exc:
-                lines.append(DoctorLine(official, False, f"fc-match 无法运行：{exc}"))
-                continue
-            if not family:
-                lines.append(DoctorLine(official, False, f"没有可用的字体：请安装 {package}"))
-            elif family in faces or family == official:
-                lines.append(DoctorLine(official, True, f"{family} {face_style}（{style}）"))
-            else:
-                lines.append(DoctorLine(
-                    official, False,
-                    f"{family} {face_style}，不是{style}：请安装 {package}（提供 {faces[0]}）",
-                ))
-    return lines
+def _output(cmd: list[str], env: dict[str, str]) -> str:
+    """The first line a command prints, or why it could not run."""
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, errors="replace", env=env,
+                              timeout=60, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"无法运行（{exc}）"
+    return (done.stdout.strip().splitlines() or [""])[0]

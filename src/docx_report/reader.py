@@ -51,6 +51,9 @@ class ReportData:
     unread_tables: set[str] = field(default_factory=set)  # labels out of place
 
 
+UNREAD: Any = object()  # a cell whose problem was recorded: no value
+
+
 def _norm(text: Any) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text or "")))
 
@@ -65,14 +68,28 @@ def choose_pack(book: wb.Workbook, pack: Pack | None) -> Pack:
             raise InputError(f"工作簿记录的报告格式「{name}」不是内置格式（{known}）",
                              file=book.path)
         return load_pack(name)
-    # A workbook whose hidden record was lost (copied sheets): recognise it by its sheets.
-    for candidate in builtin_packs():
-        loaded = load_pack(candidate)
-        if set(loaded.sheets) <= set(book.sheetnames):
-            return loaded
+    # A workbook whose hidden record was lost (copied sheets): recognise it by its sheets and,
+    # as the formats share sheet names, by how many of each pack's labels sit where it puts them.
+    present = set(book.sheetnames)
+    scored = [(_fit(book, loaded), loaded) for loaded in map(load_pack, builtin_packs())
+              if loaded.facts_sheet in present
+              and 2 * len(present & set(loaded.sheets)) >= len(loaded.sheets)]
+    if scored:
+        return max(scored, key=lambda pair: pair[0])[1]
     raise InputError("这不是 docx-report 的报告工作簿（找不到“基本信息”等工作表）。请用 "
                      "docx-report init 生成工作簿后填写；如用自己的 Word 模板，请加 --template",
                      file=book.path)
+
+
+def _fit(book: wb.Workbook, pack: Pack) -> tuple[int, int]:
+    """How well a workbook fits a pack: labels in place, then sheets present."""
+    labels = 0
+    for table in pack.tables():
+        if book.has_sheet(table.sheet):
+            for cell in table.label_cells():
+                row, col = wb.grid_position(cell)
+                labels += _norm(book.value(table.sheet, row, col)) == _norm(cell.text + cell.hint)
+    return labels, sum(book.has_sheet(sheet) for sheet in pack.sheets)
 
 
 class _Reader:
@@ -90,22 +107,43 @@ class _Reader:
         found = self.book.value(sheet, row, col)
         if _norm(found) == _norm(expected):
             return True
-        texts = list(self.book.texts(sheet))
-        moved = [(r, c) for r, c, t in texts if _norm(t) == _norm(expected)]
         here = wb.coordinate(row, col)
+        # Where the label went: the nearest copy (信息内容, 总计… appear more than once).
+        moved = sorted(((r, c) for r, c, t in self.book.texts(sheet)
+                        if _norm(t) == _norm(expected)),
+                       key=lambda rc: abs(rc[0] - row) + abs(rc[1] - col))
         if moved:
             r, c = moved[0]
             what = "行" if c == col else "列"
             self.problem(f"标签「{expected}」应在 {here}，却在 {wb.coordinate(r, c)}："
                          f"可能插入或删除了{what}，请撤销后再填写", sheet, row, col)
         else:
-            close = difflib.get_close_matches(_norm(expected), [_norm(t) for _, _, t in texts],
-                                              n=1, cutoff=0.6)
-            shown = f"「{str(found).strip()}」" if found not in (None, "") else "空白"
-            hint = f"（是否应为「{expected}」？）" if close else ""
+            shown = f"「{str(found).strip()}」" if str(found or "").strip() else "空白"
+            edited = difflib.SequenceMatcher(None, _norm(found), _norm(expected)).ratio() >= 0.6
+            hint = "（标签文字被改动，请改回原文）" if edited else ""
             self.problem(f"此处应为标签「{expected}」，实为{shown}{hint}；表格结构被改动，"
                          "请用 docx-report init 生成的工作簿填写", sheet, row, col)
         return False
+
+    def read(self, type_name: str, sheet: str, row: int, col: int, what: str, *,
+             formulas: bool = True) -> Any:
+        """Parse one cell; a problem with it is recorded at the cell and gives ``UNREAD``.
+
+        With ``formulas``, a blank cell is looked at again for a formula whose result was never
+        calculated (a file saved by a program that does not calculate). This loads the formulas
+        once per workbook, so it is asked only where a blank is wrong anyway.
+        """
+        raw = self.book.value(sheet, row, col)
+        if raw is None and formulas and (formula := self.book.formula(sheet, row, col)):
+            self.problem(f"{what}：单元格是公式（{formula[:30]}），但文件里没有计算结果"
+                         "（文件可能由不计算公式的程序保存）。请用 Excel 或 WPS 打开后保存，"
+                         "或直接填写", sheet, row, col, rule="R5")
+            return UNREAD
+        try:
+            return value_type(type_name).parse(raw)
+        except ValueProblem as exc:
+            self.problem(f"{what}：{exc}", sheet, row, col, rule="R5")
+            return UNREAD
 
     def facts(self, pack: Pack) -> None:
         sheet = pack.facts_sheet
@@ -113,11 +151,8 @@ class _Reader:
             row = wb.field_row(pack, f.key)
             if not self.expect_label(sheet, row, 1, f.label):
                 continue
-            raw = self.book.value(sheet, row, 2)
-            try:
-                value = value_type(f.type).parse(raw)
-            except ValueProblem as exc:
-                self.problem(f"{f.label}：{exc}", sheet, row, 2, rule="R5")
+            value = self.read(f.type, sheet, row, 2, f.label, formulas=f.required)
+            if value is UNREAD:
                 continue
             if f.required and value in (None, ""):
                 self.problem(f"{f.label}：必须填写（{f.help}）", sheet, row, 2)
@@ -130,11 +165,16 @@ class _Reader:
         sheet = section.sheet
         if not self.expect_label(sheet, wb.INTRO_ROW, 1, section.intro_label):
             return
-        paragraphs = value_type("paragraphs")
-        story = Narrative(intro=paragraphs.parse(self.book.value(sheet, wb.INTRO_ROW, 2)))
+
+        def text(type_name: str, row: int, col: int, what: str) -> Any:
+            return self.read(type_name, sheet, row, col, what, formulas=False)
+
+        intro = text("paragraphs", wb.INTRO_ROW, 2, section.intro_label)
+        story = Narrative(intro=[] if intro is UNREAD else intro)
         for row in range(wb.INTRO_ROW + 1, self.book.max_row(sheet) + 1):
-            title = value_type("text").parse(self.book.value(sheet, row, 1))
-            body = paragraphs.parse(self.book.value(sheet, row, 2))
+            title, body = text("text", row, 1, "小标题"), text("paragraphs", row, 2, "正文")
+            if title is UNREAD or body is UNREAD:
+                continue
             if title and not body:
                 self.problem(f"小标题「{title}」下没有正文；不需要这一小节就把小标题也清空",
                              sheet, row, 2)
@@ -157,25 +197,15 @@ class _Reader:
             self.problem(f"表格“{table.heading}”的结构与 {pack.name} 格式不符，本表数字未读取"
                          "（修正上面指出的标签后再检查）", sheet)
             return
-        self.data.notes[table.key] = value_type("paragraphs").parse(
-            self.book.value(sheet, wb.NOTE_ROW, 2))
+        note = self.read("paragraphs", sheet, wb.NOTE_ROW, 2, "表前说明", formulas=False)
+        self.data.notes[table.key] = [] if note is UNREAD else note
         for cell in table.value_cells():
             row, col = wb.grid_position(cell)
-            raw = self.book.value(sheet, row, col)
-            if cell.key in totals and raw is None:
-                self.data.values[cell.key] = None  # a formula not yet calculated: computed
+            if cell.key in totals and self.book.value(sheet, row, col) is None:
+                self.data.values[cell.key] = None  # a blank total, or an uncalculated formula
                 continue
-            if raw is None and (formula := self.book.formula(sheet, row, col)):
-                self.problem(f"{cell.label}：单元格是公式（{formula[:30]}），但文件里没有计算结果"
-                             "（文件可能由不计算公式的程序保存）。请用 Excel 或 WPS 打开后保存，"
-                             "或直接填写数字", sheet, row, col, rule="R5")
-                self.data.values[cell.key] = None
-                continue
-            try:
-                self.data.values[cell.key] = value_type(cell.type).parse(raw)
-            except ValueProblem as exc:
-                self.problem(f"{cell.label}：{exc}", sheet, row, col, rule="R5")
-                self.data.values[cell.key] = None
+            value = self.read(cell.type, sheet, row, col, cell.label)
+            self.data.values[cell.key] = None if value is UNREAD else value
 
 
 def read_report(path: Path, pack: Pack | None = None) -> ReportData:

@@ -251,14 +251,14 @@ def _compile(part: SourcePart, file: Path) -> _Compiled:
     return compiled
 
 
-def check_syntax(path: Path) -> list[str]:
-    """Every part's first syntax or safety error (message with its place); [] if none."""
-    errors = []
+def check_syntax(path: Path) -> dict[str, str]:
+    """Part name -> its first syntax or safety error ("place：message"), for each part with one."""
+    errors = {}
     for part in read_parts(path):
         try:
             _compile(part, path)
         except TemplateError as exc:
-            errors.append(str(exc))
+            errors[part.name] = str(exc).removeprefix(f"{path}：")
     return errors
 
 
@@ -395,13 +395,27 @@ class CompiledTemplate:
         return before + bytes(etree.tostring(tree, encoding="UTF-8")) + after
 
     def variables(self) -> list[FieldUse]:
-        """The data fields the template refers to, each with the first place it is used."""
-        seen: dict[tuple[tuple[str, ...], str], FieldUse] = {}
-        for compiled in self._parts:
-            for path, lineno in field_paths(compiled.tree):
-                use = FieldUse(path, compiled.part.label, compiled.place(lineno))
-                seen.setdefault((path, use.place), use)
-        return list(seen.values())
+        """The data fields the template refers to, once per place they are used."""
+        return _uses(self._parts)
+
+
+def _uses(parts: list[_Compiled]) -> list[FieldUse]:
+    seen: dict[tuple[tuple[str, ...], str], FieldUse] = {}
+    for compiled in parts:
+        for path, lineno in field_paths(compiled.tree):
+            use = FieldUse(path, compiled.part.label, compiled.place(lineno))
+            seen.setdefault((path, use.place), use)
+    return list(seen.values())
+
+
+def field_uses(path: Path) -> list[FieldUse]:
+    """Like ``CompiledTemplate.variables``, from the parts that compile (lint goes on when one
+    part has a syntax error)."""
+    compiled = []
+    for part in read_parts(path):
+        with contextlib.suppress(TemplateError):
+            compiled.append(_compile(part, path))
+    return _uses(compiled)
 
 
 def render_to_file(template: CompiledTemplate, context: Mapping[str, Any], out: Path, *,

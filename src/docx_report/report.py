@@ -115,8 +115,9 @@ def check_data(data: ReportData, previous: ReportData | None = None) -> Checked:
     if previous is not None:
         prev_errors = [p for p in previous.problems if p.level is Level.ERROR]
         if prev_errors:
-            problems.append(Problem(Level.WARNING, f"上年工作簿有 {len(prev_errors)} 处错误，"
-                                    "跨年度核对只使用能读出的数字", file=str(previous.file)))
+            problems.append(Problem(Level.WARNING, f"上年工作簿有 {len(prev_errors)} 处无法读取"
+                                    "（可用 docx-report check 检查），跨年度核对只使用能读出的数字",
+                                    file=str(previous.file)))
     problems += checks.check(data, previous)
     return Checked(data=data, problems=sort_problems(_with_file(problems, data.file)),
                    computed=checks.compute(data.pack, data.values))
@@ -134,7 +135,7 @@ def _pdf(docx: Path, pdfa: bool) -> Path:
 
     [result] = pdf.convert([docx], pdfa=pdfa)
     if result.pdf is None:
-        raise OutputError(f"报告已生成（{docx}），但转换 PDF 失败：{result.error}")
+        raise OutputError(f"报告已生成，但转换 PDF 失败：{result.error}")
     return result.pdf
 
 

@@ -308,12 +308,15 @@ def field_paths(tree: nodes.Node) -> Iterator[tuple[tuple[str, ...], int]]:
                 yield from walk(child, scope)
             return
         if isinstance(node, nodes.For):
-            yield from walk(node.iter, scope)
             source = _path(node.iter, scope)
             inner = {**scope, "loop": None}
             _bind(node.target, (*source, "*") if source else None, inner)
-            for child in (*([node.test] if node.test else []), *node.body):
-                yield from walk(child, inner)
+            body = [use for child in (*([node.test] if node.test else []), *node.body)
+                    for use in walk(child, inner)]
+            items = any(source and p[:len(source) + 1] == (*source, "*") for p, _ in body)
+            # the list itself counts as used only if the body does not say which fields
+            yield from (use for use in walk(node.iter, scope) if not (items and use[0] == source))
+            yield from body
             for child in node.else_:
                 yield from walk(child, scope)
             return

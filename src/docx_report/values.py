@@ -19,8 +19,9 @@ from typing import Any, ClassVar
 
 Number = int | Decimal
 
-# Characters XML 1.0 cannot store (Word would refuse the file): C0 controls but tab/newline.
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Characters XML 1.0 cannot store (Word would refuse the file): C0 controls but tab and newline,
+# lone surrogates (only an _xD800_ escape can make one), U+FFFE and U+FFFF.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _EXCEL_ERRORS = {"#REF!", "#DIV/0!", "#VALUE!", "#N/A", "#NAME?", "#NUM!", "#NULL!",
                  "#SPILL!", "#CALC!", "#GETTING_DATA"}
 _PLACEHOLDERS = {"/", "／", "—", "——", "-", "－", "无", "空", "暂无", "null", "none", "n/a"}
@@ -32,9 +33,27 @@ class ValueProblem(ValueError):
     """Raised by a parser when a cell's value is not acceptable; the message is Chinese."""
 
 
+class CellError(str):
+    """An Excel error value (``#REF!``, ``#N/A``…): what a cell shows when its formula broke.
+
+    The workbook reader gives these for cells of error type, so that no parser takes one for
+    text a clerk typed.
+    """
+
+
+def _error_value(raw: CellError, what: str) -> ValueProblem:
+    return ValueProblem(f"单元格是 Excel 错误值 {raw}（公式出错），请改为{what}")
+
+
+# Excel stores characters XML cannot hold as _xHHHH_ (a literal "_x" is written _x005F_x).
+_EXCEL_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_CARRIAGE_RETURNS = re.compile(r"\r+\n?")  # Excel's CR LF (_x000D_ then a newline), or a CR
+
+
 def clean_text(value: str) -> str:
-    """Remove characters Word cannot store and Excel's escaped carriage returns."""
-    value = value.replace("_x000D_", "").replace("\r\n", "\n").replace("\r", "\n")
+    """Undo Excel's _xHHHH_ escapes, then drop characters Word cannot store; newlines → \\n."""
+    value = _EXCEL_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), value)
+    value = _CARRIAGE_RETURNS.sub("\n", value)
     return _XML_ILLEGAL.sub("", value)
 
 
@@ -93,6 +112,8 @@ class _NumberType(ValueType):
             return Decimal(repr(raw))
         if isinstance(raw, Decimal):
             return raw
+        if isinstance(raw, CellError):
+            raise _error_value(raw, self.what)
         text = unicodedata.normalize("NFKC", str(raw)).strip().replace(" ", "")
         if text.upper() in _EXCEL_ERRORS:
             raise ValueProblem(f"单元格是 Excel 错误值 {text}，请改为{self.what}")
@@ -160,7 +181,9 @@ class TextType(ValueType):
     def parse(self, raw: Any) -> str:
         if raw is None:
             return ""
-        if isinstance(raw, float) and raw == int(raw):
+        if isinstance(raw, CellError):
+            raise _error_value(raw, "文字")
+        if isinstance(raw, float) and raw.is_integer():
             raw = int(raw)
         if isinstance(raw, dt.datetime):
             raw = raw.date()
@@ -179,6 +202,8 @@ class ParagraphsType(ValueType):
     def parse(self, raw: Any) -> list[str]:
         if raw is None:
             return []
+        if isinstance(raw, CellError):
+            raise _error_value(raw, "文字")
         text = clean_text(str(raw))
         lines = (line.strip().strip("\u3000") for line in text.split("\n"))
         return [" ".join(line.split()) for line in lines if line.strip().strip("\u3000")]
@@ -227,6 +252,8 @@ class DateType(ValueType):
             return raw.date()
         if isinstance(raw, dt.date):
             return raw
+        if isinstance(raw, CellError):
+            raise _error_value(raw, "日期")
         if isinstance(raw, int | float) and not isinstance(raw, bool):
             raise ValueProblem(f"应为日期（如 2024年1月20日），实为数字 {_describe(raw)}")
         text = unicodedata.normalize("NFKC", str(raw)).strip()

@@ -14,6 +14,7 @@ import datetime as dt
 import os
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from docx_report.errors import InputError, OutputError
 from docx_report.pack import Cell, NarrativeSection, Pack, TableSection
-from docx_report.values import TYPES
+from docx_report.values import TYPES, CellError
 
 META_SHEET = "_docx_report"
 TITLE_ROW, HELP_ROW, HEADER_ROW = 1, 2, 3
@@ -114,6 +115,31 @@ def _sniff(path: Path) -> None:
     packed = sum(i.compress_size for i in infos) or 1
     if total > MAX_UNCOMPRESSED or (total / packed > MAX_RATIO and total > 10 * 1024 * 1024):
         raise InputError("文件解压后异常巨大（疑似压缩炸弹），已拒绝读取", file=path)
+    if _declares_doctype(path, infos):
+        raise InputError(_UNSAFE_XML, file=path)
+
+
+_UNSAFE_XML = "工作簿含有不安全的 XML 内容（实体或外部引用），已拒绝读取"
+_DOCTYPE = (b"<!DOCTYPE", "<!DOCTYPE".encode("utf-16-le"), "<!DOCTYPE".encode("utf-16-be"))
+
+
+def _declares_doctype(path: Path, infos: list[zipfile.ZipInfo]) -> bool:
+    """Does an XML part declare a DTD? Excel never writes one; entity attacks need one.
+
+    Only the prolog (the first 4 KB) is read, so this costs little on any file.
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for info in infos:
+                if info.filename.lower().endswith((".xml", ".rels", ".vml")):
+                    with zf.open(info) as member:
+                        head = member.read(4096)
+                    if any(marker in head for marker in _DOCTYPE):
+                        return True
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error):
+        raise InputError("文件已损坏或不完整（可能没有复制或下载完整）；请重新保存后再试",
+                         file=path) from None
+    return False
 
 
 class Workbook:
@@ -129,12 +155,19 @@ class Workbook:
 
     def _load(self, *, data_only: bool) -> Any:
         try:
-            return load_workbook(self.path, data_only=data_only, keep_links=False)
+            # Our own handle, closed however openpyxl ends (it leaves its zip open on errors).
+            with self.path.open("rb") as fh:
+                return load_workbook(fh, data_only=data_only, keep_links=False)
         except Exception as exc:  # openpyxl raises anything from KeyError to XML errors
             reason = type(exc).__name__
-            if "Entities" in reason or "DTD" in reason or "External" in reason:
-                raise InputError("工作簿含有不安全的 XML 内容（实体或外部引用），已拒绝读取",
-                                 file=self.path) from None
+            # openpyxl wraps the XML parser's error (defusedxml's EntitiesForbidden…)
+            causes = [reason]
+            cause = exc.__cause__ or exc.__context__
+            while cause is not None and len(causes) < 10:
+                causes.append(type(cause).__name__)
+                cause = cause.__cause__ or cause.__context__
+            if any(w in c for c in causes for w in ("Entities", "DTD", "External")):
+                raise InputError(_UNSAFE_XML, file=self.path) from None
             raise InputError(f"文件已损坏，无法作为 Excel 工作簿读取（{reason}）；请用 Excel/WPS "
                              "打开并另存为 .xlsx 后再试", file=self.path) from None
 
@@ -150,7 +183,11 @@ class Workbook:
         return sheet in self.sheetnames
 
     def value(self, sheet: str, row: int, col: int) -> Any:
-        return self._book[sheet].cell(row=row, column=col).value
+        """The cell's value; an Excel error value (#REF!…) comes as a ``CellError``."""
+        cell = self._book[sheet].cell(row=row, column=col)
+        if cell.data_type == "e" and isinstance(cell.value, str):
+            return CellError(cell.value)
+        return cell.value
 
     def formula(self, sheet: str, row: int, col: int) -> str | None:
         """The formula in a cell, if it holds one (loads the formulas on first use)."""

@@ -1,9 +1,125 @@
-"""Commands of this feature (filled in by the feature's work)."""
+"""The supervising office's command: ``batch`` (every agency's workbook at once)."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Any
+
 import click
+
+from docx_report import batch as batch_lib
+from docx_report.batch import Outcome, Status
+from docx_report.cli._common import EXIT_PROBLEMS, handle_errors
+
+
+def _label(outcome: Outcome) -> str:
+    if outcome.status is Status.BUILT:
+        warnings = len(outcome.warnings)
+        return "通过" + (f"（{warnings} 处警告）" if warnings else "")
+    if outcome.status is Status.UNREADABLE:
+        return "无法读取：" + (outcome.problems[0].message if outcome.problems else "")
+    return f"{outcome.status.value}（{len(outcome.errors)} 处错误）"
+
+
+class _Lines:
+    """Not a terminal (a log, a pipe): one quiet line per workbook as it is done."""
+
+    def __init__(self) -> None:
+        self.total = self.done = 0
+
+    def start(self, total: int) -> None:
+        self.total = total
+
+    def advance(self, outcome: Outcome) -> None:
+        self.done += 1
+        agency = f"（{outcome.agency}）" if outcome.agency else ""
+        click.echo(f"[{self.done}/{self.total}] {outcome.file}{agency}：{_label(outcome)}")
+
+    def phase(self, message: str) -> None:
+        click.echo(f"{message}…", err=True)
+
+    def close(self) -> None:
+        pass
+
+
+class _Bar(_Lines):
+    """A terminal: a progress bar on stderr."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bar: Any = None
+
+    def start(self, total: int) -> None:
+        self.bar = click.progressbar(length=total, label="检查并生成报告", file=sys.stderr,
+                                     show_pos=True)
+        self.bar.__enter__()
+
+    def advance(self, outcome: Outcome) -> None:
+        self.bar.update(1)
+
+    def phase(self, message: str) -> None:
+        self.close()
+        super().phase(message)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+@click.command("batch")
+@click.argument("inputs", nargs=-1, required=True,
+                type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--output-dir", "outdir", required=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="输出目录：各机关的报告、汇总（汇总/）和情况汇总表 summary.xlsx")
+@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None,
+              help="并行的进程数（默认：CPU 核数）")
+@click.option("--pdf", "make_pdf", is_flag=True, help="同时生成 PDF 归档件（PDF/A-2b）")
+@click.option("--plain-pdf", is_flag=True, help="生成普通 PDF 而不是 PDF/A")
+@click.option("--previous", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=None, help="上一年度工作簿所在的文件夹：按机关名称对应，做跨年度核对")
+@click.option("--name", default="",
+              help="汇总报告的机关名称，如“某某区”（生成“某某区（汇总，共N个机关）”）")
+@handle_errors
+def batch(inputs: tuple[Path, ...], outdir: Path, jobs: int | None, make_pdf: bool,
+          plain_pdf: bool, previous: Path | None, name: str) -> None:
+    """Check and build every agency's workbook; write the 汇总 and summary.xlsx.
+
+    INPUT is workbooks and/or folders of them (searched recursively; ~$ lock files and hidden
+    files are skipped). A workbook with errors never stops the others: summary.xlsx lists each
+    workbook with its status and key figures, and every problem with its sheet and cell.
+    Exit 0 when every report was built, 1 when any workbook had errors.
+
+    \b
+    docx-report batch 收到的工作簿/ -o 2024年报告/ --name 某某区
+    docx-report batch 收到的工作簿/ -o 2024年报告/ --pdf --previous 2023年工作簿/ --jobs 4
+    """
+    progress = _Bar() if sys.stderr.isatty() else _Lines()
+    try:
+        result = batch_lib.run_batch(list(inputs), outdir, jobs=jobs,
+                                     make_pdf=make_pdf or plain_pdf, pdfa=not plain_pdf,
+                                     previous=previous, name=name, progress=progress)
+    finally:
+        progress.close()
+    built, errors = result.count(Status.BUILT), result.count(Status.ERRORS)
+    unreadable, duplicates = result.count(Status.UNREADABLE), result.count(Status.DUPLICATE)
+    click.echo(f"共 {len(result.outcomes)} 个工作簿：已生成报告 {built} 份，有错误 {errors} 个，"
+               f"无法读取 {unreadable} 个，重复 {duplicates} 个")
+    for aggregate in result.aggregates:
+        made = aggregate.docx or aggregate.xlsx or aggregate.agency
+        click.echo(f"汇总：{made}（{aggregate.pack}，{aggregate.year}年度，"
+                   f"共 {len(aggregate.members)} 个机关）")
+    click.echo(f"情况汇总表：{result.summary}")
+    if not result.ok:
+        failed = sum(1 for o in result.outcomes if o.status is not Status.BUILT or o.errors)
+        failed += sum(1 for a in result.aggregates if a.status != Status.BUILT.value)
+        click.echo(f"有 {failed} 项未完成，详见 {result.summary} 的「问题清单」工作表"
+                   "（可按文件筛选后退回各机关）", err=True)
+        sys.exit(EXIT_PROBLEMS)
 
 
 def register(main: click.Group) -> None:
     """Add this module's commands to the main group."""
+    main.add_command(batch)

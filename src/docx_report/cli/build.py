@@ -60,12 +60,17 @@ def init(out: Path, pack_name: str, agency: str, year: int | None, template: Pat
     click.echo(f"填写黄色单元格后运行：docx-report build {out}")
 
 
+_PACK = click.option("--pack", "pack_name", type=click.Choice(builtin_packs()), default=None,
+                     help="按指定的报告格式读取（默认：工作簿记录的格式）")
+
+
 @click.command()
 @click.argument("workbook", type=_FILE)
 @click.option("--previous", type=_FILE, default=None, help="上一年度的工作簿，用于跨年度核对")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供其他程序使用）")
+@_PACK
 @handle_errors
-def check(workbook: Path, previous: Path | None, as_json: bool) -> None:
+def check(workbook: Path, previous: Path | None, as_json: bool, pack_name: str | None) -> None:
     """Check a filled workbook: every problem at once, with sheet and cell.
 
     Exit 0 when there is no error (warnings are printed), 1 when there are errors.
@@ -74,7 +79,7 @@ def check(workbook: Path, previous: Path | None, as_json: bool) -> None:
     docx-report check 2024年报.xlsx
     docx-report check 2024年报.xlsx --previous 2023年报.xlsx --json
     """
-    checked = report.check_workbook(workbook, previous=previous)
+    checked = report.check_workbook(workbook, previous=previous, pack=pack_name)
     if as_json:
         click.echo(json.dumps({
             "file": str(workbook), "pack": checked.data.pack.name,
@@ -101,9 +106,10 @@ def check(workbook: Path, previous: Path | None, as_json: bool) -> None:
 @click.option("--previous", type=_FILE, default=None, help="上一年度的工作簿，用于跨年度核对")
 @click.option("--pdf", "make_pdf", is_flag=True, help="同时生成 PDF 归档件（PDF/A-2b）")
 @click.option("--plain-pdf", is_flag=True, help="生成普通 PDF 而不是 PDF/A")
+@_PACK
 @handle_errors
 def build(workbook: Path, out: Path | None, template: Path | None, previous: Path | None,
-          make_pdf: bool, plain_pdf: bool) -> None:
+          make_pdf: bool, plain_pdf: bool, pack_name: str | None) -> None:
     """Check the workbook and write the Word report (and the PDF with --pdf).
 
     With any error nothing is written and the exit code is 1.
@@ -114,7 +120,8 @@ def build(workbook: Path, out: Path | None, template: Path | None, previous: Pat
     docx-report build 数据.xlsx --template 我的模板.docx
     """
     built = report.build_report(workbook, out=out, template=template, previous=previous,
-                                make_pdf=make_pdf or plain_pdf, pdfa=not plain_pdf)
+                                pack=pack_name, make_pdf=make_pdf or plain_pdf,
+                                pdfa=not plain_pdf)
     echo_problems(built.warnings)
     click.echo(f"已生成报告：{built.docx}")
     if built.pdf:

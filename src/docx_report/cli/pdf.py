@@ -27,7 +27,9 @@ from docx_report.cli._common import EXIT_PROBLEMS, handle_errors
 )
 @handle_errors
 def pdf_command(reports: tuple[Path, ...], out_dir: Path | None, plain: bool, jobs: int) -> None:
-    """把已生成的报告（.docx）转换为 PDF/A-2b 存档文件，字体按公文格式嵌入。
+    """Convert existing reports (.docx) to PDF/A-2b filing copies, official fonts embedded.
+
+    Each PDF is named after its report. Exit 1 if any report failed (each failure is listed).
 
     \b
     docx-report pdf 2024年报告.docx
@@ -48,7 +50,9 @@ def pdf_command(reports: tuple[Path, ...], out_dir: Path | None, plain: bool, jo
 @click.command("doctor")
 @handle_errors
 def doctor_command() -> None:
-    """检查生成 PDF 所需的 LibreOffice 和公文字体（每种字体实际用哪款字体代替）。
+    """Check what PDF output needs: LibreOffice, and the face each official font maps to.
+
+    Exit 1 when LibreOffice or a face of the right style is missing.
 
     \b
     docx-report doctor

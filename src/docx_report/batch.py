@@ -1,0 +1,443 @@
+"""Many workbooks at once, for the supervising office: reports, PDFs, a summary and the 汇总.
+
+How a batch runs:
+
+1. ``discover`` finds the workbooks (folders are searched recursively; ``~$`` lock files,
+   hidden files and this batch's own outputs are skipped).
+2. With ``previous``, last year's workbooks are read first (in parallel) and indexed by
+   机关名称 and 年度, so R6–R8 can be applied per agency.
+3. Every workbook is read, checked and, when it has no error, rendered — in a pool of worker
+   processes. Each worker loads a pack and compiles a template once and keeps them; it sends
+   back a small ``Outcome`` (facts, counts, problems, the numbers for the 汇总), never a
+   document. Reports are rendered into a hidden staging folder inside OUTDIR. One broken
+   workbook (or one that crashes its worker) never stops the others.
+4. In the parent, reports of the same agency and year are marked duplicates (no report is
+   kept for either), the others are moved into OUTDIR under names made from 机关名称
+   (``names.safe_filename``, made unique), the 汇总 of each pack and year is written, checked
+   and built, the PDFs are converted in one ``pdf.convert`` call, and ``summary.xlsx`` is
+   written.
+
+Ctrl-C cancels the pending work and removes the staging folder: a report appears in OUTDIR
+only by an atomic rename, so no half-written file is left, and nothing of an interrupted run is
+placed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from docx_report import report, summary
+from docx_report import workbook as wb
+from docx_report.errors import InputError, Level, Problem, ReportError, sort_problems
+from docx_report.pack import load_pack
+from docx_report.reader import Narrative, ReportData, read_report
+from docx_report.summary import (
+    Aggregate,
+    BatchResult,
+    Outcome,
+    PreviousMatch,
+    Status,
+    agency_key,
+)
+
+__all__ = ["AGGREGATE_DIR", "SUMMARY_NAME", "Aggregate", "BatchResult", "Outcome",
+           "PreviousMatch", "Progress", "Status", "discover", "run_batch"]
+
+SUFFIXES = {".xlsx", ".xlsm", ".xls"}  # .xls is listed so its sender learns to save as .xlsx
+SUMMARY_NAME = "summary.xlsx"
+AGGREGATE_DIR = "汇总"
+_STAGING_PREFIX = ".docx-report-batch-"
+_MAX_CRASH_ROUNDS = 5  # worker crashes survived (each costs its workbook a retry-free failure)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Progress(Protocol):
+    """How a caller follows a batch (the CLI draws a bar or prints a line per workbook)."""
+
+    def start(self, total: int) -> None: ...
+
+    def advance(self, outcome: Outcome) -> None: ...
+
+    def phase(self, message: str) -> None: ...
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding workbooks
+
+
+def _skipped(name: str) -> bool:
+    return name.startswith((".", "~$"))
+
+
+def discover(inputs: Iterable[Path], *, exclude: Iterable[Path] = ()) -> list[Path]:
+    """Workbooks named or inside the folders given (recursively), each once, in order."""
+    excluded = {os.path.normcase(os.path.abspath(p)) for p in exclude}
+    found: dict[str, Path] = {}
+    for item in inputs:
+        if item.is_dir():
+            candidates: list[Path] = []
+            for root, dirs, files in os.walk(item):
+                dirs[:] = sorted(d for d in dirs if not _skipped(d) and os.path.normcase(
+                    os.path.abspath(os.path.join(root, d))) not in excluded)
+                candidates += [Path(root) / f for f in sorted(files)
+                               if not _skipped(f) and Path(f).suffix.lower() in SUFFIXES]
+        else:
+            candidates = [] if _skipped(item.name) else [item]
+        for path in candidates:
+            key = os.path.normcase(os.path.abspath(path))
+            if key not in excluded:
+                found.setdefault(key, path)
+    return list(found.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# The worker side: runs in each worker process (or in this one with jobs=1)
+
+
+@dataclass(frozen=True)
+class _Settings:
+    staging: Path
+    previous: dict[tuple[str, int], Path]
+
+
+_settings: _Settings | None = None
+_templates: dict[tuple[Path, int, int], Any] = {}
+
+
+def _init_worker(settings: _Settings, *, ignore_interrupt: bool = True) -> None:
+    global _settings
+    _settings = settings
+    if ignore_interrupt:  # Ctrl-C is the parent's to handle: it cancels and cleans up
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _template(path: Path) -> Any:
+    """The pack's template, compiled once per process (recompiled if the file changes)."""
+    from docx_report import render
+
+    try:
+        stat = path.stat()
+    except OSError:
+        raise ReportError(f"找不到报告模板：{path}") from None
+    key = (path, stat.st_mtime_ns, stat.st_size)
+    if key not in _templates:
+        _templates[key] = render.CompiledTemplate.load(path)
+    return _templates[key]
+
+
+def _message(exc: BaseException) -> str:
+    text = str(exc)
+    file = getattr(exc, "file", "")
+    return text.removeprefix(f"{file}：") if file else text
+
+
+def _quotes(data: ReportData) -> dict[str, str]:
+    """For each narrative a ``contains`` rule asks about, the paragraph that answers it."""
+    quotes: dict[str, str] = {}
+    for rule in data.pack.rules:
+        section = str(rule.options.get("section", ""))
+        if rule.kind != "contains" or section in quotes:
+            continue
+        words = [str(w) for w in rule.options.get("any", ())]
+        story = data.narratives.get(section, Narrative())
+        paragraphs = [*story.intro, *(p for _, body in story.subsections for p in body)]
+        found = next((p for p in paragraphs if any(w in p for w in words)), None)
+        if found:
+            quotes[section] = found
+    return quotes
+
+
+def _check_one(index: int, path: Path, settings: _Settings) -> Outcome:
+    data = read_report(path)
+    agency = str(data.facts.get("agency") or "")
+    year = data.facts.get("year") if isinstance(data.facts.get("year"), int) else None
+    prev_path = settings.previous.get((agency_key(agency), year - 1)) if year else None
+    prev_data = read_report(prev_path) if prev_path else None
+    checked = report.check_data(data, prev_data)
+    outcome = Outcome(index, path, Status.ERRORS, problems=checked.problems, pack=data.pack.name,
+                      agency=agency, year=year, facts=dict(data.facts),
+                      figures=summary.figures(checked.computed), name=checked.output_name(),
+                      previous=prev_path)
+    if not checked.ok:
+        return outcome
+    staged = settings.staging / f"{index:06d}.docx"
+    try:
+        _render(checked, staged)
+    except ReportError as exc:
+        outcome.problems.append(Problem(Level.ERROR, f"检查通过，但未能生成报告：{exc}",
+                                        file=str(path)))
+        return outcome
+    outcome.status, outcome.staged = Status.BUILT, staged
+    outcome.values, outcome.quotes = dict(checked.computed), _quotes(data)
+    return outcome
+
+
+def _unreadable(index: int, path: Path, message: str) -> Outcome:
+    return Outcome(index, path, Status.UNREADABLE,
+                   problems=[Problem(Level.ERROR, message, file=str(path))])
+
+
+def _process(task: tuple[int, Path]) -> Outcome:
+    """One workbook, whatever it holds: never raises (a bug is this workbook's problem only)."""
+    index, path = task
+    assert _settings is not None
+    try:
+        return _check_one(index, path, _settings)
+    except ReportError as exc:
+        return _unreadable(index, path, _message(exc))
+    except Exception as exc:  # the batch goes on; the summary names the cause
+        return _unreadable(index, path, f"处理时出现内部错误（{type(exc).__name__}: {exc}），"
+                                        "请把此文件报告给维护者")
+
+
+def _read_facts(task: tuple[int, Path]) -> tuple[str, int | None, str]:
+    """Last year's workbook: 机关名称, 年度, or why it cannot be read."""
+    try:
+        data = read_report(task[1])
+    except ReportError as exc:
+        return "", None, _message(exc)
+    except Exception as exc:  # a bug: this file's problem only
+        return "", None, f"内部错误（{type(exc).__name__}: {exc}）"
+    year = data.facts.get("year")
+    return str(data.facts.get("agency") or ""), year if isinstance(year, int) else None, ""
+
+
+# ---------------------------------------------------------------------------------------------
+# The parent side
+
+
+def _parallel(func: Callable[[tuple[int, T]], R], items: Sequence[T], *, jobs: int,
+              settings: _Settings, done: Callable[[int, R], None],
+              crashed: Callable[[int, T], R]) -> None:
+    """Run ``func`` over the items in worker processes; ``done`` gets each result as it comes.
+
+    A worker that dies (a crash, the OOM killer) breaks the pool: the items not finished are
+    run again in a one-process pool, where the first to break is the culprit and fails alone.
+    """
+    pending = list(enumerate(items))
+    if jobs <= 1 or len(pending) <= 1:
+        _init_worker(settings, ignore_interrupt=False)
+        for task in pending:
+            done(task[0], func(task))
+        return
+    for round_ in range(_MAX_CRASH_ROUNDS + 1):
+        if not pending:
+            return
+        broken: list[tuple[int, T]] = []
+        pool = ProcessPoolExecutor(max_workers=jobs if round_ == 0 else 1,
+                                   initializer=_init_worker, initargs=(settings,))
+        try:
+            futures = {pool.submit(func, task): task for task in pending}
+            for future in as_completed(futures):
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    broken.append(futures[future])
+                    continue
+                done(futures[future][0], result)
+        except BaseException:  # Ctrl-C: drop what has not started, let the running finish
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+        if not broken:
+            return
+        broken.sort(key=lambda task: task[0])
+        if round_ > 0 or len(broken) == 1:
+            culprit = broken.pop(0)
+            done(culprit[0], crashed(*culprit))
+        pending = broken
+    for index, item in pending:
+        done(index, crashed(index, item))
+
+
+def _mark_duplicates(outcomes: Sequence[Outcome]) -> None:
+    groups: dict[tuple[str, int], list[Outcome]] = {}
+    for o in outcomes:
+        if o.status is not Status.UNREADABLE and o.agency and o.year:
+            groups.setdefault((agency_key(o.agency), o.year), []).append(o)
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        for o in members:
+            pack = load_pack(o.pack)
+            others = "、".join(str(m.file) for m in members if m is not o)
+            o.problems = sort_problems([*o.problems, Problem(
+                Level.ERROR, f"与 {others} 是同一机关（{o.agency}）同一年度（{o.year}年）的工作簿，"
+                "均未生成报告、未纳入汇总；请确认保留哪一份，删去其余后重新运行",
+                file=str(o.file), sheet=pack.facts_sheet,
+                cell=wb.coordinate(wb.field_row(pack, "agency"), 2), rule="重复")])
+            o.status = Status.DUPLICATE
+
+
+def _unique(name: str, used: set[str], fallback: str) -> str:
+    """A name not used yet in this run (case-insensitively): 名称, 名称（2）, 名称（3）…"""
+    if not name or name.startswith(".") or os.path.basename(name) != name:
+        name = fallback
+    candidate, n = name, 1
+    while candidate.casefold() in used:
+        n += 1
+        candidate = f"{name}（{n}）"
+    used.add(candidate.casefold())
+    return candidate
+
+
+def _place(outcomes: Sequence[Outcome], outdir: Path, used: set[str]) -> None:
+    """Move the staged reports to OUTDIR, each under its own name, by atomic renames."""
+    for o in outcomes:
+        if o.staged is None:
+            continue
+        if o.status is Status.BUILT:
+            target = outdir / f"{_unique(o.name, used, f'报告{o.index + 1}')}.docx"
+            try:
+                os.replace(o.staged, target)
+            except OSError as exc:
+                o.status = Status.ERRORS
+                o.problems.append(Problem(Level.ERROR, f"无法写入报告 {target}："
+                                          f"{exc.strerror or exc}", file=str(o.file)))
+            else:
+                o.docx = target
+        o.staged = None
+
+
+def _render(checked: report.Checked, out: Path) -> None:
+    from docx_report import render
+
+    render.render_to_file(_template(checked.data.pack.template_path), checked.context(), out,
+                          properties=checked.properties())
+
+
+def _aggregates(outcomes: Sequence[Outcome], outdir: Path, name: str) -> list[Aggregate]:
+    """The 汇总 of each pack and year, over the agencies whose report was built."""
+    groups: dict[tuple[str, int], list[Outcome]] = {}
+    excluded: dict[tuple[str, int], set[str]] = {}
+    for o in outcomes:
+        if o.pack and o.year:
+            if o.status is Status.BUILT:
+                groups.setdefault((o.pack, o.year), []).append(o)
+            elif o.agency:
+                excluded.setdefault((o.pack, o.year), set()).add(o.agency)
+    used: set[str] = set()
+    results = []
+    for (pack_name, year), members in sorted(groups.items()):
+        pack = load_pack(pack_name)
+        agency = summary.aggregate_agency(name, len(members))
+        base = _unique(summary.aggregate_filename(pack, agency, year), used, f"{year}年汇总")
+        results.append(summary.build_aggregate(
+            pack, year, agency, members, sorted(excluded.get((pack_name, year), ())),
+            outdir / AGGREGATE_DIR / f"{base}.xlsx", _render))
+    for o in outcomes:
+        o.values = None  # the numbers were only needed for the sums
+    return results
+
+
+def _convert(outcomes: Sequence[Outcome], aggregates: Sequence[Aggregate], *, pdfa: bool,
+             jobs: int) -> None:
+    from docx_report import pdf
+    from docx_report.errors import ConversionError
+
+    owners: list[Outcome | Aggregate] = [o for o in outcomes if o.docx]
+    owners += [a for a in aggregates if a.docx]
+    sources = [owner.docx for owner in owners if owner.docx]
+    if not sources:
+        return
+    try:
+        results = pdf.convert(sources, pdfa=pdfa, jobs=jobs)
+    except ConversionError as exc:
+        results = [pdf.Conversion(src, None, str(exc)) for src in sources]
+    for owner, conversion in zip(owners, results, strict=True):
+        owner.pdf = conversion.pdf
+        if conversion.pdf is None:
+            owner.problems.append(Problem(Level.ERROR, f"报告已生成，但转换 PDF 失败："
+                                          f"{conversion.error}", file=str(conversion.source)))
+
+
+def _previous_index(files: Sequence[Path], jobs: int, settings: _Settings
+                    ) -> tuple[dict[tuple[str, int], list[Path]], list[PreviousMatch]]:
+    index: dict[tuple[str, int], list[Path]] = {}
+    rows: list[PreviousMatch] = []
+
+    def done(i: int, facts: tuple[str, int | None, str]) -> None:
+        agency, year, problem = facts
+        if problem or not agency or year is None:
+            rows.append(PreviousMatch(agency, year, None, files[i],
+                                      f"上年工作簿无法使用：{problem or '没有机关名称或年度'}"))
+        else:
+            index.setdefault((agency_key(agency), year), []).append(files[i])
+
+    _parallel(_read_facts, files, jobs=jobs, settings=settings, done=done,
+              crashed=lambda i, path: ("", None, "读取时进程意外退出"))
+    order = {path: i for i, path in enumerate(files)}
+    for paths in index.values():
+        paths.sort(key=order.__getitem__)
+    return index, rows
+
+
+def run_batch(inputs: Sequence[Path], outdir: Path, *, jobs: int | None = None,
+              make_pdf: bool = False, pdfa: bool = True, previous: Path | None = None,
+              name: str = "", progress: Progress | None = None) -> BatchResult:
+    """Check and build every workbook; write the 汇总 and OUTDIR/summary.xlsx.
+
+    Raises InputError when no workbook is found or OUTDIR cannot be made; problems with single
+    workbooks are never raised: they are in the result and the summary.
+    """
+    outdir = Path(outdir)
+    summary_path = outdir / SUMMARY_NAME
+    files = discover(inputs, exclude=[outdir / AGGREGATE_DIR, summary_path])
+    if not files:
+        raise InputError("没有找到工作簿（.xlsx）：" + "、".join(str(p) for p in inputs))
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(files)))
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=outdir))
+    except OSError as exc:
+        raise InputError(f"无法创建输出目录 {outdir}：{exc.strerror or exc}") from None
+    try:
+        settings = _Settings(staging, {})
+        index: dict[tuple[str, int], list[Path]] = {}
+        unusable: list[PreviousMatch] = []
+        if previous is not None:
+            if progress:
+                progress.phase(f"读取上年工作簿：{previous}")
+            index, unusable = _previous_index(discover([previous]), jobs, settings)
+            settings = _Settings(staging, {key: paths[0] for key, paths in index.items()})
+        outcomes: list[Outcome | None] = [None] * len(files)
+
+        def done(i: int, outcome: Outcome) -> None:
+            outcomes[i] = outcome
+            if progress:
+                progress.advance(outcome)
+
+        if progress:
+            progress.start(len(files))
+        if jobs > 1:  # import the renderer once: forked workers inherit it ready to use
+            import docx_report.render  # noqa: F401
+        _parallel(_process, files, jobs=jobs, settings=settings, done=done,
+                  crashed=lambda i, path: _unreadable(
+                      i, path, "处理此工作簿时进程意外退出（文件可能异常或过大）"))
+        finished = [o for o in outcomes if o is not None]
+        _mark_duplicates(finished)
+        _place(finished, outdir, set())
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    if progress:
+        progress.phase("生成汇总")
+    aggregates = _aggregates(finished, outdir, name)
+    if make_pdf:
+        if progress:
+            progress.phase("转换 PDF")
+        _convert(finished, aggregates, pdfa=pdfa, jobs=jobs)
+    matches = summary.previous_rows(finished, index, unusable) if previous else None
+    result = BatchResult(outdir, finished, aggregates, matches, summary_path)
+    summary.write_summary(result, summary_path)
+    return result

@@ -1,0 +1,396 @@
+"""What a batch leaves for the supervising office: its records, ``summary.xlsx``, the 汇总.
+
+The records (``Outcome`` per input workbook, ``Aggregate``, ``PreviousMatch``, ``BatchResult``)
+are what ``batch`` produces and what this module writes out.
+
+``summary.xlsx`` has one sheet with a row per input workbook (status, counts, key figures, the
+files written), one with a row per problem (file, sheet, cell, level, message) under an
+autofilter so the office can filter by file and send each agency its own list, one listing the
+汇总 files, and with ``--previous`` one matching this year's agencies to last year's.
+
+The 汇总 (aggregate) of a pack and year is a workbook in the pack's own layout, written by
+``workbook.write_workbook``, so it is checked and built like any agency's. Its tables are the
+sums of the included agencies' tables (amounts summed as ``Decimal``, exactly); its narrative
+sections say how many and which agencies it covers.
+
+Besides workbook.py this is the only module that imports openpyxl.
+"""
+
+from __future__ import annotations
+
+import collections
+import re
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from docx_report import report
+from docx_report.errors import Level, Problem, ReportError
+from docx_report.names import safe_filename
+from docx_report.pack import Pack
+from docx_report.values import Number
+from docx_report.workbook import locate, save_atomically, write_workbook
+
+REPORTS_SHEET = "各机关情况"
+PROBLEMS_SHEET = "问题清单"
+AGGREGATES_SHEET = "汇总文件"
+PREVIOUS_SHEET = "上年对照"
+
+#: The key figures of the summary: column header → the value keys added up for it. A pack
+#: without one of these keys leaves its column blank.
+FIGURES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("新收申请", ("requests.new.total",)),
+    ("上年结转", ("requests.carried.total",)),
+    ("办结", ("requests.done_total.total",)),
+    ("结转下年", ("requests.carry_next.total",)),
+    ("行政复议", ("review.review.total",)),
+    ("行政诉讼", ("review.direct.total", "review.after.total")),
+)
+
+_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+_MAX_CELL = 32_000  # Excel refuses more than 32,767 characters in a cell
+
+
+class Status(StrEnum):
+    """What happened to one input workbook."""
+
+    BUILT = "已生成"
+    ERRORS = "有错误"
+    UNREADABLE = "无法读取"
+    DUPLICATE = "重复"
+
+
+@dataclass
+class Outcome:
+    """One input workbook's result: small enough to send between processes by the hundred."""
+
+    index: int
+    file: Path
+    status: Status
+    problems: list[Problem] = field(default_factory=list)
+    pack: str = ""
+    agency: str = ""
+    year: int | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
+    figures: dict[str, Number | None] = field(default_factory=dict)
+    values: dict[str, Number | None] | None = None  # only when the report was built
+    quotes: dict[str, str] = field(default_factory=dict)
+    name: str = ""  # safe file name (no extension) made from the data
+    previous: Path | None = None
+    staged: Path | None = None
+    docx: Path | None = None
+    pdf: Path | None = None
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.level is Level.ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.level is Level.WARNING]
+
+
+@dataclass
+class BatchResult:
+    outdir: Path
+    outcomes: list[Outcome]
+    aggregates: list[Aggregate]
+    previous: list[PreviousMatch] | None
+    summary: Path
+
+    def count(self, status: Status) -> int:
+        return sum(1 for o in self.outcomes if o.status is status)
+
+    @property
+    def ok(self) -> bool:
+        """Every workbook built, every PDF made, every 汇总 without error."""
+        return all(o.status is Status.BUILT and not o.errors for o in self.outcomes) and all(
+            not any(p.level is Level.ERROR for p in a.problems) for a in self.aggregates)
+
+
+@dataclass
+class Aggregate:
+    """The 汇总 of one pack and year: its workbook, report, PDF and problems."""
+
+    pack: str
+    year: int
+    agency: str
+    members: list[str]
+    xlsx: Path | None = None
+    docx: Path | None = None
+    pdf: Path | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        if any(p.level is Level.ERROR for p in self.problems):
+            return "有错误"
+        return "已生成" if self.docx else "未生成报告"
+
+
+@dataclass(frozen=True)
+class PreviousMatch:
+    """One row of the 上年对照 sheet."""
+
+    agency: str
+    year: int | None
+    current: Path | None
+    previous: Path | None
+    note: str
+
+
+def agency_key(agency: str) -> str:
+    """机关名称 as matched across files: full-width folded, spaces removed, case folded."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", agency)).casefold()
+
+
+def figures(values: Mapping[str, Number | None]) -> dict[str, Number | None]:
+    """The key figures of one workbook (None where a value is missing or unreadable)."""
+    result: dict[str, Number | None] = {}
+    for label, keys in FIGURES:
+        parts = [values.get(key) for key in keys]
+        total: Number = 0
+        for part in parts:
+            if part is None:
+                break
+            total += part
+        else:
+            result[label] = total
+            continue
+        result[label] = None
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# summary.xlsx
+
+
+def _cell_value(value: Any, base: Path) -> Any:
+    """A value as the summary shows it: output paths relative to OUTDIR, text made safe."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) or type(value).__name__ == "Decimal":
+        return value
+    if isinstance(value, Path) and value.is_relative_to(base):
+        value = value.relative_to(base)
+    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    return text if len(text) <= _MAX_CELL else text[:_MAX_CELL] + "…"
+
+
+def _sheet(ws: Worksheet, headers: Sequence[str], rows: Sequence[Sequence[Any]],
+           widths: Sequence[int], base: Path) -> None:
+    """Header, rows, frozen header and an autofilter over the whole table."""
+    for col, header in enumerate(headers, start=1):
+        cell = ws.cell(1, col, header)
+        cell.font = Font(bold=True)
+        cell.fill = _HEADER_FILL
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    for r, row in enumerate(rows, start=2):
+        for col, raw in enumerate(row, start=1):
+            value = _cell_value(raw, base)
+            cell = ws.cell(r, col, value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # text that starts with "=" stays text, never a formula
+    for col, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(1, len(rows)) + 1}"
+
+
+def _report_rows(result: BatchResult) -> list[list[Any]]:
+    rows = []
+    for n, o in enumerate(result.outcomes, start=1):
+        rows.append([n, o.file, o.agency, o.year, o.pack, o.status.value, len(o.errors),
+                     len(o.warnings), *(o.figures.get(label) for label, _ in FIGURES),
+                     o.docx, o.pdf, o.previous])
+    return rows
+
+
+def _problem_rows(result: BatchResult) -> list[list[Any]]:
+    def row(agency: str, p: Problem) -> list[Any]:
+        return [p.file, agency, p.sheet, p.cell, p.level.label, p.rule, p.message]
+
+    rows = [row(o.agency, p) for o in result.outcomes for p in o.problems]
+    rows += [row(a.agency, p) for a in result.aggregates for p in a.problems]
+    return rows
+
+
+def write_summary(result: BatchResult, out: Path) -> None:
+    """Write summary.xlsx (through a temporary file: never half a summary)."""
+    base = out.parent
+    book = Workbook()
+    reports = book.active
+    assert reports is not None
+    reports.title = REPORTS_SHEET
+    _sheet(reports, ["序号", "文件", "机关名称", "年度", "报告格式", "状态", "错误数", "警告数",
+                     *(label for label, _ in FIGURES), "报告文件", "PDF 文件", "上年工作簿"],
+           _report_rows(result), [6, 40, 30, 7, 20, 9, 7, 7, 9, 9, 9, 9, 9, 9, 40, 40, 40], base)
+    _sheet(book.create_sheet(PROBLEMS_SHEET),
+           ["文件", "机关名称", "工作表", "单元格", "级别", "规则", "问题"],
+           _problem_rows(result), [40, 30, 16, 8, 6, 6, 90], base)
+    _sheet(book.create_sheet(AGGREGATES_SHEET),
+           ["报告格式", "年度", "机关数", "机关名称", "状态", "汇总工作簿", "汇总报告", "PDF 文件",
+            "纳入汇总的机关"],
+           [[a.pack, a.year, len(a.members), a.agency, a.status, a.xlsx, a.docx, a.pdf,
+             "、".join(a.members)] for a in result.aggregates],
+           [20, 7, 7, 30, 9, 40, 40, 40, 80], base)
+    if result.previous is not None:
+        _sheet(book.create_sheet(PREVIOUS_SHEET),
+               ["机关名称", "年度", "本年工作簿", "上年工作簿", "情况"],
+               [[m.agency, m.year, m.current, m.previous, m.note] for m in result.previous],
+               [30, 7, 40, 40, 60], base)
+    save_atomically(book, out)
+
+
+# ---------------------------------------------------------------------------------------------
+# 汇总: the aggregate workbook
+
+
+def aggregate_agency(name: str, count: int) -> str:
+    """机关名称 of an aggregate: 某区（汇总，共12个机关）."""
+    return f"{name}（汇总，共{count}个机关）" if name else f"汇总（共{count}个机关）"
+
+
+def aggregate_values(pack: Pack, members: Sequence[Outcome]) -> dict[str, Number]:
+    """Every value cell of the pack, summed over the members (ints stay ints, amounts exact)."""
+    sums: dict[str, Number] = dict.fromkeys(pack.value_cells(), 0)
+    for member in members:
+        values = member.values or {}
+        for key in sums:
+            value = values.get(key)
+            if value is not None:
+                sums[key] += value
+    return sums
+
+
+def aggregate_facts(pack: Pack, year: int, agency: str,
+                    members: Sequence[Outcome]) -> dict[str, Any]:
+    """Basic facts: the given name and year, the latest date, else the most common value."""
+    facts: dict[str, Any] = {}
+    for f in pack.fields:
+        seen = [m.facts[f.key] for m in members if m.facts.get(f.key) not in (None, "")]
+        if not seen:
+            continue
+        if f.type == "date":
+            facts[f.key] = max(seen)
+        else:
+            facts[f.key] = collections.Counter(seen).most_common(1)[0][0]
+    facts.update(agency=agency, year=year)
+    return facts
+
+
+def aggregate_narratives(pack: Pack, year: int, members: Sequence[Outcome],
+                         excluded: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """A short factual text for each narrative section of the aggregate.
+
+    The first section names the agencies included (and those left out for errors); a section a
+    ``contains`` rule asks about (such as 信息处理费 in 六) quotes what each agency wrote there,
+    so the aggregate states facts rather than filler; any other section refers to the agencies'
+    own reports.
+    """
+    names = "、".join(m.agency for m in members)
+    count = len(members)
+    result: dict[str, dict[str, Any]] = {}
+    for i, section in enumerate(pack.narratives()):
+        lines: list[str] = []
+        if i == 0:
+            lines.append(f"本报告汇总{count}个机关{year}年度政府信息公开工作年度报告的数据，各表数字"
+                         f"为这些机关报表数字之和。纳入汇总的机关：{names}。")
+            if excluded:
+                lines.append(f"另有{len(excluded)}个机关的工作簿有错误或重复，未纳入汇总："
+                             f"{'、'.join(excluded)}。")
+        quotes = [f"{m.agency}：{m.quotes[section.key]}" for m in members
+                  if section.key in m.quotes]
+        if quotes:
+            lines += ["各机关报告中的有关情况如下：", *quotes]
+        elif i > 0:
+            lines.append(f"本部分内容见纳入汇总的{count}个机关各自的年度报告。")
+        # One empty subsection row: an empty list would make the workbook show the pack's
+        # default subsection titles, each without a body.
+        result[section.key] = {"intro": lines, "subsections": [{"title": "", "paragraphs": []}]}
+    return result
+
+
+def write_aggregate(pack: Pack, year: int, agency: str, members: Sequence[Outcome],
+                    excluded: Sequence[str], values: Mapping[str, Number], out: Path) -> None:
+    """Write the aggregate workbook of one pack and year (replacing an earlier run's)."""
+    write_workbook(pack, out, facts=aggregate_facts(pack, year, agency, members), values=values,
+                   narratives=aggregate_narratives(pack, year, members, excluded), force=True)
+
+
+
+def aggregate_filename(pack: Pack, agency: str, year: int) -> str:
+    """The aggregate's file name (no extension), by the pack's output pattern."""
+    try:
+        return safe_filename(pack.output.format(agency=agency, year=year))
+    except (KeyError, IndexError, ValueError):
+        return safe_filename(f"{agency}{year}年")
+
+
+def build_aggregate(pack: Pack, year: int, agency: str, members: Sequence[Outcome],
+                    excluded: Sequence[str], out: Path,
+                    render: Callable[[report.Checked, Path], None]) -> Aggregate:
+    """Write the aggregate workbook, check it like any workbook and, without error, build it.
+
+    ``render(checked, docx)`` writes the report (the caller owns the compiled templates).
+    A sum that Excel cannot hold exactly (more than 15 significant digits) is a warning.
+    """
+    result = Aggregate(pack.name, year, agency, [m.agency for m in members])
+    values = aggregate_values(pack, members)
+    try:
+        write_aggregate(pack, year, agency, members, excluded, values, out)
+        result.xlsx = out
+        checked = report.check_workbook(out)
+        result.problems = list(checked.problems)
+        where = locate(pack)
+        for key, value in values.items():
+            if checked.computed.get(key) != value:
+                sheet, cell = where[key]
+                result.problems.append(Problem(
+                    Level.WARNING, f"汇总值 {value} 超出 Excel 能保存的精度，工作簿中为 "
+                    f"{checked.computed.get(key)}", file=str(out), sheet=sheet, cell=cell))
+        if checked.ok:
+            render(checked, out.with_suffix(".docx"))
+            result.docx = out.with_suffix(".docx")
+    except ReportError as exc:
+        result.problems.append(Problem(Level.ERROR, f"未能生成汇总：{exc}", file=str(out)))
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# 上年对照: this year's agencies against last year's
+
+
+def previous_rows(outcomes: Sequence[Outcome], index: Mapping[tuple[str, int], list[Path]],
+                  unusable: Sequence[PreviousMatch]) -> list[PreviousMatch]:
+    """Each agency matched (or not) to last year's workbook, then last year's agencies that
+    sent nothing this year, then last year's workbooks that could not be used."""
+    rows: list[PreviousMatch] = []
+    current: set[tuple[str, int]] = set()
+    for o in outcomes:
+        if not o.agency or o.year is None:
+            continue
+        current.add((agency_key(o.agency), o.year))
+        found = index.get((agency_key(o.agency), o.year - 1), [])
+        if not found:
+            note = f"上年缺少：--previous 中没有该机关{o.year - 1}年度的工作簿，未做跨年度核对"
+        elif len(found) > 1:
+            note = f"上年有 {len(found)} 份工作簿，使用了 {found[0]}"
+        else:
+            note = "已做跨年度核对（R6–R8）"
+        rows.append(PreviousMatch(o.agency, o.year, o.file, found[0] if found else None, note))
+    for (key, year), paths in sorted(index.items(), key=lambda item: str(item[1][0])):
+        if (key, year + 1) not in current:
+            rows.append(PreviousMatch(key, year + 1, None, paths[0],
+                                      f"本年缺少：该机关有{year}年度的工作簿，"
+                                      f"没有收到{year + 1}年度的工作簿（或它无法读取）"))
+    return rows + list(unusable)
