@@ -507,6 +507,7 @@ FINE: list[Fine] = [
          "date", "2025年3月31日"),
     Fine("reordered-sheets", edit_book(reorder_sheets), "requests.new.natural", "48"),
     Fine("record-lost-2021", edit_book(drop_record), "active.rules.valid", "15"),
+    Fine("record-lost-2019", edit_book(drop_record, EXAMPLE_2019), "active.rules.total", "0"),
     Fine("control-characters", control_chars, "agency", "临江市市场监督管理局"),
     Fine("template-syntax-literal", cells({(ONE, "B5"): "{{ 7*7 }} 与 {% raw %}"}),
          "overview.subsections.0.paragraphs.0", "{{ 7*7 }} 与 {% raw %}"),

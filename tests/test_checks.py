@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from click.testing import CliRunner, Result
 
@@ -228,3 +229,24 @@ def test_previous_with_errors_is_used_as_far_as_it_can_be_read(tmp_path: Path) -
     assert [(p.sheet, p.cell, p.rule) for p in checked.errors] == [
         (T3, "D9", "R6"), (T3, "J9", "R6")]
     assert "（2），实为 3" in checked.errors[0].message
+
+
+def test_pack_can_be_named_and_must_fit(tmp_path: Path) -> None:
+    assert cli("check", "--pack", "gov-disclosure-2021", EXAMPLE_2021).exit_code == 0
+    result = cli("check", "--pack", "gov-disclosure-2019", EXAMPLE_2021)
+    assert result.exit_code == 1
+    assert "这个工作簿是按「gov-disclosure-2021」格式生成的" in result.stderr
+
+
+@pytest.mark.parametrize(("example", "pack"), [(EXAMPLE_2021, "gov-disclosure-2021"),
+                                               (EXAMPLE_2019, "gov-disclosure-2019")])
+def test_a_workbook_that_lost_its_pack_record_is_recognised_by_its_labels(
+        example: Path, pack: str, tmp_path: Path) -> None:
+    """Both formats have the same sheet names; the labels tell them apart."""
+    path = copy_example(tmp_path, example)
+    book = openpyxl.load_workbook(path)
+    del book["_docx_report"]
+    book.save(path)
+    checked = check_workbook(path)
+    assert checked.data.pack.name == pack
+    assert checked.errors == []

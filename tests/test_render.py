@@ -192,6 +192,10 @@ def test_missing_attribute_in_a_table_loop(tmp_path: Path) -> None:
         (["表格前"], [["名称", "{{ x | }}"]], "第 1 个表格第 1 行第 2 列「{{ x | }}」"),
         (["x"], [["{%tr for r in rows %}"], ["{{ r }}"], ["{%tr endfro %}"]],
          "第 1 个表格第 3 行第 1 列"),
+        (["a", "{{ x|nosuchfilter }}"], None, "第 2 段「{{ x|nosuchfilter }}」：模板语法错误，"
+         "没有名为 nosuchfilter 的过滤器"),
+        (["{{ x is nosuchtest }}"], None, "第 1 段「{{ x is nosuchtest }}」：模板语法错误，"
+         "没有名为 nosuchtest 的测试"),
     ],
 )
 def test_syntax_errors_say_where(
@@ -397,6 +401,14 @@ def test_core_properties(full_template: Path) -> None:
     assert props.subject == "政府信息公开"
     assert props.keywords == "年报"
     assert props.created.year == 2025 and props.created.month == 1 and props.created.day == 15
+
+
+def test_empty_created_date_keeps_the_templates(full_template: Path) -> None:
+    out = CompiledTemplate.load(full_template).render(CONTEXT, properties={"created": "",
+                                                                          "title": "t"})
+    props = docx.Document(io.BytesIO(out)).core_properties
+    assert props.title == "t"
+    assert props.created == docx.Document(full_template).core_properties.created
 
 
 def test_bad_created_date(full_template: Path) -> None:

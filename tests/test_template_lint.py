@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
 import docx
 import pytest
 from click.testing import CliRunner
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
 
 from docx_report.cli import main
 from docx_report.context import example_context
 from docx_report.errors import Level, Problem
 from docx_report.pack import builtin_packs, load_pack
+from docx_report.render import CompiledTemplate
 from docx_report.template_lint import lint_template
 from tests.test_render import make_template
 
@@ -158,15 +162,36 @@ def test_a_tag_split_with_the_same_formatting_is_fine(tmp_path: Path) -> None:
     assert lint(tmp_path, [*CLEAN, ["前文", "粗体", "{{ agen", "cy }}"]]) == []
 
 
+def test_word_splitting_chinese_and_latin_text_is_not_a_formatting_problem(
+        tmp_path: Path) -> None:
+    """Word splits runs where the script changes and marks the Chinese one with a font hint
+    (and a language); that is not a formatting difference."""
+    template = make_template(tmp_path / "t.docx", CLEAN)
+    document = docx.Document(template)
+    p = document.add_paragraph()
+    p.add_run("{{ ")
+    chinese = p.add_run("机关名称")
+    chinese.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:hint"), "eastAsia")
+    lang = OxmlElement("w:lang")
+    lang.set(qn("w:eastAsia"), "zh-CN")
+    chinese.element.get_or_add_rPr().append(lang)
+    p.add_run(" }}")
+    document.save(template)
+    assert lint_template(template, {**KNOWN, "机关名称": "某局"}) == []
+
+
 def test_a_block_spanning_table_cells_breaks_the_document(tmp_path: Path) -> None:
-    """{% if %} in one table cell, {% endif %} in the next: balanced, but when the condition
-    is false the XML breaks. Lint says so; the trial render (zero is false) confirms it."""
-    problems = lint(tmp_path, CLEAN, table=[["{% if zero %}甲", "乙{% endif %}"]])
-    assert [p.rule for p in problems] == ["template.cross-cell", "template.render"]
+    """{% if %} in one table cell, {% endif %} in the next: when the condition is false a
+    cell silently disappears (the XML stays valid, so only lint can tell)."""
+    template = make_template(tmp_path / "t.docx", CLEAN,
+                             table=[["{% if zero %}甲", "乙{% endif %}", "丙"]])
+    problems = lint_template(template, KNOWN)
+    assert [p.rule for p in problems] == ["template.cross-cell"]
     assert problems[0].message.startswith(
         "第 1 个表格第 1 行第 1 列「{% if zero %}甲」：「{% if zero %}」与「{% endif %}」"
         "（第 1 个表格第 1 行第 2 列「乙{% endif %}」）不在同一个表格单元格中")
-    assert "渲染后不是有效的 Word XML" in problems[1].message
+    rendered = docx.Document(io.BytesIO(CompiledTemplate.load(template).render(KNOWN)))
+    assert len(rendered.tables[0].rows[0].cells) == 2  # one of three cells is gone
 
 
 def test_lint_runs_nothing_from_a_hostile_template(tmp_path: Path) -> None:

@@ -38,6 +38,8 @@ def test_count_accepts_what_clerks_type(raw: Any, expected: int) -> None:
 
 @pytest.mark.parametrize(("raw", "says"), [
     (None, "未填写（没有请填 0）"),
+    (1e20, "数字过大"),
+    ("1000000000000", "数字过大"),
     ("", "未填写"),
     ("   ", "未填写"),
     ("/", "没有请填 0），实为「/」"),
@@ -110,7 +112,8 @@ def test_amount_sums_exactly() -> None:
 
 
 @pytest.mark.parametrize(("raw", "says"), [
-    (-1.5, "不能为负数"), ("约两万", "此处应填金额数字"), (None, "未填写"), ("/", "实为「/」")])
+    (-1.5, "不能为负数"), ("约两万", "此处应填金额数字"), (None, "未填写"), ("/", "实为「/」"),
+    (9.9e15, "数字过大")])
 def test_amount_refuses(raw: Any, says: str) -> None:
     with pytest.raises(ValueProblem, match=says):
         AmountType().parse(raw)

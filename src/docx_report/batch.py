@@ -1,25 +1,20 @@
 """Many workbooks at once, for the supervising office: reports, PDFs, a summary and the 汇总.
 
-How a batch runs:
+1. ``discover`` finds the workbooks (folders recursively; ``~$`` lock files, hidden files and
+   this batch's own outputs skipped). With ``previous``, last year's workbooks are read first
+   and indexed by 机关名称 and 年度, so R6–R8 apply per agency.
+2. Every workbook is read, checked and, without error, rendered into a hidden staging folder
+   in OUTDIR, by a pool of worker processes. A worker loads each pack and compiles each
+   template once; it sends back a small ``Outcome`` (facts, counts, problems, the numbers for
+   the 汇总), never a document. One broken workbook, even one that kills its worker, never
+   stops the others.
+3. The parent marks workbooks of the same agency and year as duplicates (neither is kept),
+   moves the other reports into OUTDIR under names made from 机关名称 (``safe_filename``, made
+   unique), writes, checks and builds the 汇总 of each pack and year, converts all PDFs in one
+   ``pdf.convert`` call and writes ``summary.xlsx``.
 
-1. ``discover`` finds the workbooks (folders are searched recursively; ``~$`` lock files,
-   hidden files and this batch's own outputs are skipped).
-2. With ``previous``, last year's workbooks are read first (in parallel) and indexed by
-   机关名称 and 年度, so R6–R8 can be applied per agency.
-3. Every workbook is read, checked and, when it has no error, rendered — in a pool of worker
-   processes. Each worker loads a pack and compiles a template once and keeps them; it sends
-   back a small ``Outcome`` (facts, counts, problems, the numbers for the 汇总), never a
-   document. Reports are rendered into a hidden staging folder inside OUTDIR. One broken
-   workbook (or one that crashes its worker) never stops the others.
-4. In the parent, reports of the same agency and year are marked duplicates (no report is
-   kept for either), the others are moved into OUTDIR under names made from 机关名称
-   (``names.safe_filename``, made unique), the 汇总 of each pack and year is written, checked
-   and built, the PDFs are converted in one ``pdf.convert`` call, and ``summary.xlsx`` is
-   written.
-
-Ctrl-C cancels the pending work and removes the staging folder: a report appears in OUTDIR
-only by an atomic rename, so no half-written file is left, and nothing of an interrupted run is
-placed.
+Ctrl-C cancels the pending work and removes the staging folder: reports reach OUTDIR only by
+atomic renames after all are done, so an interrupted run leaves no file, half-written or not.
 """
 
 from __future__ import annotations
@@ -37,7 +32,14 @@ from typing import Any, Protocol, TypeVar
 
 from docx_report import report, summary
 from docx_report import workbook as wb
-from docx_report.errors import InputError, Level, Problem, ReportError, sort_problems
+from docx_report.errors import (
+    InputError,
+    Level,
+    OutputError,
+    Problem,
+    ReportError,
+    sort_problems,
+)
 from docx_report.pack import load_pack
 from docx_report.reader import Narrative, ReportData, read_report
 from docx_report.summary import (
@@ -56,7 +58,7 @@ SUFFIXES = {".xlsx", ".xlsm", ".xls"}  # .xls is listed so its sender learns to 
 SUMMARY_NAME = "summary.xlsx"
 AGGREGATE_DIR = "汇总"
 _STAGING_PREFIX = ".docx-report-batch-"
-_MAX_CRASH_ROUNDS = 5  # worker crashes survived (each costs its workbook a retry-free failure)
+_MAX_CRASH_ROUNDS = 5  # pools rebuilt after a worker died, before the rest are given up
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -163,8 +165,15 @@ def _check_one(index: int, path: Path, settings: _Settings) -> Outcome:
     agency = str(data.facts.get("agency") or "")
     year = data.facts.get("year") if isinstance(data.facts.get("year"), int) else None
     prev_path = settings.previous.get((agency_key(agency), year - 1)) if year else None
-    prev_data = read_report(prev_path) if prev_path else None
+    prev_data, prev_problem = None, []
+    if prev_path:
+        try:
+            prev_data = read_report(prev_path)
+        except ReportError as exc:  # it was readable a moment ago, when it was indexed
+            prev_problem = [Problem(Level.WARNING, f"上年工作簿无法读取，未做跨年度核对：{exc}",
+                                    file=str(prev_path))]
     checked = report.check_data(data, prev_data)
+    checked.problems += prev_problem
     outcome = Outcome(index, path, Status.ERRORS, problems=checked.problems, pack=data.pack.name,
                       agency=agency, year=year, facts=dict(data.facts),
                       figures=summary.figures(checked.computed), name=checked.output_name(),
@@ -388,8 +397,8 @@ def run_batch(inputs: Sequence[Path], outdir: Path, *, jobs: int | None = None,
               name: str = "", progress: Progress | None = None) -> BatchResult:
     """Check and build every workbook; write the 汇总 and OUTDIR/summary.xlsx.
 
-    Raises InputError when no workbook is found or OUTDIR cannot be made; problems with single
-    workbooks are never raised: they are in the result and the summary.
+    Raises InputError when no workbook is found, OutputError when OUTDIR cannot be made;
+    problems of single workbooks are never raised: they are in the result and the summary.
     """
     outdir = Path(outdir)
     summary_path = outdir / SUMMARY_NAME
@@ -401,7 +410,7 @@ def run_batch(inputs: Sequence[Path], outdir: Path, *, jobs: int | None = None,
         outdir.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=outdir))
     except OSError as exc:
-        raise InputError(f"无法创建输出目录 {outdir}：{exc.strerror or exc}") from None
+        raise OutputError(f"无法创建输出目录 {outdir}：{exc.strerror or exc}") from None
     try:
         settings = _Settings(staging, {})
         index: dict[tuple[str, int], list[Path]] = {}

@@ -15,11 +15,12 @@ the template lint.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from docx_report.pack import NarrativeSection, Pack, TableSection
+from docx_report.pack import Pack, TableSection
 from docx_report.reader import Narrative
 from docx_report.values import Number, value_type
 
@@ -89,12 +90,9 @@ def example_context(pack: Pack) -> dict[str, Any]:
         sample = {"text": f.label, "choice": f.choices[0] if f.choices else f.label,
                   "year": pack.years[0]}.get(f.type)
         facts[f.key] = sample
-    if any(f.type == "date" for f in pack.fields):
-        import datetime as dt
-
-        for f in pack.fields:
-            if f.type == "date":
-                facts[f.key] = dt.date(pack.years[0] + 1, 1, 20)
+    for f in pack.fields:
+        if f.type == "date":
+            facts[f.key] = dt.date(pack.years[0] + 1, 1, 20)
     values = {key: i + 1 for i, key in enumerate(pack.value_cells())}
     narratives = {
         s.key: Narrative(intro=[f"{s.heading}导语。"],
@@ -102,7 +100,3 @@ def example_context(pack: Pack) -> dict[str, Any]:
         for s in pack.narratives()}
     notes = {t.key: [f"{t.heading}表前说明。"] for t in pack.tables()}
     return build_context(pack, facts, values, narratives, notes)
-
-
-def section_of(pack: Pack, key: str) -> NarrativeSection | TableSection:
-    return next(s for s in pack.sections if s.key == key)

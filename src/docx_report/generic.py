@@ -199,7 +199,7 @@ def _read_records(sheet: Any, header: list[str], problems: list[Problem]) -> lis
         if all(c.value in (None, "") for c in row):
             continue
         for c in row:
-            if c.column - 1 not in keys and c.value not in (None, "") and c.column <= len(header):
+            if c.value not in (None, "") and not (c.column <= len(header) and header[c.column - 1]):
                 problems.append(problem("这一列有数据但没有表头", sheet=sheet.title,
                                         cell=c.coordinate))
         values = {keys[c.column - 1]: _text(c, problems) for c in row if c.column - 1 in keys}

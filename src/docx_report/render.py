@@ -1,4 +1,4 @@
-"""Render Word templates: the only module that imports docxtpl and jinja2.
+"""Render Word templates: the only module that imports docxtpl (and, with ``sandbox``, jinja2).
 
 A ``CompiledTemplate`` reads a .docx once, applies docxtpl's preprocessing (``patch_xml``: the
 ``{%p %}``, ``{%tr %}``, ``{%tc %}``, ``{%r %}`` tags and tags Word split across runs) to the body,
@@ -6,7 +6,7 @@ headers, footers and footnotes, and compiles each part with Jinja. Each ``render
 renders those parts, applies docxtpl's post-processing (line breaks, table grids, drawing ids)
 and writes a new zip in which every other part is copied from the template.
 
-Templates come from outside, so they run in a hardened sandbox (``_Sandbox``): unsafe
+Templates come from outside, so they run in a hardened sandbox (``sandbox.ENV``): unsafe
 attributes are refused before anything runs, sizes of strings, lists and numbers that
 operators, filters and calls produce are capped, and a render is stopped after a time limit.
 """
@@ -101,7 +101,8 @@ class SourcePart:
             if tc is not None:
                 tr = next(tc.iterancestors(W + "tr"))
                 tbl = next(tr.iterancestors(W + "tbl"))
-                row = list(tbl.iter(W + "tr")).index(tr) + 1
+                rows = [r for r in tbl.iter(W + "tr") if next(r.iterancestors(W + "tbl")) is tbl]
+                row = rows.index(tr) + 1
                 col = list(tr.iterchildren(W + "tc")).index(tc) + 1
                 where = f"第 {tables[tbl]} 个表格第 {row} 行第 {col} 列"
             else:
@@ -129,7 +130,8 @@ def _parse(data: bytes, file: Path, name: str) -> Any:
 
 def _read_package(path: Path) -> tuple[dict[str, bytes], list[zipfile.ZipInfo]]:
     try:
-        head = path.read_bytes()[:8]
+        with open(path, "rb") as fh:
+            head = fh.read(8)
         with zipfile.ZipFile(path) as z:
             infos = z.infolist()
             if sum(i.file_size for i in infos) > MAX_PACKAGE:
@@ -210,9 +212,13 @@ class _Compiled:
     tree: nodes.Template
 
     def place(self, lineno: int | None) -> str:
-        if lineno is None or not self.lines:
-            return self.part.label
-        return self.part.place(self.lines[min(max(lineno - 1, 0), len(self.lines) - 1)])
+        return _place(self.part, self.lines, lineno)
+
+
+def _place(part: SourcePart, lines: list[int], lineno: int | None) -> str:
+    if lineno is None or not lines:
+        return part.label
+    return part.place(lines[min(max(lineno - 1, 0), len(lines) - 1)])
 
 
 def _jinja_source(xml: str) -> tuple[str, list[int]]:
@@ -241,14 +247,13 @@ def _compile(part: SourcePart, file: Path) -> _Compiled:
     source, lines = _jinja_source(part.xml)
     try:
         tree = ENV.parse(source)
-    except TemplateSyntaxError as exc:
-        where = _Compiled(part, lines, Template(""), nodes.Template([])).place(exc.lineno)
+        if unsafe := unsafe_attribute(tree):  # refused before anything is compiled or run
+            raise TemplateError(f"{file}：{_place(part, lines, unsafe[1])}：{unsafe[0]}")
+        template = ENV.from_string(ENV.parse(source))  # compiling may fold the tree it gets
+    except TemplateSyntaxError as exc:  # also unknown filters and tests, found when compiling
+        where = _place(part, lines, exc.lineno)
         raise TemplateError(f"{file}：{where}：模板语法错误，{syntax_message(exc)}") from None
-    compiled = _Compiled(part, lines, Template(""), tree)
-    if unsafe := unsafe_attribute(tree):
-        raise TemplateError(f"{file}：{compiled.place(unsafe[1])}：{unsafe[0]}")
-    compiled.template = ENV.from_string(ENV.parse(source))  # the optimiser may alter a tree
-    return compiled
+    return _Compiled(part, lines, template, tree)
 
 
 def check_syntax(path: Path) -> dict[str, str]:
@@ -272,6 +277,8 @@ def _core_xml(template_core: bytes | None, properties: Mapping[str, str]) -> byt
         root = etree.Element(f"{{{_CORE_NS['cp']}}}coreProperties", nsmap=_CORE_NS)
     for key, value in properties.items():
         text = clean(str(value))
+        if key == "created" and not text:
+            continue  # no date known: keep the template's
         if key == "created":
             try:
                 moment = datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)

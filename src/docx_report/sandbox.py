@@ -116,8 +116,10 @@ class _Sandbox(SandboxedEnvironment):
 
     @staticmethod
     def _finalize(value: Any) -> Any:
+        """Every printed value: cleaned for XML; huge ones (a block grown in a loop) stop."""
         if isinstance(value, str):
-            _check_size(value)
+            if len(value) > 10 * MAX_SIZE:
+                raise TooLarge
             cleaned = clean(value)
             return Markup(cleaned) if isinstance(value, Markup) else cleaned
         return value
@@ -186,6 +188,8 @@ def syntax_message(exc: TemplateSyntaxError) -> str:
     if m := re.search(r"Encountered unknown tag '(\w+)'", msg):
         return (f"未知的标签 {m.group(1)}（标签拼写错误、% 与 p/tr/tc 之间有空格，"
                 "或缺少对应的开始标签）")
+    if m := re.search(r"No (filter|test) named '(\w+)'", msg):
+        return f"没有名为 {m.group(2)} 的{'过滤器' if m.group(1) == 'filter' else '测试'}"
     if "Unexpected end of template" in msg:
         need = re.findall(r"'(end\w+)'", msg)
         return f"缺少结束标签 {{% {need[0] if need else 'end…'} %}}"
@@ -237,7 +241,8 @@ def run_with_time_limit(limit: float, fn: Callable[[], R]) -> R:
         finally:
             active = False
             signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)  # runs a pending on_alarm first: a no-op
+            # runs a pending on_alarm first (a no-op now); None: a handler not set from Python
+            signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)
     lock, done, tid = threading.Lock(), threading.Event(), threading.get_ident()
     set_async = ctypes.pythonapi.PyThreadState_SetAsyncExc
 
@@ -253,10 +258,10 @@ def run_with_time_limit(limit: float, fn: Callable[[], R]) -> R:
     try:
         return fn()
     finally:
-        with lock:
+        done.set()  # the watchdog injects at most once more, under the lock …
+        with lock:  # … so this clears it (or it fires here: a timeout the caller reports)
             active = False
-            set_async(ctypes.c_ulong(tid), None)  # clear one that has not fired yet
-        done.set()
+            set_async(ctypes.c_ulong(tid), None)
 
 
 _BUILTINS = frozenset({"range", "dict", "namespace", "loop", "self", "caller", "varargs",

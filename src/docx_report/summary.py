@@ -158,15 +158,8 @@ def figures(values: Mapping[str, Number | None]) -> dict[str, Number | None]:
     result: dict[str, Number | None] = {}
     for label, keys in FIGURES:
         parts = [values.get(key) for key in keys]
-        total: Number = 0
-        for part in parts:
-            if part is None:
-                break
-            total += part
-        else:
-            result[label] = total
-            continue
-        result[label] = None
+        known = [part for part in parts if part is not None]
+        result[label] = sum(known, start=0) if len(known) == len(parts) else None
     return result
 
 
@@ -217,7 +210,8 @@ def _report_rows(result: BatchResult) -> list[list[Any]]:
 
 def _problem_rows(result: BatchResult) -> list[list[Any]]:
     def row(agency: str, p: Problem) -> list[Any]:
-        return [p.file, agency, p.sheet, p.cell, p.level.label, p.rule, p.message]
+        return [Path(p.file) if p.file else "", agency, p.sheet, p.cell, p.level.label, p.rule,
+                p.message]
 
     rows = [row(o.agency, p) for o in result.outcomes for p in o.problems]
     rows += [row(a.agency, p) for a in result.aggregates for p in a.problems]

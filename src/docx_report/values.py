@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
 Number = int | Decimal
+MAX_NUMBER = Decimal(10) ** 12  # no count or amount in a yearly report comes near this
 
 # Characters XML 1.0 cannot store (Word would refuse the file): C0 controls but tab and newline,
 # lone surrogates (only an _xD800_ escape can make one), U+FFFE and U+FFFF.
@@ -89,6 +90,8 @@ class _NumberType(ValueType):
         number = self._to_decimal(raw)
         if number < 0 and not self.signed:
             raise ValueProblem(f"不能为负数，实为 {_describe(raw)}")
+        if abs(number) >= MAX_NUMBER:
+            raise ValueProblem(f"数字过大（{_describe(raw)}），请检查是否多输入了位数")
         if self.integer:
             if number != number.to_integral_value():
                 raise ValueProblem(f"{self.what}应为整数，实为 {_describe(raw)}")

@@ -103,6 +103,10 @@ def batch(inputs: tuple[Path, ...], outdir: Path, jobs: int | None, make_pdf: bo
                                      previous=previous, name=name, progress=progress)
     finally:
         progress.close()
+    if isinstance(progress, _Bar):  # the bar showed no names: list what needs attention
+        for outcome in result.outcomes:
+            if outcome.status is not Status.BUILT:
+                click.echo(f"{outcome.file}：{_label(outcome)}", err=True)
     built, errors = result.count(Status.BUILT), result.count(Status.ERRORS)
     unreadable, duplicates = result.count(Status.UNREADABLE), result.count(Status.DUPLICATE)
     click.echo(f"共 {len(result.outcomes)} 个工作簿：已生成报告 {built} 份，有错误 {errors} 个，"
