@@ -29,7 +29,7 @@ THIS_YEAR = dt.date.today().year
 @pytest.mark.parametrize(("raw", "expected"), [
     (12, 12), (0, 0), (12.0, 12), ("12", 12), ("１２", 12), (" 12 ", 12), ("\u300012\u3000", 12),
     ("1,234", 1234), ("１，２３４", 1234), ("12,345,678", 12345678), ("+5", 5), ("1 234", 1234),
-    (Decimal("3"), 3), ("7.0", 7), (1e20, 10**20),
+    (Decimal("3"), 3), ("7.0", 7), (999_999_999_999, 999_999_999_999),
 ])
 def test_count_accepts_what_clerks_type(raw: Any, expected: int) -> None:
     value = CountType().parse(raw)
