@@ -221,13 +221,20 @@ def test_aggregate_passes_the_same_rules_and_is_built(run: Run) -> None:
 
 def test_aggregate_values_are_exact_decimal_sums() -> None:
     pack = load_pack("gov-disclosure-2021")
-    members = [batch.Outcome(i, Path(f"{i}.xlsx"), batch.Status.BUILT, values={
-        "active.fees.amount": amount, "requests.new.natural": n})
-        for i, (amount, n) in enumerate([(Decimal("0.1"), 1), (Decimal("0.2"), 2), (7, 3)])]
+    keys = list(pack.value_cells())
+    fees, new = keys.index("active.fees.amount"), keys.index("requests.new.natural")
+
+    def values(amount: Decimal | int, n: int) -> tuple[Decimal | int, ...]:
+        row: list[Decimal | int] = [1] * len(keys)
+        row[fees], row[new] = amount, n
+        return tuple(row)
+
+    members = [batch.Outcome(i, Path(f"{i}.xlsx"), batch.Status.BUILT, values=values(*v))
+               for i, v in enumerate([(Decimal("0.1"), 1), (Decimal("0.2"), 2), (7, 3)])]
     sums = summary.aggregate_values(pack, members)
     assert sums["active.fees.amount"] == Decimal("7.3") and str(sums["active.fees.amount"]) == "7.3"
     assert sums["requests.new.natural"] == 6 and isinstance(sums["requests.new.natural"], int)
-    assert sums["requests.new.business"] == 0
+    assert sums["requests.new.business"] == 3
 
 
 # ---------------------------------------------------------------------------------------------

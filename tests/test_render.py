@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import shutil
 import subprocess
@@ -332,6 +333,36 @@ def test_time_limit_does_not_leak_into_later_work(full_template: Path) -> None:
     template.render(CONTEXT)
     time.sleep(0.5)  # an alarm left behind would interrupt this test
     template.render(CONTEXT)
+
+
+@pytest.mark.parametrize("in_thread", [False, True], ids=["main-thread", "other-thread"])
+def test_a_limit_hit_at_any_moment_leaves_nothing_behind(tmp_path: Path, in_thread: bool) -> None:
+    """Limits of microseconds make the alarm fire at every possible moment, even before the
+    render starts; no alarm, handler or watchdog thread may outlive its render."""
+    template = CompiledTemplate.load(make_template(tmp_path / "t.docx", ["{{ a }}"]))
+    errors: list[BaseException] = []
+    threads_before = threading.active_count()
+
+    def work() -> None:
+        try:
+            for i in range(300):
+                template.time_limit = 1e-6 * (1 + i % 50)
+                with contextlib.suppress(TemplateError):
+                    template.render({"a": i})
+            for _ in range(4):
+                time.sleep(0.1)  # a leftover alarm or watchdog would fire into this
+                sum(range(10000))
+        except BaseException as exc:
+            errors.append(exc)
+
+    if in_thread:
+        thread = threading.Thread(target=work)
+        thread.start()
+        thread.join(30)
+    else:
+        work()
+    assert errors == []
+    assert threading.active_count() == threads_before
 
 
 @pytest.mark.parametrize(

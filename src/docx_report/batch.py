@@ -176,7 +176,8 @@ def _check_one(index: int, path: Path, settings: _Settings) -> Outcome:
     checked.problems += prev_problem
     outcome = Outcome(index, path, Status.ERRORS, problems=checked.problems, pack=data.pack.name,
                       agency=agency, year=year, facts=dict(data.facts),
-                      figures=summary.figures(checked.computed), name=checked.output_name(),
+                      figures=summary.figures(data.pack, checked.computed),
+                      name=checked.output_name(),
                       previous=prev_path)
     if not checked.ok:
         return outcome
@@ -188,7 +189,8 @@ def _check_one(index: int, path: Path, settings: _Settings) -> Outcome:
                                         file=str(path)))
         return outcome
     outcome.status, outcome.staged = Status.BUILT, staged
-    outcome.values, outcome.quotes = dict(checked.computed), _quotes(data)
+    outcome.values = tuple(checked.computed.get(key) for key in data.pack.value_cells())
+    outcome.quotes = _quotes(data)
     return outcome
 
 

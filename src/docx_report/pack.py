@@ -117,6 +117,14 @@ class Total:
 
 
 @dataclass(frozen=True)
+class Figure:
+    """A key figure the batch summary shows for each agency: the sum of some value cells."""
+
+    label: str
+    of: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     level: Level
@@ -143,6 +151,7 @@ class Pack:
     totals: tuple[Total, ...]
     rules: tuple[Rule, ...]
     description: str = ""
+    figures: tuple[Figure, ...] = ()
 
     @property
     def template_path(self) -> Path:
@@ -252,7 +261,11 @@ def _build(data: dict[str, Any], root: Path) -> Pack:
     keys = list(pack.value_cells())
     totals = tuple(_totals(data.get("totals", []), keys))
     rules = tuple(_rule(r, keys) for r in data.get("rules", []))
-    pack = Pack(**{**pack.__dict__, "totals": totals, "rules": rules})
+    figures = tuple(Figure(str(f["label"]), tuple(f["of"])) for f in data.get("figures", []))
+    for figure in figures:
+        if missing := [k for k in figure.of if k not in keys]:
+            raise ValueError(f"关键数字「{figure.label}」引用了不存在的单元格 {missing[0]}")
+    pack = Pack(**{**pack.__dict__, "totals": totals, "rules": rules, "figures": figures})
     _validate(pack)
     return pack
 

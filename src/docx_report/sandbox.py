@@ -235,8 +235,8 @@ def run_with_time_limit(limit: float, fn: Callable[[], R]) -> R:
                 raise RenderTimeout
 
         previous = signal.signal(signal.SIGALRM, on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, limit, 0.1)
         try:
+            signal.setitimer(signal.ITIMER_REAL, limit, 0.1)  # inside: it may fire at once
             return fn()
         finally:
             active = False
@@ -250,16 +250,16 @@ def run_with_time_limit(limit: float, fn: Callable[[], R]) -> R:
         delay = limit
         while not done.wait(delay):
             with lock:
-                if active:
+                if active and not done.is_set():
                     set_async(ctypes.c_ulong(tid), ctypes.py_object(RenderTimeout))
             delay = 0.1
 
-    threading.Thread(target=watchdog, daemon=True).start()
     try:
+        threading.Thread(target=watchdog, daemon=True).start()  # inside: it may fire at once
         return fn()
     finally:
-        done.set()  # the watchdog injects at most once more, under the lock …
-        with lock:  # … so this clears it (or it fires here: a timeout the caller reports)
+        done.set()  # the watchdog injects no more …
+        with lock:  # … and one it injected but that has not fired yet is cleared
             active = False
             set_async(ctypes.c_ulong(tid), None)
 

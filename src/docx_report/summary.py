@@ -45,17 +45,6 @@ PROBLEMS_SHEET = "问题清单"
 AGGREGATES_SHEET = "汇总文件"
 PREVIOUS_SHEET = "上年对照"
 
-#: The key figures of the summary: column header → the value keys added up for it. A pack
-#: without one of these keys leaves its column blank.
-FIGURES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("新收申请", ("requests.new.total",)),
-    ("上年结转", ("requests.carried.total",)),
-    ("办结", ("requests.done_total.total",)),
-    ("结转下年", ("requests.carry_next.total",)),
-    ("行政复议", ("review.review.total",)),
-    ("行政诉讼", ("review.direct.total", "review.after.total")),
-)
-
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _MAX_CELL = 32_000  # Excel refuses more than 32,767 characters in a cell
 
@@ -82,7 +71,9 @@ class Outcome:
     year: int | None = None
     facts: dict[str, Any] = field(default_factory=dict)
     figures: dict[str, Number | None] = field(default_factory=dict)
-    values: dict[str, Number | None] | None = None  # only when the report was built
+    # Only when the report was built: every value cell in the pack's order (a tuple, not a
+    # dict, so that hundreds of outcomes do not each hold the pack's keys).
+    values: tuple[Number | None, ...] | None = None
     quotes: dict[str, str] = field(default_factory=dict)
     name: str = ""  # safe file name (no extension) made from the data
     previous: Path | None = None
@@ -153,13 +144,13 @@ def agency_key(agency: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", agency)).casefold()
 
 
-def figures(values: Mapping[str, Number | None]) -> dict[str, Number | None]:
-    """The key figures of one workbook (None where a value is missing or unreadable)."""
+def figures(pack: Pack, values: Mapping[str, Number | None]) -> dict[str, Number | None]:
+    """The pack's key figures of one workbook (None where a value is missing or unreadable)."""
     result: dict[str, Number | None] = {}
-    for label, keys in FIGURES:
-        parts = [values.get(key) for key in keys]
+    for figure in pack.figures:
+        parts = [values.get(key) for key in figure.of]
         known = [part for part in parts if part is not None]
-        result[label] = sum(known, start=0) if len(known) == len(parts) else None
+        result[figure.label] = sum(known, start=0) if len(known) == len(parts) else None
     return result
 
 
@@ -199,11 +190,16 @@ def _sheet(ws: Worksheet, headers: Sequence[str], rows: Sequence[Sequence[Any]],
     ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(1, len(rows)) + 1}"
 
 
+def _figure_labels(result: BatchResult) -> list[str]:
+    """The key-figure columns: every label any workbook's pack declares, in order."""
+    return list(dict.fromkeys(label for o in result.outcomes for label in o.figures))
+
+
 def _report_rows(result: BatchResult) -> list[list[Any]]:
     rows = []
     for n, o in enumerate(result.outcomes, start=1):
         rows.append([n, o.file, o.agency, o.year, o.pack, o.status.value, len(o.errors),
-                     len(o.warnings), *(o.figures.get(label) for label, _ in FIGURES),
+                     len(o.warnings), *(o.figures.get(label) for label in _figure_labels(result)),
                      o.docx, o.pdf, o.previous])
     return rows
 
@@ -226,7 +222,7 @@ def write_summary(result: BatchResult, out: Path) -> None:
     assert reports is not None
     reports.title = REPORTS_SHEET
     _sheet(reports, ["序号", "文件", "机关名称", "年度", "报告格式", "状态", "错误数", "警告数",
-                     *(label for label, _ in FIGURES), "报告文件", "PDF 文件", "上年工作簿"],
+                     *_figure_labels(result), "报告文件", "PDF 文件", "上年工作簿"],
            _report_rows(result), [6, 40, 30, 7, 20, 9, 7, 7, 9, 9, 9, 9, 9, 9, 40, 40, 40], base)
     _sheet(book.create_sheet(PROBLEMS_SHEET),
            ["文件", "机关名称", "工作表", "单元格", "级别", "规则", "问题"],
@@ -258,9 +254,9 @@ def aggregate_values(pack: Pack, members: Sequence[Outcome]) -> dict[str, Number
     """Every value cell of the pack, summed over the members (ints stay ints, amounts exact)."""
     sums: dict[str, Number] = dict.fromkeys(pack.value_cells(), 0)
     for member in members:
-        values = member.values or {}
-        for key in sums:
-            value = values.get(key)
+        if member.values is None:
+            continue
+        for key, value in zip(sums, member.values, strict=True):
             if value is not None:
                 sums[key] += value
     return sums
