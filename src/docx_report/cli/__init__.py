@@ -15,7 +15,7 @@ from docx_report.cli import batch, build, pdf, template
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="docx-report")
 def main() -> None:
-    """Turn a filled-in Excel workbook into an official Word report.
+    """把填好的 Excel 工作簿生成正式的 Word 报告（政府信息公开工作年度报告等）。
 
     \b
     docx-report init 报告.xlsx --agency 某某局 --year 2024

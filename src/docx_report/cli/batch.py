@@ -85,12 +85,11 @@ class _Bar(_Lines):
 @handle_errors
 def batch(inputs: tuple[Path, ...], outdir: Path, jobs: int | None, make_pdf: bool,
           plain_pdf: bool, previous: Path | None, name: str) -> None:
-    """Check and build every agency's workbook; write the 汇总 and summary.xlsx.
+    """批量检查并生成各机关的报告，另写出汇总报告和 summary.xlsx。
 
-    INPUT is workbooks and/or folders of them (searched recursively; ~$ lock files and hidden
-    files are skipped). A workbook with errors never stops the others: summary.xlsx lists each
-    workbook with its status and key figures, and every problem with its sheet and cell.
-    Exit 0 when every report was built, 1 when any workbook had errors.
+    INPUT 为工作簿或存放工作簿的文件夹（含子文件夹；跳过 ~$ 临时文件和隐藏文件）。某个工作簿
+    有错误不影响其他工作簿：summary.xlsx 列出每个工作簿的状态和关键数字，以及每个问题所在的
+    工作表和单元格。全部生成时退出码为 0，任何工作簿有错误时为 1。
 
     \b
     docx-report batch 收到的工作簿/ -o 2024年报告/ --name 某某区

@@ -18,7 +18,7 @@ _OUT = click.Path(dir_okay=False, path_type=Path)
 @click.command()
 @handle_errors
 def packs() -> None:
-    """List the built-in report formats (packs).
+    """列出内置的报告格式（pack）。
 
     \b
     docx-report packs
@@ -42,7 +42,7 @@ def packs() -> None:
 @handle_errors
 def init(out: Path, pack_name: str, agency: str, year: int | None, template: Path | None,
          force: bool) -> None:
-    """Write a blank workbook to fill in (one sheet per report section).
+    """生成待填写的空白工作簿（每个报告章节一个工作表）。
 
     \b
     docx-report init 2024年报.xlsx --agency 某某市某某局 --year 2024
@@ -71,9 +71,9 @@ _PACK = click.option("--pack", "pack_name", type=click.Choice(builtin_packs()), 
 @_PACK
 @handle_errors
 def check(workbook: Path, previous: Path | None, as_json: bool, pack_name: str | None) -> None:
-    """Check a filled workbook: every problem at once, with sheet and cell.
+    """检查填好的工作簿：一次列出全部问题，并指明工作表和单元格。
 
-    Exit 0 when there is no error (warnings are printed), 1 when there are errors.
+    没有错误时退出码为 0（警告照常显示），有错误时为 1。
 
     \b
     docx-report check 2024年报.xlsx
@@ -110,9 +110,9 @@ def check(workbook: Path, previous: Path | None, as_json: bool, pack_name: str |
 @handle_errors
 def build(workbook: Path, out: Path | None, template: Path | None, previous: Path | None,
           make_pdf: bool, plain_pdf: bool, pack_name: str | None) -> None:
-    """Check the workbook and write the Word report (and the PDF with --pdf).
+    """检查工作簿并生成 Word 报告（加 --pdf 同时生成 PDF 归档件）。
 
-    With any error nothing is written and the exit code is 1.
+    有任何错误时不写出任何文件（已有的报告保持不变），退出码为 1。
 
     \b
     docx-report build 2024年报.xlsx
@@ -133,7 +133,7 @@ def build(workbook: Path, out: Path | None, template: Path | None, previous: Pat
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @handle_errors
 def context(workbook: Path, as_json: bool) -> None:
-    """Print exactly the data a template sees for this workbook (for template authors).
+    """显示模板能看到的全部数据（供编写模板的人参考）。
 
     \b
     docx-report context 2024年报.xlsx --json

@@ -27,9 +27,9 @@ from docx_report.cli._common import EXIT_PROBLEMS, handle_errors
 )
 @handle_errors
 def pdf_command(reports: tuple[Path, ...], out_dir: Path | None, plain: bool, jobs: int) -> None:
-    """Convert existing reports (.docx) to PDF/A-2b filing copies, official fonts embedded.
+    """把已有的报告（.docx）转为 PDF/A-2b 归档件，嵌入全部字体。
 
-    Each PDF is named after its report. Exit 1 if any report failed (each failure is listed).
+    每个 PDF 与报告同名。任何一个转换失败时逐个列出，退出码为 1。
 
     \b
     docx-report pdf 2024年报告.docx
@@ -50,9 +50,9 @@ def pdf_command(reports: tuple[Path, ...], out_dir: Path | None, plain: bool, jo
 @click.command("doctor")
 @handle_errors
 def doctor_command() -> None:
-    """Check what PDF output needs: LibreOffice, and the face each official font maps to.
+    """检查生成 PDF 所需的环境：LibreOffice，以及每种公文字体对应的本机字体。
 
-    Exit 1 when LibreOffice or a face of the right style is missing.
+    缺少 LibreOffice 或某种字体没有同风格的替代字体时，退出码为 1。
 
     \b
     docx-report doctor
