@@ -35,6 +35,7 @@ def test_wheel_carries_the_packs_and_works_outside_the_source_tree(tmp_path: Pat
                              "out.docx"], cwd=work, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert (work / "out.docx").stat().st_size > 10_000
-    probe = subprocess.run([sys.executable, "-c", "import docx_report; print(docx_report.__file__)"],
-                           cwd=work, env=env, capture_output=True, text=True, check=True)
+    probe = subprocess.run(
+        [sys.executable, "-c", "import docx_report; print(docx_report.__file__)"],
+        cwd=work, env=env, capture_output=True, text=True, check=True)
     assert probe.stdout.startswith(str(target))

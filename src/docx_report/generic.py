@@ -36,9 +36,7 @@ A generic workbook gives a template its data by these rules:
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import unicodedata
 import zipfile
 from datetime import date, datetime, time, timedelta
@@ -52,6 +50,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from docx_report.errors import InputError, OutputError, Problem, ProblemsFound, TemplateError
 from docx_report.errors import error as problem
+from docx_report.files import atomic_write
 
 FIELD_HEADER = ("字段", "值")
 VALUE_HEADER = "值"
@@ -310,15 +309,4 @@ def _write_sheet(sheet: Any, header: list[str], rows: list[list[Any]],
 
 
 def _save(book: Any, out: Path) -> None:
-    if not out.parent.is_dir():
-        raise OutputError(f"无法写入 {out}：文件夹 {out.parent} 不存在")
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        book.save(tmp)
-        os.replace(tmp, out)
-    except OSError as exc:
-        raise OutputError(f"无法写入 {out}（{exc.strerror or exc}；文件是否正在 Excel 中打开？）"
-                          ) from None
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    atomic_write(out, book.save, hint="文件是否正在 Excel 中打开？")

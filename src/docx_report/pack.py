@@ -43,6 +43,7 @@ class Field:
     help: str = ""
     choices: tuple[str, ...] = ()
     default: Any = None
+    in_report: bool = True  # False: a fact for the checks that the report need not print
 
 
 @dataclass(frozen=True)
@@ -234,7 +235,8 @@ def _build(data: dict[str, Any], root: Path) -> Pack:
     fields = tuple(
         Field(key=f["key"], label=f["label"], type=f.get("type", "text"),
               required=f.get("required", False), help=f.get("help", ""),
-              choices=tuple(f.get("choices", ())), default=f.get("default"))
+              choices=tuple(f.get("choices", ())), default=f.get("default"),
+              in_report=f.get("in_report", True))
         for f in facts["fields"]
     )
     sections: list[Section] = []

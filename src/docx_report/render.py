@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import posixpath
 import re
-import tempfile
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,6 +30,7 @@ from jinja2 import Template, TemplateSyntaxError, nodes
 from lxml import etree  # type: ignore[import-untyped]
 
 from docx_report.errors import OutputError, TemplateError
+from docx_report.files import write_bytes_atomically
 from docx_report.sandbox import (
     DEFAULT_TIME_LIMIT,
     ENV,
@@ -433,21 +432,4 @@ def render_to_file(template: CompiledTemplate, context: Mapping[str, Any], out: 
     if not overwrite and out.exists():
         raise OutputError(f"{out} 已存在；如要覆盖请使用 --force")
     content = template.render(context, properties=properties)
-    if not out.parent.is_dir():
-        raise OutputError(f"无法写入 {out}：文件夹 {out.parent} 不存在")
-    tmp = None
-    try:
-        with tempfile.NamedTemporaryFile(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp",
-                                         delete=False) as fh:
-            tmp = fh.name
-            fh.write(content)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, out)
-        tmp = None
-    except OSError as exc:
-        raise OutputError(
-            f"无法写入 {out}（{exc.strerror or exc}；文件是否正在 Word 中打开？）") from None
-    finally:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
+    write_bytes_atomically(out, content, hint="文件是否正在 Word 中打开？")

@@ -13,9 +13,11 @@ import ctypes
 import math
 import re
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from functools import wraps
+from types import FrameType
 from typing import Any, TypeVar
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes
@@ -221,6 +223,14 @@ def error_message(exc: Exception, limit: float) -> str:
     return f"模板运行出错（{type(exc).__name__}: {exc}）"
 
 
+def _in_finalizer(frame: FrameType | None) -> bool:
+    """Is this code a finalizer (``__del__``, a weakref callback run by the garbage
+    collector)? An exception raised there is swallowed, so the alarm waits for its next tick."""
+    code = frame.f_code if frame is not None else None
+    return code is not None and (code.co_name == "__del__" or code.co_filename.endswith(
+        ("weakref.py", "_weakrefset.py")))
+
+
 def run_with_time_limit(limit: float, fn: Callable[[], R]) -> R:
     """Run fn, raising RenderTimeout inside it once ``limit`` seconds have passed (and every
     0.1 s after, in case something swallowed it): SIGALRM on the main thread, else a watchdog
@@ -230,8 +240,8 @@ def run_with_time_limit(limit: float, fn: Callable[[], R]) -> R:
                   and signal.getitimer(signal.ITIMER_REAL)[0] == 0)
     active = True
     if use_signal:
-        def on_alarm(signum: int, frame: object) -> None:
-            if active:
+        def on_alarm(signum: int, frame: FrameType | None) -> None:
+            if active and not _in_finalizer(frame):
                 raise RenderTimeout
 
         previous = signal.signal(signal.SIGALRM, on_alarm)
@@ -250,7 +260,8 @@ def run_with_time_limit(limit: float, fn: Callable[[], R]) -> R:
         delay = limit
         while not done.wait(delay):
             with lock:
-                if active and not done.is_set():
+                if active and not done.is_set() and not _in_finalizer(
+                        sys._current_frames().get(tid)):
                     set_async(ctypes.c_ulong(tid), ctypes.py_object(RenderTimeout))
             delay = 0.1
 

@@ -313,6 +313,7 @@ def aggregate_narratives(pack: Pack, year: int, members: Sequence[Outcome],
 def write_aggregate(pack: Pack, year: int, agency: str, members: Sequence[Outcome],
                     excluded: Sequence[str], values: Mapping[str, Number], out: Path) -> None:
     """Write the aggregate workbook of one pack and year (replacing an earlier run's)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
     write_workbook(pack, out, facts=aggregate_facts(pack, year, agency, members), values=values,
                    narratives=aggregate_narratives(pack, year, members, excluded), force=True)
 

@@ -19,17 +19,15 @@ Headers and footers are checked like the body.
 from __future__ import annotations
 
 import difflib
-import os
 import re
-import shutil
-import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from lxml import etree  # type: ignore[import-untyped]
 
 from docx_report.errors import Level, OutputError, Problem, TemplateError
+from docx_report.files import write_bytes_atomically
 from docx_report.render import (
     CompiledTemplate,
     FieldUse,
@@ -64,10 +62,12 @@ class _Block(NamedTuple):
     cell: Any  # the table cell (w:tc element) it is in, or None
 
 
-def lint_template(path: Path, known: Mapping[str, Any]) -> list[Problem]:
+def lint_template(path: Path, known: Mapping[str, Any], *,
+                  optional: Iterable[str] = ()) -> list[Problem]:
     """Every problem of a template, errors and warnings, in the order found.
 
-    ``known`` is an example context of the pack (nested dicts and lists of sample values).
+    ``known`` is an example context of the pack (nested dicts and lists of sample values);
+    fields named in ``optional`` (data for the checks, not for the page) may go unused.
     Raises TemplateError only when the file is not a Word document at all.
     """
     path = Path(path)
@@ -88,7 +88,7 @@ def lint_template(path: Path, known: Mapping[str, Any]) -> list[Problem]:
     problems += unknown
     if syntax:  # what is used is not fully known, and nothing can be rendered
         return _with_file(problems, path)
-    problems += _unused_fields(known, [u.path for u in uses])
+    problems += _unused_fields(known, [u.path for u in uses], set(optional))
     try:
         CompiledTemplate.load(path).render(known)
     except TemplateError as exc:
@@ -315,14 +315,15 @@ def _unknown_fields(uses: list[FieldUse], known: Mapping[str, Any]) -> Iterator[
             break
 
 
-def _unused_fields(known: Mapping[str, Any], used: list[tuple[str, ...]]) -> list[Problem]:
+def _unused_fields(known: Mapping[str, Any], used: list[tuple[str, ...]],
+                   optional: set[str]) -> list[Problem]:
     problems: list[Problem] = []
 
     def related(path: tuple[str, ...]) -> bool:
         return any(u[:len(path)] == path or path[:len(u)] == u for u in used)
 
     def visit(value: Any, path: tuple[str, ...]) -> None:
-        if path and not related(path):
+        if path and not related(path) and path[0] not in optional:
             problems.append(_problem(
                 Level.WARNING, f"示例数据中的字段 {_display(path)} 模板中没有使用",
                 "template.unused-field"))
@@ -344,15 +345,4 @@ def export_template(source: Path, out: Path, *, force: bool = False) -> None:
         raise OutputError(f"{out}：模板文件名应以 .docx 结尾")
     if out.exists() and not force:
         raise OutputError(f"{out} 已存在；如要覆盖请使用 --force")
-    if not out.parent.is_dir():
-        raise OutputError(f"无法写入 {out}：文件夹 {out.parent} 不存在")
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, out)
-    except OSError as exc:
-        raise OutputError(f"无法写入 {out}（{exc.strerror or exc}；文件是否正在 Word 中打开？）"
-                          ) from None
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    write_bytes_atomically(out, Path(source).read_bytes(), hint="文件是否正在 Word 中打开？")

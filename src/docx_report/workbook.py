@@ -11,8 +11,6 @@ blank workbook and to read a filled one:
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
@@ -28,6 +26,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from docx_report.errors import InputError, OutputError
+from docx_report.files import atomic_write
 from docx_report.pack import Cell, NarrativeSection, Pack, TableSection
 from docx_report.values import TYPES, CellError
 
@@ -416,15 +415,4 @@ def write_workbook(pack: Pack, out: Path, *, facts: Mapping[str, Any] | None = N
 
 def save_atomically(book: Any, out: Path) -> None:
     """Save an openpyxl workbook through a temporary file in the same folder."""
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".~docx-report-", suffix=".xlsx", dir=out.parent)
-        os.close(fd)
-        try:
-            book.save(tmp)
-            os.replace(tmp, out)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    except OSError as exc:
-        raise OutputError(f"{out}：无法写入（{exc.strerror or exc}）") from None
+    atomic_write(out, book.save, hint="文件是否正在 Excel 中打开？")

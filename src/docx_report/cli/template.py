@@ -52,41 +52,41 @@ def export(out: Path, pack_name: str | None, force: bool) -> None:
               help="按这个报告格式的示例数据检查（默认：最新的内置格式）")
 @click.option("--workbook", type=_FILE, default=None,
               help="按这个工作簿的数据检查（任意模板配通用工作簿时使用）")
-@click.option("--strict", is_flag=True, help="有警告也以退出码 1 结束")
 @handle_errors
-def check(docx: Path, pack_name: str | None, workbook: Path | None, strict: bool) -> None:
+def check(docx: Path, pack_name: str | None, workbook: Path | None) -> None:
     """Check a Word template: broken tags, unknown fields, unsafe code, a trial render.
 
     Every problem is shown at the paragraph or table cell where it sits (页眉/页脚 too).
-    Exit 0 when there is no error (warnings are printed; --strict fails on them too), 1 when
-    there are errors.
+    Exit 0 when the template is clean, 1 when there is any problem (errors or warnings).
 
     \b
     docx-report template check 我的模板.docx
     docx-report template check 我的模板.docx --pack gov-disclosure-2019
     docx-report template check 清单模板.docx --workbook 清单.xlsx
     """
+    from docx_report.pack import load_pack
+    from docx_report.report import DEFAULT_PACK
     from docx_report.template_lint import lint_template
 
+    optional: set[str] = set()
     if workbook is not None:
         from docx_report.report import read_context
 
         known = read_context(workbook, pack=pack_name)
     else:
         from docx_report.context import example_context
-        from docx_report.pack import load_pack
-        from docx_report.report import DEFAULT_PACK
 
-        known = example_context(load_pack(pack_name or DEFAULT_PACK))
-    problems = lint_template(docx, known)
+        pack = load_pack(pack_name or DEFAULT_PACK)
+        known = example_context(pack)
+        optional = {f.key for f in pack.fields if not f.in_report}
+    problems = lint_template(docx, known, optional=optional)
     errors = sum(1 for p in problems if p.level is Level.ERROR)
     echo_problems(problems)
     if not problems:
         click.echo(f"模板检查通过：{docx}")
         return
     click.echo(f"{docx}：发现 {errors} 处错误、{len(problems) - errors} 处警告", err=True)
-    if errors or strict:
-        sys.exit(EXIT_PROBLEMS)
+    sys.exit(EXIT_PROBLEMS)
 
 
 def register(main: click.Group) -> None:
