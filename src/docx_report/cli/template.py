@@ -16,7 +16,7 @@ _OUT = click.Path(dir_okay=False, path_type=Path)
 
 @click.group()
 def template() -> None:
-    """Word templates: export a pack's template to restyle it, check a restyled one.
+    """Word 模板：导出内置模板以便修改样式，检查修改后的模板。
 
     \b
     docx-report template export 我的模板.docx
@@ -31,7 +31,7 @@ def template() -> None:
 @click.option("--force", is_flag=True, help="覆盖已存在的文件")
 @handle_errors
 def export(out: Path, pack_name: str | None, force: bool) -> None:
-    """Copy a pack's Word template, to restyle in Word (fonts, letterhead, header text).
+    """导出报告格式的 Word 模板，供在 Word 中修改样式（字体、版头、页眉等）。
 
     \b
     docx-report template export 我的模板.docx
@@ -54,10 +54,10 @@ def export(out: Path, pack_name: str | None, force: bool) -> None:
               help="按这个工作簿的数据检查（任意模板配通用工作簿时使用）")
 @handle_errors
 def check(docx: Path, pack_name: str | None, workbook: Path | None) -> None:
-    """Check a Word template: broken tags, unknown fields, unsafe code, a trial render.
+    """检查 Word 模板：标签损坏、未知字段、不安全的代码，并试渲染一次。
 
-    Every problem is shown at the paragraph or table cell where it sits (页眉/页脚 too).
-    Exit 0 when the template is clean, 1 when there is any problem (errors or warnings).
+    每个问题都指明所在的段落或表格单元格（包括页眉、页脚）。没有问题时退出码为 0，
+    有任何问题（错误或警告）时为 1。
 
     \b
     docx-report template check 我的模板.docx
