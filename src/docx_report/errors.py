@@ -10,6 +10,7 @@ Messages are Chinese, addressed to the clerk or office that must act on them, an
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -72,9 +73,17 @@ def warning(message: str, *, sheet: str = "", cell: str = "", rule: str = "") ->
     return Problem(Level.WARNING, message, sheet=sheet, cell=cell, rule=rule)
 
 
-def sort_problems(problems: list[Problem]) -> list[Problem]:
+def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
     """Errors first, then in the order they were found (stable)."""
     return sorted(problems, key=lambda p: p.level is not Level.ERROR)
+
+
+def errors_in(problems: Iterable[Problem]) -> list[Problem]:
+    return [p for p in problems if p.level is Level.ERROR]
+
+
+def warnings_in(problems: Iterable[Problem]) -> list[Problem]:
+    return [p for p in problems if p.level is Level.WARNING]
 
 
 class ReportError(Exception):

@@ -21,7 +21,9 @@ from docx_report.errors import (
     PackError,
     Problem,
     ProblemsFound,
+    errors_in,
     sort_problems,
+    warnings_in,
 )
 from docx_report.names import safe_filename
 from docx_report.pack import Pack, load_pack
@@ -40,11 +42,11 @@ class Checked:
 
     @property
     def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.level is Level.ERROR]
+        return errors_in(self.problems)
 
     @property
     def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.level is Level.WARNING]
+        return warnings_in(self.problems)
 
     @property
     def ok(self) -> bool:
@@ -155,16 +157,25 @@ def build_report(path: Path, *, out: Path | None = None, template: Path | None =
     checked = check_workbook(path, previous=previous, pack=pack)
     if checked.errors:
         raise ProblemsFound(checked.problems, file=str(path))
-    target = out or path.parent / f"{checked.output_name()}.docx"
-    if target.suffix.lower() != ".docx":
-        raise OutputError(f"{target}：输出文件名应以 .docx 结尾")
-    if target.resolve() == path.resolve():
-        raise OutputError(f"{target}：输出文件不能覆盖输入的工作簿")
+    target = _output(out or path.parent / f"{checked.output_name()}.docx", path)
     compiled = render.CompiledTemplate.load(template or checked.data.pack.template_path)
     render.render_to_file(compiled, checked.context(), target,
                           properties=checked.properties())
     pdf_path = _pdf(target, pdfa) if make_pdf else None
     return Built(docx=target, pdf=pdf_path, warnings=checked.warnings)
+
+
+def _output(target: Path, source: Path) -> Path:
+    """Check the report's path (a .docx, not the input) and make its folder if needed."""
+    if target.suffix.lower() != ".docx":
+        raise OutputError(f"{target}：输出文件名应以 .docx 结尾")
+    if target.resolve() == source.resolve():
+        raise OutputError(f"{target}：输出文件不能覆盖输入的工作簿")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"无法创建文件夹 {target.parent}（{exc.strerror or exc}）") from None
+    return target
 
 
 def _is_generic(path: Path) -> bool:
@@ -184,9 +195,7 @@ def _build_generic(path: Path, template: Path, out: Path | None, make_pdf: bool,
     from docx_report import generic, render
 
     context = generic.read_generic(path)
-    target = out or path.with_suffix(".docx")
-    if target.resolve() == path.resolve():
-        raise OutputError(f"{target}：输出文件不能覆盖输入的工作簿")
+    target = _output(out or path.with_suffix(".docx"), path)
     render.render_to_file(render.CompiledTemplate.load(template), context, target,
                           properties={"title": path.stem})
     return Built(docx=target, pdf=_pdf(target, pdfa) if make_pdf else None, warnings=[])

@@ -34,7 +34,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from docx_report import report
-from docx_report.errors import Level, Problem, ReportError
+from docx_report.errors import Level, Problem, ReportError, errors_in, warnings_in
 from docx_report.names import safe_filename
 from docx_report.pack import Pack
 from docx_report.values import Number
@@ -83,11 +83,11 @@ class Outcome:
 
     @property
     def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.level is Level.ERROR]
+        return errors_in(self.problems)
 
     @property
     def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.level is Level.WARNING]
+        return warnings_in(self.problems)
 
 
 @dataclass

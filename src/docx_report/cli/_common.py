@@ -13,7 +13,7 @@ from typing import ParamSpec, TypeVar
 
 import click
 
-from docx_report.errors import Level, Problem, ProblemsFound, ReportError
+from docx_report.errors import Problem, ProblemsFound, ReportError, sort_problems
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -25,8 +25,7 @@ EXIT_USAGE = 2
 
 def echo_problems(problems: Iterable[Problem], *, with_file: bool = False) -> None:
     """Print problems to stderr, one a line, errors first."""
-    ordered = sorted(problems, key=lambda p: p.level is not Level.ERROR)
-    for p in ordered:
+    for p in sort_problems(problems):
         click.echo(p.format(with_file=with_file), err=True)
 
 
