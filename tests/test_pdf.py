@@ -489,7 +489,8 @@ def test_cli_pdf_without_soffice_says_how_to_install(
     assert result.stderr == (
         f"环境变量 {SOFFICE_ENV} 指向的 {tmp_path / 'missing'} 不是可执行的 LibreOffice 程序。"
         "请安装 LibreOffice 和字体：apt-get install libreoffice-writer-nogui fonts-noto-cjk "
-        "fonts-lxgw-wenkai texlive-lang-chinese\n"
+        "fonts-lxgw-wenkai texlive-lang-chinese fonts-liberation2"
+        "（或在项目目录运行 bash tools/setup.sh）\n"
     )
 
 
@@ -520,3 +521,18 @@ def test_cli_doctor_without_soffice_exits_1(
     assert result.stdout.startswith(
         f"缺失  LibreOffice：未找到 soffice。环境变量 {SOFFICE_ENV} 指向的程序不可用。请安装 ")
     assert result.stderr.startswith("缺少生成 PDF 所需的：LibreOffice")
+
+
+def test_build_pdf_without_libreoffice_keeps_the_report(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.helpers import copy_example
+
+    workbook = copy_example(tmp_path)
+    monkeypatch.setenv(SOFFICE_ENV, str(tmp_path / "missing"))
+    result = CliRunner().invoke(main, ["build", str(workbook), "--pdf", "-o",
+                                       str(tmp_path / "r.docx")])
+    assert result.exit_code == 1
+    assert "报告已生成" in result.stderr
+    assert "apt-get install libreoffice-writer-nogui" in result.stderr
+    assert (tmp_path / "r.docx").stat().st_size > 10_000
+    assert not (tmp_path / "r.pdf").exists()

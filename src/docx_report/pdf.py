@@ -41,7 +41,8 @@ from docx_report.errors import ConversionError
 
 SOFFICE_ENV = "DOCX_REPORT_SOFFICE"
 INSTALL_HINT = ("请安装 LibreOffice 和字体：apt-get install libreoffice-writer-nogui "
-                "fonts-noto-cjk fonts-lxgw-wenkai texlive-lang-chinese")
+                "fonts-noto-cjk fonts-lxgw-wenkai texlive-lang-chinese fonts-liberation2"
+                "（或在项目目录运行 bash tools/setup.sh）")
 PDFA_FILTER = 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"}}'
 PLAIN_FILTER = "pdf:writer_pdf_Export"
 # Forced import filter: without it LibreOffice opens a damaged .docx as plain text and

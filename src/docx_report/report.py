@@ -15,6 +15,7 @@ from typing import Any
 from docx_report import checks, workbook
 from docx_report.context import build_context
 from docx_report.errors import (
+    ConversionError,
     InputError,
     Level,
     OutputError,
@@ -115,7 +116,7 @@ def check_data(data: ReportData, previous: ReportData | None = None) -> Checked:
     机关名称 after reading this year's)."""
     problems = list(data.problems)
     if previous is not None:
-        prev_errors = [p for p in previous.problems if p.level is Level.ERROR]
+        prev_errors = errors_in(previous.problems)
         if prev_errors:
             problems.append(Problem(Level.WARNING, f"上年工作簿有 {len(prev_errors)} 处无法读取"
                                     "（可用 docx-report check 检查），跨年度核对只使用能读出的数字",
@@ -135,7 +136,10 @@ class Built:
 def _pdf(docx: Path, pdfa: bool) -> Path:
     from docx_report import pdf
 
-    [result] = pdf.convert([docx], pdfa=pdfa)
+    try:
+        [result] = pdf.convert([docx], pdfa=pdfa)
+    except ConversionError as exc:  # LibreOffice missing: the report itself is there
+        raise ConversionError(f"报告已生成：{docx}；但无法生成 PDF：{exc}") from None
     if result.pdf is None:
         raise OutputError(f"报告已生成，但转换 PDF 失败：{result.error}")
     return result.pdf
