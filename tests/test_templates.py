@@ -419,6 +419,9 @@ def test_styles(case: tuple[Pack, dict[str, Any], Any]) -> None:
     defaults = document.styles.element.find(qn("w:docDefaults"))
     lang = defaults.find(f"{qn('w:rPrDefault')}/{qn('w:rPr')}/{qn('w:lang')}")
     assert lang.get(qn("w:eastAsia")) == "zh-CN"
+    # Digits and Latin text carry a Western language: with zh-CN there, LibreOffice breaks a
+    # number such as 2316 across two lines of the filing copy.
+    assert lang.get(qn("w:val")) == "en-US"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -177,7 +177,7 @@ DEFAULT_STYLES = f"""
 DOC_DEFAULTS = f"""
 <w:docDefaults {W}>
   <w:rPrDefault><w:rPr>{_fonts(FANGSONG)}<w:kern w:val="2"/>{_size(BODY_PT)}
-    <w:lang w:val="zh-CN" w:eastAsia="zh-CN" w:bidi="ar-SA"/></w:rPr></w:rPrDefault>
+    <w:lang w:val="en-US" w:eastAsia="zh-CN" w:bidi="ar-SA"/></w:rPr></w:rPrDefault>
   <w:pPrDefault><w:pPr><w:spacing w:after="0" w:line="240" w:lineRule="auto"/></w:pPr>
   </w:pPrDefault>
 </w:docDefaults>"""
@@ -505,8 +505,8 @@ def _settings(document: docx.document.Document) -> None:
         for el in settings.findall(qn(tag)):
             settings.remove(el)
     for el in settings.iter(qn("w:themeFontLang")):
-        el.set(qn("w:val"), "zh-CN")
-        el.set(qn("w:eastAsia"), "zh-CN")
+        el.set(qn("w:val"), "en-US")  # digits and Latin: a Western language, or LibreOffice
+        el.set(qn("w:eastAsia"), "zh-CN")  # breaks numbers like 2316 across lines
     for el in settings.iter(qn("w:compatSetting")):
         if el.get(qn("w:name")) == "compatibilityMode":
             el.set(qn("w:val"), "15")
