@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 import pytest
 from click.testing import CliRunner
@@ -37,9 +39,39 @@ def test_command_has_help_with_an_example_and_is_in_the_readme(
     assert f"docx-report {name}" in command.help, "the help shows an example call"
     assert f"docx-report {name}" in (ROOT / "README.md").read_text(encoding="utf-8")
     result = CliRunner().invoke(main, [*name.split(), "--help"])
-    assert result.exit_code == 0 and "Usage:" in result.output
+    assert result.exit_code == 0 and "用法：" in result.output
 
 
-def test_unknown_command_is_a_usage_error() -> None:
-    result = CliRunner().invoke(main, ["bulid"])
+@pytest.mark.parametrize(("args", "says"), [
+    (["bulid"], "错误：没有命令「bulid」，是否应为 build？"),
+    (["build", "没有这个文件.xlsx"], "错误：WORKBOOK 的值无效：文件「没有这个文件.xlsx」不存在"),
+    (["init", "a.xlsx", "--year", "24"], "错误：--year 的值无效：24 超出范围"),
+    (["init", "a.xlsx", "--pak", "x"], "错误：没有选项 --pak，是否应为 --pack？"),
+    (["template", "check"], "错误：缺少参数 DOCX"),
+])
+def test_usage_errors_are_chinese_with_exit_2(args: list[str], says: str) -> None:
+    result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
+    assert says in result.stderr
+    assert "用法：docx-report" in result.stderr and "--help 查看帮助" in result.stderr
+    assert "Error" not in result.stderr and "Usage" not in result.stderr
+
+
+def test_output_into_a_closed_pipe_is_not_an_internal_error(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.helpers import copy_example, set_cells
+
+    # More output than a pipe buffers, so the writer really meets the closed pipe.
+    workbook = set_cells(copy_example(tmp_path), {("一、总体情况", f"B{r}"): "公开" * 15_000
+                                                  for r in range(5, 10)})
+    proc = subprocess.Popen([sys.executable, "-m", "docx_report", "context", str(workbook)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()
+    proc.stdout.close()  # like `| head -1`
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    proc.wait(timeout=30)
+    assert "内部错误" not in err and "Traceback" not in err

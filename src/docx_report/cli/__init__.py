@@ -10,10 +10,12 @@ import click
 
 from docx_report import __version__
 from docx_report.cli import batch, build, pdf, template
+from docx_report.cli._common import ReportGroup
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="docx-report")
+@click.group("docx-report", cls=ReportGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="docx-report", help="显示版本并退出",
+                      message="%(prog)s %(version)s")
 def main() -> None:
     """把填好的 Excel 工作簿生成正式的 Word 报告（政府信息公开工作年度报告等）。
 

@@ -7,9 +7,10 @@ Errors go to stderr. This is the only place that decides an exit code.
 from __future__ import annotations
 
 import functools
+import re
 import sys
-from collections.abc import Callable, Iterable
-from typing import ParamSpec, TypeVar
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, ParamSpec, TypeVar
 
 import click
 
@@ -50,8 +51,9 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         except KeyboardInterrupt:
             click.echo("已中断，未写出不完整的文件。", err=True)
             sys.exit(130)
-        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
-            raise
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort,
+                BrokenPipeError):
+            raise  # click's own handling: usage errors, --help, a closed pipe (| head)
         except Exception as exc:  # the last line of defence: never show a traceback
             import os
 
@@ -65,3 +67,91 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             sys.exit(EXIT_PROBLEMS)
 
     return wrapper
+
+
+# ---------------------------------------------------------------------------------------------
+# Click in Chinese: the clerk reads usage errors and help too, not only the library's messages.
+
+_HEADINGS = {"Options": "选项", "Commands": "命令", "Arguments": "参数"}
+_TRANSLATIONS: tuple[tuple[str, str], ...] = (
+    (r"No such command '(.+?)'\.", r"没有命令「\1」"),
+    (r"No such option: (\S+)", r"没有选项 \1"),
+    (r"No such option '(.+?)'\.", r"没有选项 \1"),
+    (r" ?Did you mean '?([^'?]+)'?\?", r"，是否应为 \1？"),
+    (r"\(Possible options: (.+)\)", r"（可能是：\1）"),
+    (r"Missing argument '(.+?)'\.", r"缺少参数 \1"),
+    (r"Missing option '(.+?)'\.", r"缺少选项 \1"),
+    (r"Option '(.+?)' requires an argument\.", r"选项 \1 需要一个值"),
+    (r"Got unexpected extra arguments? \((.+)\)", r"多余的参数：\1"),
+    (r"Invalid value for '(.+?)': ", r"\1 的值无效："),
+    (r"(?:File|Path) '(.+?)' does not exist\.", r"文件「\1」不存在"),
+    (r"File '(.+?)' is a directory\.", r"「\1」是文件夹，不是文件"),
+    (r"Directory '(.+?)' is a file\.", r"「\1」是文件，不是文件夹"),
+    (r"(?:File|Path) '(.+?)' is not readable\.", r"文件「\1」没有读取权限"),
+    (r"'(.+?)' is not a valid integer(?: range)?\.", r"「\1」不是整数"),
+    (r"(\S+) is not in the range (\S+)\.", r"\1 超出范围 \2"),
+    (r"'(.+?)' is not one of (.+)\.", r"「\1」不是可选值之一（\2）"),
+    (r"'(.+?)' is not (?:a valid )?one of (.+)\.", r"「\1」不是可选值之一（\2）"),
+)
+
+
+def translate(message: str) -> str:
+    """Click's English usage messages in Chinese (an unknown one is shown as it is)."""
+    for pattern, replacement in _TRANSLATIONS:
+        message = re.sub(pattern, replacement, message)
+    return message
+
+
+class _Formatter(click.HelpFormatter):
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args.replace("[OPTIONS]", "[选项]"),
+                            "用法：" if prefix is None else prefix)
+
+    def write_heading(self, heading: str) -> None:
+        super().write_heading(_HEADINGS.get(heading, heading))
+
+
+class _Context(click.Context):
+    formatter_class = _Formatter
+
+
+class ReportCommand(click.Command):
+    """A command whose help and usage errors are in Chinese."""
+
+    context_class = _Context
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = "显示帮助并退出"
+        return option
+
+
+class ReportGroup(ReportCommand, click.Group):
+    """A group of ``ReportCommand``s; as the top-level command it shows usage errors in Chinese
+    (exit 2) instead of click's English ones."""
+
+    command_class = ReportCommand
+    group_class = type
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, False, **extra)
+        except click.UsageError as exc:
+            if exc.ctx is not None:
+                click.echo(exc.ctx.get_usage(), err=True)
+            click.echo(f"错误：{translate(exc.format_message())}", err=True)
+            if exc.ctx is not None:
+                click.echo(f"运行 {exc.ctx.command_path} --help 查看帮助。", err=True)
+            sys.exit(EXIT_USAGE)
+        except click.ClickException as exc:
+            click.echo(f"错误：{translate(exc.format_message())}", err=True)
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("已中断。", err=True)
+            sys.exit(EXIT_PROBLEMS)
+        sys.exit(result if isinstance(result, int) else EXIT_OK)

@@ -8,14 +8,14 @@ from pathlib import Path
 import click
 
 from docx_report import report
-from docx_report.cli._common import EXIT_PROBLEMS, echo_problems, handle_errors
+from docx_report.cli._common import EXIT_PROBLEMS, ReportCommand, echo_problems, handle_errors
 from docx_report.pack import builtin_packs, load_pack
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 _OUT = click.Path(dir_okay=False, path_type=Path)
 
 
-@click.command()
+@click.command(cls=ReportCommand)
 @handle_errors
 def packs() -> None:
     """列出内置的报告格式（pack）。
@@ -30,7 +30,7 @@ def packs() -> None:
         click.echo(f"{name}\t{pack.title}\t{pack.basis}\t{years}")
 
 
-@click.command()
+@click.command(cls=ReportCommand)
 @click.argument("out", type=_OUT)
 @click.option("--pack", "pack_name", default=report.DEFAULT_PACK, show_default=True,
               help="报告格式（docx-report packs 列出全部）")
@@ -64,7 +64,7 @@ _PACK = click.option("--pack", "pack_name", type=click.Choice(builtin_packs()), 
                      help="按指定的报告格式读取（默认：工作簿记录的格式）")
 
 
-@click.command()
+@click.command(cls=ReportCommand)
 @click.argument("workbook", type=_FILE)
 @click.option("--previous", type=_FILE, default=None, help="上一年度的工作簿，用于跨年度核对")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供其他程序使用）")
@@ -98,7 +98,7 @@ def check(workbook: Path, previous: Path | None, as_json: bool, pack_name: str |
         raise SystemExit(EXIT_PROBLEMS)
 
 
-@click.command()
+@click.command(cls=ReportCommand)
 @click.argument("workbook", type=_FILE)
 @click.option("-o", "--output", "out", type=_OUT, default=None,
               help="输出的 .docx（默认：工作簿旁边，以机关名称和年度命名）")
@@ -128,7 +128,7 @@ def build(workbook: Path, out: Path | None, template: Path | None, previous: Pat
         click.echo(f"已生成 PDF：{built.pdf}")
 
 
-@click.command()
+@click.command(cls=ReportCommand)
 @click.argument("workbook", type=_FILE)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @handle_errors

@@ -8,10 +8,10 @@ from pathlib import Path
 import click
 
 from docx_report import pdf as pdf_lib
-from docx_report.cli._common import EXIT_PROBLEMS, handle_errors
+from docx_report.cli._common import EXIT_PROBLEMS, ReportCommand, handle_errors
 
 
-@click.command("pdf")
+@click.command("pdf", cls=ReportCommand)
 @click.argument(
     "reports", nargs=-1, required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -47,7 +47,7 @@ def pdf_command(reports: tuple[Path, ...], out_dir: Path | None, plain: bool, jo
         sys.exit(EXIT_PROBLEMS)
 
 
-@click.command("doctor")
+@click.command("doctor", cls=ReportCommand)
 @handle_errors
 def doctor_command() -> None:
     """检查生成 PDF 所需的环境：LibreOffice，以及每种公文字体对应的本机字体。

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import click
 
-from docx_report.cli._common import EXIT_PROBLEMS, echo_problems, handle_errors
+from docx_report.cli._common import EXIT_PROBLEMS, ReportGroup, echo_problems, handle_errors
 from docx_report.errors import Level
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 _OUT = click.Path(dir_okay=False, path_type=Path)
 
 
-@click.group()
+@click.group(cls=ReportGroup)
 def template() -> None:
     """Word 模板：导出内置模板以便修改样式，检查修改后的模板。
 
