@@ -268,7 +268,7 @@ BAD: list[Bad] = [
     Bad("wu", cells({NEW_NATURAL: "无"}), f"{T3}!D8", "实为「无」"),
     Bad("words", cells({NEW_NATURAL: "见附件"}), f"{T3}!D8", "此处应填非负整数，实为「见附件」"),
     Bad("negative", cells({NEW_NATURAL: -3}), f"{T3}!D8", "不能为负数，实为 -3"),
-    Bad("fraction", cells({NEW_NATURAL: 2.5}), f"{T3}!D8", "应为整数，实为 2.5"),
+    Bad("fraction", cells({NEW_NATURAL: 2.5}), f"{T3}!D8", "应为整数（不能有小数），实为 2.5"),
     Bad("fraction-text", cells({(T3, "E8"): "9.5"}), f"{T3}!E8", "应为整数"),
     Bad("date", cells({NEW_NATURAL: dt.datetime(2024, 3, 1)}), f"{T3}!D8", "日期"),
     Bad("boolean", cells({NEW_NATURAL: True}), f"{T3}!D8", "逻辑值 TRUE"),

@@ -250,3 +250,12 @@ def test_a_workbook_that_lost_its_pack_record_is_recognised_by_its_labels(
     checked = check_workbook(path)
     assert checked.data.pack.name == pack
     assert checked.errors == []
+
+
+def test_a_cleared_subsection_title_warns_that_its_text_joins_the_previous_one(
+        tmp_path: Path) -> None:
+    workbook = set_cells(copy_example(tmp_path), {("一、总体情况", "A9"): None})
+    checked = check_workbook(workbook)
+    assert checked.ok
+    [warning] = [p for p in checked.warnings if p.sheet == "一、总体情况"]
+    assert warning.cell == "A9" and "（四）政府信息公开平台建设" in warning.message

@@ -80,8 +80,8 @@ def test_unused_fields_are_warnings(tmp_path: Path) -> None:
     problems = lint(tmp_path, ["{{ agency }}{{ year }}{{ zero }}{{ show }}",
                                "{% for r in rows %}{{ r.name }}{% endfor %}"])
     assert [(p.level, p.message) for p in problems] == [
-        (Level.WARNING, "示例数据中的字段 contact 模板中没有使用"),
-        (Level.WARNING, "示例数据中的字段 rows[].qty 模板中没有使用"),
+        (Level.WARNING, "数据中的字段 contact 模板中没有使用"),
+        (Level.WARNING, "数据中的字段 rows[].qty 模板中没有使用"),
     ]
 
 
@@ -293,3 +293,14 @@ def test_template_check_of_something_that_is_not_a_template(tmp_path: Path) -> N
     result = CliRunner().invoke(main, ["template", "check", str(bad)])
     assert result.exit_code == 1
     assert "不是有效的 Word 文件" in result.output and "Traceback" not in result.output
+
+
+def test_the_shipped_template_passes_against_a_real_workbook_of_its_pack(tmp_path: Path) -> None:
+    from tests.helpers import EXAMPLE_2021
+
+    exported = tmp_path / "t.docx"
+    assert CliRunner().invoke(main, ["template", "export", str(exported)]).exit_code == 0
+    result = CliRunner().invoke(main, ["template", "check", str(exported), "--workbook",
+                                       str(EXAMPLE_2021)])
+    assert result.exit_code == 0, result.output
+    assert "agency_kind" not in result.output

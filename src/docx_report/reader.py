@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from docx_report import workbook as wb
-from docx_report.errors import InputError, Problem, error
+from docx_report.errors import InputError, Problem, error, warning
 from docx_report.pack import NarrativeSection, Pack, TableSection, builtin_packs, load_pack
 from docx_report.values import Number, ValueProblem, value_type
 
@@ -178,6 +178,11 @@ class _Reader:
             if title and not body:
                 self.problem(f"小标题「{title}」下没有正文；不需要这一小节就把小标题也清空",
                              sheet, row, 2)
+            previous = next((t for t, _ in reversed(story.subsections) if t), "")
+            if body and not title and previous:
+                self.data.problems.append(warning(
+                    f"这一行没有小标题，B{row} 的正文将接在上一小节「{previous}」之后；"
+                    "如果是新的一小节，请填写小标题", sheet=sheet, cell=wb.coordinate(row, 1)))
             if title or body:
                 story.subsections.append((title, body))
         self.data.narratives[section.key] = story

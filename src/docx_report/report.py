@@ -207,8 +207,15 @@ def _build_generic(path: Path, template: Path, out: Path | None, make_pdf: bool,
 
 def read_context(path: Path, *, pack: str | None = None) -> dict[str, Any]:
     """Exactly the data a template sees for this workbook (pack or generic)."""
+    return template_data(path, pack=pack)[0]
+
+
+def template_data(path: Path, *, pack: str | None = None) -> tuple[dict[str, Any], set[str]]:
+    """The data a template sees, and the fields it need not print (facts kept for the checks)."""
     if pack is None and _is_generic(path):
         from docx_report import generic
 
-        return generic.read_generic(path)
-    return check_workbook(path, pack=pack).context()
+        return generic.read_generic(path), set()
+    checked = check_workbook(path, pack=pack)
+    optional = {f.key for f in checked.data.pack.fields if not f.in_report}
+    return checked.context(), optional

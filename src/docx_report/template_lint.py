@@ -325,7 +325,7 @@ def _unused_fields(known: Mapping[str, Any], used: list[tuple[str, ...]],
     def visit(value: Any, path: tuple[str, ...]) -> None:
         if path and not related(path) and path[0] not in optional:
             problems.append(_problem(
-                Level.WARNING, f"示例数据中的字段 {_display(path)} 模板中没有使用",
+                Level.WARNING, f"数据中的字段 {_display(path)} 模板中没有使用",
                 "template.unused-field"))
             return
         if isinstance(value, Mapping):

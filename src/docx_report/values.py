@@ -94,7 +94,7 @@ class _NumberType(ValueType):
             raise ValueProblem(f"数字过大（{_describe(raw)}），请检查是否多输入了位数")
         if self.integer:
             if number != number.to_integral_value():
-                raise ValueProblem(f"{self.what}应为整数，实为 {_describe(raw)}")
+                raise ValueProblem(f"应为整数（不能有小数），实为 {_describe(raw)}")
             return int(number)
         return number
 

@@ -56,8 +56,9 @@ def export(out: Path, pack_name: str | None, force: bool) -> None:
 def check(docx: Path, pack_name: str | None, workbook: Path | None) -> None:
     """检查 Word 模板：标签损坏、未知字段、不安全的代码，并试渲染一次。
 
-    每个问题都指明所在的段落或表格单元格（包括页眉、页脚）。没有问题时退出码为 0，
-    有任何问题（错误或警告）时为 1。
+    \b
+    每个问题都指明所在的段落或表格单元格（包括页眉、页脚）。
+    没有问题时退出码为 0，有任何问题（错误或警告）时为 1。
 
     \b
     docx-report template check 我的模板.docx
@@ -68,11 +69,10 @@ def check(docx: Path, pack_name: str | None, workbook: Path | None) -> None:
     from docx_report.report import DEFAULT_PACK
     from docx_report.template_lint import lint_template
 
-    optional: set[str] = set()
     if workbook is not None:
-        from docx_report.report import read_context
+        from docx_report.report import template_data
 
-        known = read_context(workbook, pack=pack_name)
+        known, optional = template_data(workbook, pack=pack_name)
     else:
         from docx_report.context import example_context
 
