@@ -124,3 +124,17 @@ def test_text_block_inside_gb9704_margins(built: tuple[Path, Path], tmp_path: Pa
     text_words = [w for w in words(pdf) if w[2] > body_bottom]
     pages = {w[0] for w in words(pdf)}
     assert {(w[0], w[5]) for w in text_words if w[5] != "—"} == {(p, str(p)) for p in pages}
+
+
+def test_document_properties_in_the_pdf_are_the_reports(built: tuple[Path, Path]) -> None:
+    workbook, pdf = built
+    facts = openpyxl.load_workbook(workbook)["基本信息"]
+    agency, date = facts["B4"].value, facts["B7"].value
+    info = PdfReader(pdf).metadata
+    assert info is not None
+    assert info.author == agency and agency in str(info.title)
+    assert info.subject and "政府信息公开工作年度报告" in info.subject
+    assert "政府信息公开" in str(info.get("/Keywords"))
+    # LibreOffice writes D:YYYYMMDDHHmmSSZ' (a form pypdf's parser refuses): compare the text.
+    assert str(info["/CreationDate"]).startswith(f"D:{date:%Y%m%d}")
+    assert f"<xmp:CreateDate>{date.date().isoformat()}T" in xmp(pdf)

@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -311,8 +312,9 @@ class _Worker:
         part = task.target.with_name(f".{task.target.name}.{uuid.uuid4().hex[:8]}.part")
         try:
             try:
-                with pdf.open("rb") as src, part.open("xb") as dst:
-                    shutil.copyfileobj(src, dst)
+                data = with_creation_date(pdf.read_bytes(), task.source)
+                with part.open("xb") as dst:
+                    dst.write(data)
                     dst.flush()
                     os.fsync(dst.fileno())
                 os.replace(part, task.target)
@@ -398,6 +400,30 @@ def _log_tail(text: str) -> str:
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()
              and not ln.startswith((_LOADED, _LOAD_FAILED)) and "javaldx" not in ln]
     return lines[-1][:200] if lines else ""
+
+
+_DOCX_CREATED = re.compile(rb"<dcterms:created[^>]*>(\d{4})-(\d{2})-(\d{2})")
+_PDF_CREATED = re.compile(rb"/CreationDate\(D:\d{8}")
+_XMP_CREATED = re.compile(rb"<xmp:CreateDate>\d{4}-\d{2}-\d{2}")
+
+
+def with_creation_date(pdf: bytes, docx: Path) -> bytes:
+    """The PDF with the .docx's creation date (the report's date) instead of the export day.
+
+    LibreOffice stamps the moment of conversion. Only the date digits are replaced, in the
+    Info dictionary and the XMP packet alike (PDF/A wants them equal), byte for byte, so no
+    offset in the file moves; a PDF whose dates are not found as expected is left as it is.
+    """
+    try:
+        with zipfile.ZipFile(docx) as package:
+            found = _DOCX_CREATED.search(package.read("docProps/core.xml")[:65536])
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return pdf
+    if not found or len(_PDF_CREATED.findall(pdf)) != 1 or len(_XMP_CREATED.findall(pdf)) != 1:
+        return pdf
+    year, month, day = found.groups()
+    pdf = _PDF_CREATED.sub(b"/CreationDate(D:" + year + month + day, pdf)
+    return _XMP_CREATED.sub(b"<xmp:CreateDate>" + year + b"-" + month + b"-" + day, pdf)
 
 
 def _complete_pdf(path: Path) -> bool:
