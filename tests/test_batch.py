@@ -19,7 +19,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner, Result
 
-from docx_report import batch, report, summary
+from docx_report import aggregate, batch, manifest, report, summary
 from docx_report.cli import main
 from docx_report.pack import load_pack
 from tests.helpers import (
@@ -154,7 +154,8 @@ def test_one_report_per_good_agency_and_none_for_the_others(run: Run) -> None:
         "临江市市场监督管理局2024年政府信息公开工作年度报告.docx",
         "临江市教育局2024年政府信息公开工作年度报告.docx",
         "前进区人力资源和社会保障局2022年政府信息公开工作年度报告.docx"])
-    assert not [p for p in run.out.iterdir() if p.name.startswith(".")], "staging is gone"
+    hidden = [p.name for p in run.out.iterdir() if p.name.startswith(".")]
+    assert hidden == [batch.MANIFEST_NAME], "staging is gone"
     body = zipfile.ZipFile(run.out / reports[1]).read("word/document.xml").decode()
     assert "临江市教育局" in body
 
@@ -190,6 +191,10 @@ def test_problem_sheet_locates_every_mistake_and_has_an_autofilter(run: Run) -> 
     assert len(broken) == 1 and "不是 Excel 工作簿" in broken[0]["问题"]
     ws = openpyxl.load_workbook(path)["问题清单"]
     assert ws.auto_filter.ref == f"A1:G{len(problems) + 1}"
+    # The 汇总 was checked in the staging folder: its problems name the file in OUTDIR.
+    assert "汇总/临江市（汇总，共1个机关）2022年政府信息公开工作年度报告.xlsx" in {
+        p["文件"] for p in problems}
+    assert not [p for p in problems if ".docx-report-batch" in f"{p['文件']}{p['问题']}"]
 
 
 def test_aggregate_is_the_sum_of_the_good_agencies_tables(run: Run) -> None:
@@ -231,7 +236,7 @@ def test_aggregate_values_are_exact_decimal_sums() -> None:
 
     members = [batch.Outcome(i, Path(f"{i}.xlsx"), batch.Status.BUILT, values=values(*v))
                for i, v in enumerate([(Decimal("0.1"), 1), (Decimal("0.2"), 2), (7, 3)])]
-    sums = summary.aggregate_values(pack, members)
+    sums = aggregate.aggregate_values(pack, members)
     assert sums["active.fees.amount"] == Decimal("7.3") and str(sums["active.fees.amount"]) == "7.3"
     assert sums["requests.new.natural"] == 6 and isinstance(sums["requests.new.natural"], int)
     assert sums["requests.new.business"] == 3
@@ -355,12 +360,137 @@ def test_ctrl_c_leaves_no_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert list(out.iterdir()) == []  # a's report was staged, never placed
 
 
+def files_in(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (relative POSIX path → content)."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+REPORT = "{}2024年政府信息公开工作年度报告"
+AGGREGATE = "汇总/汇总（共{}个机关）2024年政府信息公开工作年度报告"
+
+
+def test_a_rerun_leaves_exactly_its_own_files_and_the_users(tmp_path: Path) -> None:
+    first, second, out = tmp_path / "first", tmp_path / "second", tmp_path / "out"
+    plant(EXAMPLE_2021, first / "市场监管.xlsx")
+    plant(EXAMPLE_2021, first / "教育.xlsx", "临江市教育局")
+    plant(EXAMPLE_2021, first / "财政.xlsx", "临江市财政局")
+    assert invoke(first, "-o", out, "--jobs", "1").exit_code == 0
+    assert {f"{AGGREGATE.format(3)}.docx", f"{REPORT.format('临江市教育局')}.docx"} <= set(
+        files_in(out))
+    mine = {"说明.txt": b"notes", "我的报告.docx": b"mine", "汇总/领导批示.docx": b"mine too",
+            "旧/2023年报告.pdf": b"old"}
+    for name, content in mine.items():
+        (out / name).parent.mkdir(exist_ok=True)
+        (out / name).write_bytes(content)
+    # This time 教育局 sent nothing and 财政局 sent two workbooks (both are 重复).
+    plant(EXAMPLE_2021, second / "市场监管.xlsx")
+    plant(EXAMPLE_2021, second / "财政-初稿.xlsx", "临江市财政局")
+    plant(EXAMPLE_2021, second / "财政-定稿.xlsx", "临江市财政局")
+    result = invoke(second, "-o", out, "--jobs", "1")
+    assert result.exit_code == 1, result.output
+    ours = {f"{REPORT.format('临江市市场监督管理局')}.docx", f"{AGGREGATE.format(1)}.xlsx",
+            f"{AGGREGATE.format(1)}.docx", "summary.xlsx"}
+    assert sorted(p.name for p in (out / "汇总").iterdir()) == sorted(
+        [Path(AGGREGATE.format(1)).name + ext for ext in (".docx", ".xlsx")] + ["领导批示.docx"])
+    after = files_in(out)
+    assert set(after) == ours | set(mine) | {".docx-report-batch.json"}
+    assert {name: after[name] for name in mine} == mine
+    rows = by_file(sheet_rows(out / "summary.xlsx", "各机关情况"))
+    assert sorted(rows) == ["市场监管.xlsx", "财政-初稿.xlsx", "财政-定稿.xlsx"]
+    # The 汇总 still states its count inside, and the manifest lists only the tool's files.
+    book = openpyxl.load_workbook(out / f"{AGGREGATE.format(1)}.xlsx")
+    assert book[FACTS][agency_ref(out / f"{AGGREGATE.format(1)}.xlsx")].value == "汇总（共1个机关）"
+    assert manifest.read_manifest(out) == ours
+
+
+def test_progress_lines_show_the_final_status_of_duplicates(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    plant(EXAMPLE_2021, inbox / "a-财政-初稿.xlsx", "临江市财政局")
+    plant(EXAMPLE_2021, inbox / "b-教育.xlsx", "临江市教育局")
+    plant(EXAMPLE_2021, inbox / "c-财政-定稿.xlsx", "临江市财政局")
+    result = invoke(inbox, "-o", tmp_path / "out", "--jobs", "1")
+    lines = [line for line in result.stdout.splitlines() if line.startswith("[")]
+    assert lines == [
+        f"[1/3] {inbox / 'a-财政-初稿.xlsx'}（临江市财政局）：重复（1 处错误）",
+        f"[2/3] {inbox / 'b-教育.xlsx'}（临江市教育局）：通过",
+        f"[3/3] {inbox / 'c-财政-定稿.xlsx'}（临江市财政局）：重复（1 处错误）"]
+    assert "共 3 个工作簿：已生成报告 1 份，有错误 0 个，无法读取 0 个，重复 2 个" in result.stdout
+
+
+def test_ctrl_c_in_a_rerun_changes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    plant(EXAMPLE_2021, inbox / "a.xlsx")
+    plant(EXAMPLE_2021, inbox / "b.xlsx", "临江市教育局")
+    assert invoke(inbox, "-o", out).exit_code == 0
+    before = files_in(out)
+    (inbox / "b.xlsx").unlink()
+    plant(EXAMPLE_2021, inbox / "c.xlsx", "临江市审计局")
+
+    def interrupted(*args: Any, **kwargs: Any) -> summary.Aggregate:
+        raise KeyboardInterrupt  # the reports are built: only the 汇总 is left to do
+
+    monkeypatch.setattr(aggregate, "build_aggregate", interrupted)
+    assert invoke(inbox, "-o", out).exit_code == 130
+    assert files_in(out) == before
+
+
+def test_only_output_files_inside_outdir_listed_in_the_manifest_are_removed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    plant(EXAMPLE_2021, inbox / "a.xlsx")
+    outside = tmp_path / "outside.docx"
+    listed = {"../outside.docx": outside, str(outside): outside, "说明.txt": out / "说明.txt",
+              ".hidden.docx": out / ".hidden.docx", "link.docx": out / "link.docx",
+              "汇总": out / "汇总"}
+    for path in (outside, out / "说明.txt", out / ".hidden.docx", out / "old.docx",
+                 out / "busy.pdf"):
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(b"x")
+    (out / "link.docx").symlink_to(outside)
+    manifest.write_manifest(out, [*listed, "old.docx", "busy.pdf", "gone.docx"])
+    real_unlink = Path.unlink
+
+    def unlink(self: Path, missing_ok: bool = False) -> None:
+        if self.name == "busy.pdf":
+            raise PermissionError(13, "Permission denied")
+        real_unlink(self, missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", unlink)
+    result = invoke(inbox, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert all(path.exists() for path in listed.values())
+    assert not (out / "old.docx").exists()
+    assert "未能删除" in result.stderr and str(out / "busy.pdf") in result.stderr
+    assert "busy.pdf" in manifest.read_manifest(out)  # still the tool's: tried again next time
+    monkeypatch.setattr(Path, "unlink", real_unlink)
+    assert invoke(inbox, "-o", out).exit_code == 0
+    assert not (out / "busy.pdf").exists() and "busy.pdf" not in manifest.read_manifest(out)
+
+
+def test_a_report_that_cannot_be_moved_into_outdir_is_an_error(tmp_path: Path) -> None:
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    plant(EXAMPLE_2021, inbox / "a.xlsx")
+    plant(EXAMPLE_2021, inbox / "b.xlsx", "临江市教育局")
+    (out / f"{REPORT.format('临江市教育局')}.docx").mkdir(parents=True)  # in the way
+    result = invoke(inbox, "-o", out)
+    assert result.exit_code == 1, result.output
+    assert f"{inbox / 'b.xlsx'}：有错误（1 处错误）" in result.stderr  # its line said 通过
+    rows = by_file(sheet_rows(out / "summary.xlsx", "各机关情况"))
+    assert (rows["b.xlsx"]["状态"], rows["b.xlsx"]["报告文件"]) == ("有错误", None)
+    assert rows["a.xlsx"]["报告文件"] == f"{REPORT.format('临江市市场监督管理局')}.docx"
+    assert f"{REPORT.format('临江市教育局')}.docx" not in manifest.read_manifest(out)
+
+
 class _StopAfterFirst:
     def start(self, total: int) -> None:
         pass
 
     def advance(self, outcome: batch.Outcome) -> None:
         raise KeyboardInterrupt
+
+    def settled(self, outcomes: Any) -> None:
+        pass
 
     def phase(self, message: str) -> None:
         pass

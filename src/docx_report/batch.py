@@ -9,12 +9,14 @@
    the 汇总), never a document. One broken workbook, even one that kills its worker, never
    stops the others.
 3. The parent marks workbooks of the same agency and year as duplicates (neither is kept),
-   moves the other reports into OUTDIR under names made from 机关名称 (``safe_filename``, made
-   unique), writes, checks and builds the 汇总 of each pack and year, converts all PDFs in one
-   ``pdf.convert`` call and writes ``summary.xlsx``.
+   names the other reports after 机关名称 (``safe_filename``, made unique), builds the 汇总 of
+   each pack and year and converts all PDFs in one ``pdf.convert`` call, in a copy of OUTDIR
+   inside the staging folder.
+4. The files are moved into OUTDIR by atomic renames, ``summary.xlsx`` is written and the files
+   the last run listed in its manifest, but this run did not write, are removed.
 
-Ctrl-C cancels the pending work and removes the staging folder: reports reach OUTDIR only by
-atomic renames after all are done, so an interrupted run leaves no file, half-written or not.
+Ctrl-C before step 4 removes the staging folder and leaves OUTDIR as it was. The manifest lists
+this run's files before the first is moved: a run stopped then leaves none unaccounted for.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from docx_report import report, summary
+from docx_report import aggregate, manifest, report, summary
 from docx_report import workbook as wb
 from docx_report.errors import (
     InputError,
@@ -40,6 +42,7 @@ from docx_report.errors import (
     ReportError,
     sort_problems,
 )
+from docx_report.manifest import MANIFEST_NAME
 from docx_report.pack import load_pack
 from docx_report.reader import Narrative, ReportData, read_report
 from docx_report.summary import (
@@ -51,8 +54,8 @@ from docx_report.summary import (
     agency_key,
 )
 
-__all__ = ["AGGREGATE_DIR", "SUMMARY_NAME", "Aggregate", "BatchResult", "Outcome",
-           "PreviousMatch", "Progress", "Status", "discover", "run_batch"]
+__all__ = ["AGGREGATE_DIR", "MANIFEST_NAME", "SUMMARY_NAME", "Aggregate", "BatchResult",
+           "Outcome", "PreviousMatch", "Progress", "Status", "discover", "run_batch"]
 
 SUFFIXES = {".xlsx", ".xlsm", ".xls"}  # .xls is listed so its sender learns to save as .xlsx
 SUMMARY_NAME = "summary.xlsx"
@@ -69,7 +72,9 @@ class Progress(Protocol):
 
     def start(self, total: int) -> None: ...
 
-    def advance(self, outcome: Outcome) -> None: ...
+    def advance(self, outcome: Outcome) -> None: ...  # it may still turn out to be 重复
+
+    def settled(self, outcomes: Sequence[Outcome]) -> None: ...  # all done, statuses final
 
     def phase(self, message: str) -> None: ...
 
@@ -304,7 +309,7 @@ def _unique(name: str, used: set[str], fallback: str) -> str:
 
 
 def _place(outcomes: Sequence[Outcome], outdir: Path, used: set[str]) -> None:
-    """Move the staged reports to OUTDIR, each under its own name, by atomic renames."""
+    """Move the rendered reports to (the staged) OUTDIR, each under its own name."""
     for o in outcomes:
         if o.staged is None:
             continue
@@ -342,9 +347,9 @@ def _aggregates(outcomes: Sequence[Outcome], outdir: Path, name: str) -> list[Ag
     results = []
     for (pack_name, year), members in sorted(groups.items()):
         pack = load_pack(pack_name)
-        agency = summary.aggregate_agency(name, len(members))
-        base = _unique(summary.aggregate_filename(pack, agency, year), used, f"{year}年汇总")
-        results.append(summary.build_aggregate(
+        agency = aggregate.aggregate_agency(name, len(members))
+        base = _unique(aggregate.aggregate_filename(pack, agency, year), used, f"{year}年汇总")
+        results.append(aggregate.build_aggregate(
             pack, year, agency, members, sorted(excluded.get((pack_name, year), ())),
             outdir / AGGREGATE_DIR / f"{base}.xlsx", _render))
     for o in outcomes:
@@ -399,8 +404,9 @@ def run_batch(inputs: Sequence[Path], outdir: Path, *, jobs: int | None = None,
               name: str = "", progress: Progress | None = None) -> BatchResult:
     """Check and build every workbook; write the 汇总 and OUTDIR/summary.xlsx.
 
-    Raises InputError when no workbook is found, OutputError when OUTDIR cannot be made;
-    problems of single workbooks are never raised: they are in the result and the summary.
+    Raises InputError when no workbook is found, OutputError when OUTDIR cannot be made or
+    written; problems of single workbooks are never raised: they are in the result and the
+    summary. Files the last run into OUTDIR wrote and this one did not are removed.
     """
     outdir = Path(outdir)
     summary_path = outdir / SUMMARY_NAME
@@ -413,6 +419,7 @@ def run_batch(inputs: Sequence[Path], outdir: Path, *, jobs: int | None = None,
         staging = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=outdir))
     except OSError as exc:
         raise OutputError(f"无法创建输出目录 {outdir}：{exc.strerror or exc}") from None
+    stage = staging / "out"  # this run's OUTDIR, until all of it is done
     try:
         settings = _Settings(staging, {})
         index: dict[tuple[str, int], list[Path]] = {}
@@ -438,17 +445,24 @@ def run_batch(inputs: Sequence[Path], outdir: Path, *, jobs: int | None = None,
                       i, path, "处理此工作簿时进程意外退出（文件可能异常或过大）"))
         finished = [o for o in outcomes if o is not None]
         _mark_duplicates(finished)
-        _place(finished, outdir, set())
+        if progress:
+            progress.settled(finished)
+        stage.mkdir()
+        _place(finished, stage, set())
+        if progress:
+            progress.phase("生成汇总")
+        aggregates = _aggregates(finished, stage, name)
+        if make_pdf:
+            if progress:
+                progress.phase("转换 PDF")
+            _convert(finished, aggregates, pdfa=pdfa, jobs=jobs)
+        recorded = manifest.read_manifest(outdir)
+        written = manifest.publish([*finished, *aggregates], stage, outdir,
+                                  recorded | {SUMMARY_NAME}) | {SUMMARY_NAME}
+        matches = summary.previous_rows(finished, index, unusable) if previous else None
+        result = BatchResult(outdir, finished, aggregates, matches, summary_path)
+        summary.write_summary(result, summary_path)
+        result.stale = manifest.remove_stale(outdir, recorded, written)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    if progress:
-        progress.phase("生成汇总")
-    aggregates = _aggregates(finished, outdir, name)
-    if make_pdf:
-        if progress:
-            progress.phase("转换 PDF")
-        _convert(finished, aggregates, pdfa=pdfa, jobs=jobs)
-    matches = summary.previous_rows(finished, index, unusable) if previous else None
-    result = BatchResult(outdir, finished, aggregates, matches, summary_path)
-    summary.write_summary(result, summary_path)
     return result

@@ -1,4 +1,4 @@
-"""The only module that imports openpyxl: open a workbook safely, and write one from a pack.
+"""Report workbooks through openpyxl: open one safely, and write one from a pack.
 
 Where things sit on each sheet (the layout) is defined here once and used both to write the
 blank workbook and to read a filled one:

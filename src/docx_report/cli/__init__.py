@@ -13,7 +13,8 @@ from docx_report.cli import batch, build, pdf, template
 from docx_report.cli._common import ReportGroup
 
 
-@click.group("docx-report", cls=ReportGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("docx-report", cls=ReportGroup,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="docx-report", help="显示版本并退出",
                       message="%(prog)s %(version)s")
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import click
 
 from docx_report import batch as batch_lib
 from docx_report.batch import Outcome, Status
-from docx_report.cli._common import EXIT_PROBLEMS, handle_errors
+from docx_report.cli._common import EXIT_PROBLEMS, ReportCommand, handle_errors
 
 
 def _label(outcome: Outcome) -> str:
@@ -23,18 +24,31 @@ def _label(outcome: Outcome) -> str:
 
 
 class _Lines:
-    """Not a terminal (a log, a pipe): one quiet line per workbook as it is done."""
+    """Not a terminal (a log, a pipe): one quiet line per workbook, with its final status.
+
+    The lines come once every workbook is checked: a workbook that passed may still turn out
+    to be one of two for the same agency and year (重复), known only when all are done.
+    """
 
     def __init__(self) -> None:
-        self.total = self.done = 0
+        self.shown: dict[int, str] = {}
 
     def start(self, total: int) -> None:
-        self.total = total
+        click.echo(f"检查 {total} 个工作簿…", err=True)
 
     def advance(self, outcome: Outcome) -> None:
-        self.done += 1
-        agency = f"（{outcome.agency}）" if outcome.agency else ""
-        click.echo(f"[{self.done}/{self.total}] {outcome.file}{agency}：{_label(outcome)}")
+        pass
+
+    def settled(self, outcomes: Sequence[Outcome]) -> None:
+        for n, outcome in enumerate(outcomes, start=1):
+            agency = f"（{outcome.agency}）" if outcome.agency else ""
+            self.shown[outcome.index] = _label(outcome)
+            click.echo(f"[{n}/{len(outcomes)}] {outcome.file}{agency}：{_label(outcome)}")
+
+    def to_list(self, outcomes: Sequence[Outcome]) -> list[Outcome]:
+        """When the batch is done: those whose status changed since shown (a report that could
+        not be moved into OUTDIR)."""
+        return [o for o in outcomes if self.shown.get(o.index, _label(o)) != _label(o)]
 
     def phase(self, message: str) -> None:
         click.echo(f"{message}…", err=True)
@@ -58,6 +72,12 @@ class _Bar(_Lines):
     def advance(self, outcome: Outcome) -> None:
         self.bar.update(1)
 
+    def settled(self, outcomes: Sequence[Outcome]) -> None:
+        pass  # the bar shows no names: what needs attention is listed when the batch is done
+
+    def to_list(self, outcomes: Sequence[Outcome]) -> list[Outcome]:
+        return [o for o in outcomes if o.status is not Status.BUILT]
+
     def phase(self, message: str) -> None:
         self.close()
         super().phase(message)
@@ -68,7 +88,7 @@ class _Bar(_Lines):
             self.bar = None
 
 
-@click.command("batch")
+@click.command("batch", cls=ReportCommand)
 @click.argument("inputs", nargs=-1, required=True,
                 type=click.Path(exists=True, path_type=Path))
 @click.option("-o", "--output-dir", "outdir", required=True,
@@ -91,6 +111,9 @@ def batch(inputs: tuple[Path, ...], outdir: Path, jobs: int | None, make_pdf: bo
     有错误不影响其他工作簿：summary.xlsx 列出每个工作簿的状态和关键数字，以及每个问题所在的
     工作表和单元格。全部生成时退出码为 0，任何工作簿有错误时为 1。
 
+    再次输出到同一目录时，上次运行写出而本次没有再写出的报告、PDF 和汇总会被删除（依据
+    目录中的 .docx-report-batch.json），目录中的其他文件不受影响；中途按 Ctrl-C，目录保持原样。
+
     \b
     docx-report batch 收到的工作簿/ -o 2024年报告/ --name 某某区
     docx-report batch 收到的工作簿/ -o 2024年报告/ --pdf --previous 2023年工作簿/ --jobs 4
@@ -102,10 +125,8 @@ def batch(inputs: tuple[Path, ...], outdir: Path, jobs: int | None, make_pdf: bo
                                      previous=previous, name=name, progress=progress)
     finally:
         progress.close()
-    if isinstance(progress, _Bar):  # the bar showed no names: list what needs attention
-        for outcome in result.outcomes:
-            if outcome.status is not Status.BUILT:
-                click.echo(f"{outcome.file}：{_label(outcome)}", err=True)
+    for outcome in progress.to_list(result.outcomes):
+        click.echo(f"{outcome.file}：{_label(outcome)}", err=True)
     built, errors = result.count(Status.BUILT), result.count(Status.ERRORS)
     unreadable, duplicates = result.count(Status.UNREADABLE), result.count(Status.DUPLICATE)
     click.echo(f"共 {len(result.outcomes)} 个工作簿：已生成报告 {built} 份，有错误 {errors} 个，"
@@ -115,6 +136,9 @@ def batch(inputs: tuple[Path, ...], outdir: Path, jobs: int | None, make_pdf: bo
         click.echo(f"汇总：{made}（{aggregate.pack}，{aggregate.year}年度，"
                    f"共 {len(aggregate.members)} 个机关）")
     click.echo(f"情况汇总表：{result.summary}")
+    if result.stale:
+        click.echo("上次运行写出、本次不再需要的以下文件未能删除（是否正在打开？），"
+                   "请手工删除：\n  " + "\n  ".join(map(str, result.stale)), err=True)
     if not result.ok:
         failed = sum(1 for o in result.outcomes if o.status is not Status.BUILT or o.errors)
         failed += sum(1 for a in result.aggregates if a.status != Status.BUILT.value)

@@ -1,0 +1,133 @@
+"""The 汇总 (aggregate) of a batch: for each pack and year, the sum of the agencies' tables.
+
+The aggregate is a workbook in the pack's own layout, written by ``workbook.write_workbook``, so
+it is checked and built like any agency's. Its tables are the sums of the included agencies'
+tables (amounts summed as ``Decimal``, exactly); its narrative sections say how many and which
+agencies it covers.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from docx_report import report
+from docx_report.errors import Level, Problem, ReportError
+from docx_report.names import safe_filename
+from docx_report.pack import Pack
+from docx_report.summary import Aggregate, Outcome
+from docx_report.values import Number
+from docx_report.workbook import locate, write_workbook
+
+
+def aggregate_agency(name: str, count: int) -> str:
+    """机关名称 of an aggregate: 某区（汇总，共12个机关）."""
+    return f"{name}（汇总，共{count}个机关）" if name else f"汇总（共{count}个机关）"
+
+
+def aggregate_values(pack: Pack, members: Sequence[Outcome]) -> dict[str, Number]:
+    """Every value cell of the pack, summed over the members (ints stay ints, amounts exact)."""
+    sums: dict[str, Number] = dict.fromkeys(pack.value_cells(), 0)
+    for member in members:
+        if member.values is None:
+            continue
+        for key, value in zip(sums, member.values, strict=True):
+            if value is not None:
+                sums[key] += value
+    return sums
+
+
+def aggregate_facts(pack: Pack, year: int, agency: str,
+                    members: Sequence[Outcome]) -> dict[str, Any]:
+    """Basic facts: the given name and year, the latest date, else the most common value."""
+    facts: dict[str, Any] = {}
+    for f in pack.fields:
+        seen = [m.facts[f.key] for m in members if m.facts.get(f.key) not in (None, "")]
+        if not seen:
+            continue
+        if f.type == "date":
+            facts[f.key] = max(seen)
+        else:
+            facts[f.key] = collections.Counter(seen).most_common(1)[0][0]
+    facts.update(agency=agency, year=year)
+    return facts
+
+
+def aggregate_narratives(pack: Pack, year: int, members: Sequence[Outcome],
+                         excluded: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """A short factual text for each narrative section of the aggregate.
+
+    The first section names the agencies included (and those left out for errors); a section a
+    ``contains`` rule asks about (such as 信息处理费 in 六) quotes what each agency wrote there,
+    so the aggregate states facts rather than filler; any other section refers to the agencies'
+    own reports.
+    """
+    names = "、".join(m.agency for m in members)
+    count = len(members)
+    result: dict[str, dict[str, Any]] = {}
+    for i, section in enumerate(pack.narratives()):
+        lines: list[str] = []
+        if i == 0:
+            lines.append(f"本报告汇总{count}个机关{year}年度政府信息公开工作年度报告的数据，各表数字"
+                         f"为这些机关报表数字之和。纳入汇总的机关：{names}。")
+            if excluded:
+                lines.append(f"另有{len(excluded)}个机关的工作簿有错误或重复，未纳入汇总："
+                             f"{'、'.join(excluded)}。")
+        quotes = [f"{m.agency}：{m.quotes[section.key]}" for m in members
+                  if section.key in m.quotes]
+        if quotes:
+            lines += ["各机关报告中的有关情况如下：", *quotes]
+        elif i > 0:
+            lines.append(f"本部分内容见纳入汇总的{count}个机关各自的年度报告。")
+        # One empty subsection row: an empty list would make the workbook show the pack's
+        # default subsection titles, each without a body.
+        result[section.key] = {"intro": lines, "subsections": [{"title": "", "paragraphs": []}]}
+    return result
+
+
+def write_aggregate(pack: Pack, year: int, agency: str, members: Sequence[Outcome],
+                    excluded: Sequence[str], values: Mapping[str, Number], out: Path) -> None:
+    """Write the aggregate workbook of one pack and year (replacing an earlier run's)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_workbook(pack, out, facts=aggregate_facts(pack, year, agency, members), values=values,
+                   narratives=aggregate_narratives(pack, year, members, excluded), force=True)
+
+
+def aggregate_filename(pack: Pack, agency: str, year: int) -> str:
+    """The aggregate's file name (no extension), by the pack's output pattern."""
+    try:
+        return safe_filename(pack.output.format(agency=agency, year=year))
+    except (KeyError, IndexError, ValueError):
+        return safe_filename(f"{agency}{year}年")
+
+
+def build_aggregate(pack: Pack, year: int, agency: str, members: Sequence[Outcome],
+                    excluded: Sequence[str], out: Path,
+                    render: Callable[[report.Checked, Path], None]) -> Aggregate:
+    """Write the aggregate workbook, check it like any workbook and, without error, build it.
+
+    ``render(checked, docx)`` writes the report (the caller owns the compiled templates).
+    A sum that Excel cannot hold exactly (more than 15 significant digits) is a warning.
+    """
+    result = Aggregate(pack.name, year, agency, [m.agency for m in members])
+    values = aggregate_values(pack, members)
+    try:
+        write_aggregate(pack, year, agency, members, excluded, values, out)
+        result.xlsx = out
+        checked = report.check_workbook(out)
+        result.problems = list(checked.problems)
+        where = locate(pack)
+        for key, value in values.items():
+            if checked.computed.get(key) != value:
+                sheet, cell = where[key]
+                result.problems.append(Problem(
+                    Level.WARNING, f"汇总值 {value} 超出 Excel 能保存的精度，工作簿中为 "
+                    f"{checked.computed.get(key)}", file=str(out), sheet=sheet, cell=cell))
+        if checked.ok:
+            render(checked, out.with_suffix(".docx"))
+            result.docx = out.with_suffix(".docx")
+    except ReportError as exc:
+        result.problems.append(Problem(Level.ERROR, f"未能生成汇总：{exc}", file=str(out)))
+    return result
