@@ -82,8 +82,18 @@ def errors_in(problems: Iterable[Problem]) -> list[Problem]:
     return [p for p in problems if p.level is Level.ERROR]
 
 
-def warnings_in(problems: Iterable[Problem]) -> list[Problem]:
-    return [p for p in problems if p.level is Level.WARNING]
+class HasProblems:
+    """Mixin for records that carry ``problems``: their errors and warnings."""
+
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return errors_in(self.problems)
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.level is Level.WARNING]
 
 
 class ReportError(Exception):

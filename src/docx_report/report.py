@@ -16,6 +16,7 @@ from docx_report import checks, workbook
 from docx_report.context import build_context
 from docx_report.errors import (
     ConversionError,
+    HasProblems,
     InputError,
     Level,
     OutputError,
@@ -24,7 +25,6 @@ from docx_report.errors import (
     ProblemsFound,
     errors_in,
     sort_problems,
-    warnings_in,
 )
 from docx_report.names import safe_filename
 from docx_report.pack import Pack, load_pack
@@ -34,20 +34,13 @@ DEFAULT_PACK = "gov-disclosure-2021"
 
 
 @dataclass
-class Checked:
+class Checked(HasProblems):
     """A workbook read and checked: its data, and every problem (errors first)."""
 
     data: ReportData
     problems: list[Problem] = field(default_factory=list)
     computed: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def errors(self) -> list[Problem]:
-        return errors_in(self.problems)
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return warnings_in(self.problems)
 
     @property
     def ok(self) -> bool:

@@ -28,7 +28,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from docx_report.errors import Level, Problem, errors_in, warnings_in
+from docx_report.errors import HasProblems, Level, Problem
 from docx_report.pack import Pack
 from docx_report.values import Number
 from docx_report.workbook import save_atomically
@@ -52,7 +52,7 @@ class Status(StrEnum):
 
 
 @dataclass
-class Outcome:
+class Outcome(HasProblems):
     """One input workbook's result: small enough to send between processes by the hundred."""
 
     index: int
@@ -74,13 +74,6 @@ class Outcome:
     docx: Path | None = None
     pdf: Path | None = None
 
-    @property
-    def errors(self) -> list[Problem]:
-        return errors_in(self.problems)
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return warnings_in(self.problems)
 
 
 @dataclass
