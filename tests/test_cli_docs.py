@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
@@ -40,6 +41,10 @@ def test_command_has_help_with_an_example_and_is_in_the_readme(
     assert f"docx-report {name}" in (ROOT / "README.md").read_text(encoding="utf-8")
     result = CliRunner().invoke(main, [*name.split(), "--help"])
     assert result.exit_code == 0 and "用法：" in result.output
+    # Click rewraps a paragraph by joining its lines with a space: never between two Chinese
+    # characters (write such paragraphs after a \\b line, which click keeps as written).
+    assert not re.search(r"[\u3000-\u9fff\uff00-\uffef] [\u3000-\u9fff\uff00-\uffef]",
+                         result.output), result.output
 
 
 @pytest.mark.parametrize(("args", "says"), [

@@ -107,12 +107,15 @@ def batch(inputs: tuple[Path, ...], outdir: Path, jobs: int | None, make_pdf: bo
           plain_pdf: bool, previous: Path | None, name: str) -> None:
     """批量检查并生成各机关的报告，另写出汇总报告和 summary.xlsx。
 
-    INPUT 为工作簿或存放工作簿的文件夹（含子文件夹；跳过 ~$ 临时文件和隐藏文件）。某个工作簿
-    有错误不影响其他工作簿：summary.xlsx 列出每个工作簿的状态和关键数字，以及每个问题所在的
-    工作表和单元格。全部生成时退出码为 0，任何工作簿有错误时为 1。
+    \b
+    INPUT 为工作簿或存放工作簿的文件夹（含子文件夹；跳过 ~$ 临时文件和隐藏文件）。
+    某个工作簿有错误不影响其他工作簿：summary.xlsx 列出每个工作簿的状态和关键数字，
+    以及每个问题所在的工作表和单元格。全部生成时退出码为 0，任何工作簿有错误时为 1。
 
-    再次输出到同一目录时，上次运行写出而本次没有再写出的报告、PDF 和汇总会被删除（依据
-    目录中的 .docx-report-batch.json），目录中的其他文件不受影响；中途按 Ctrl-C，目录保持原样。
+    \b
+    再次输出到同一目录时，上次运行写出而本次没有再写出的报告、PDF 和汇总会被删除
+    （依据目录中的 .docx-report-batch.json），目录中的其他文件不受影响；
+    中途按 Ctrl-C，目录保持原样。
 
     \b
     docx-report batch 收到的工作簿/ -o 2024年报告/ --name 某某区
