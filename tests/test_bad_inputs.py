@@ -24,6 +24,7 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import CliRunner, Result
+from openpyxl.chart import BarChart, Reference
 
 from docx_report.cli import main
 from tests.helpers import (
@@ -240,6 +241,35 @@ def foreign_pack(book: Any) -> None:
     book[META]["B1"] = "gov-disclosure-2030"
 
 
+def chart_record(book: Any) -> None:
+    """The hidden record deleted, and a chart sheet given its name: no cells to read."""
+    del book[META]
+    chart = BarChart()
+    chart.add_data(Reference(book[FACTS], min_col=1, min_row=4, max_row=7))
+    book.create_chartsheet(META).add_chart(chart)
+
+
+def compressed_by(method: int, example: Path = EXAMPLE_2021) -> Callable[[], bytes]:
+    """The example with every member marked as packed by ``method`` (9: Deflate64, which
+    Windows' own zip tool uses for large files; zipfile cannot read it)."""
+
+    def content() -> bytes:
+        data = bytearray(example.read_bytes())
+        at = data.find(b"PK\x01\x02")  # each central directory entry
+        while at != -1:
+            data[at + 10:at + 12] = method.to_bytes(2, "little")
+            at = data.find(b"PK\x01\x02", at + 4)
+        return bytes(data)
+
+    return content
+
+
+def merged(ref: str) -> Callable[[bytes], bytes]:
+    """The sheet XML with its first merged range replaced by ``ref``."""
+    return lambda data: re.sub(rb'<mergeCell ref="[^"]+"/>',
+                               b'<mergeCell ref="%s"/>' % ref.encode(), data, count=1)
+
+
 # ---------------------------------------------------------------------------------------------
 # The table of bad inputs
 
@@ -348,6 +378,9 @@ BAD: list[Bad] = [
         "不安全的 XML"),
     Bad("member-corrupt", raw_file("年报.xlsx", zip_member(
         sheet_member(T3), lambda d: d[: len(d) // 2])), "", "损坏"),
+    Bad("deflate64", raw_file("年报.xlsx", compressed_by(9)), "", "压缩方式不受支持"),
+    Bad("huge-merge", raw_file("年报.xlsx", zip_member(sheet_member(T3), merged("A40:B100040"))),
+        "", "工作表「三、依申请公开」合并了异常巨大的区域（A40:B100040）"),
 ]
 
 WARN: list[Bad] = [
@@ -508,6 +541,7 @@ FINE: list[Fine] = [
     Fine("reordered-sheets", edit_book(reorder_sheets), "requests.new.natural", "48"),
     Fine("record-lost-2021", edit_book(drop_record), "active.rules.valid", "15"),
     Fine("record-lost-2019", edit_book(drop_record, EXAMPLE_2019), "active.rules.total", "0"),
+    Fine("record-name-on-a-chart-sheet", edit_book(chart_record), "active.rules.valid", "15"),
     Fine("control-characters", control_chars, "agency", "临江市市场监督管理局"),
     Fine("template-syntax-literal", cells({(ONE, "B5"): "{{ 7*7 }} 与 {% raw %}"}),
          "overview.subsections.0.paragraphs.0", "{{ 7*7 }} 与 {% raw %}"),
@@ -606,6 +640,17 @@ def test_zip_bomb_is_small_on_disk_and_refused_quickly(tmp_path: Path) -> None:
     result = run("build", path)
     assert time.monotonic() - start < 5
     assert result.exit_code == 1 and "压缩炸弹" in result.stderr
+
+
+def test_select_all_and_merge_is_refused_quickly(tmp_path: Path) -> None:
+    """openpyxl makes an object for every merged cell: A1:XFD1048576 would never load."""
+    path, _ = raw_file("合并.xlsx", zip_member(sheet_member(T4), merged("A1:XFD1048576")))(
+        tmp_path)
+    start = time.monotonic()
+    result = run("build", path)
+    assert time.monotonic() - start < 5
+    assert result.exit_code == 1 and "「四、复议诉讼」合并了异常巨大的区域" in result.stderr
+    assert listing(tmp_path) == {path.name: path.read_bytes()}
 
 
 def test_previous_that_cannot_be_read_is_named(tmp_path: Path) -> None:

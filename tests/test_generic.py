@@ -6,6 +6,7 @@ import io
 import zipfile
 from datetime import date, datetime, time
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
 import docx
@@ -135,10 +136,52 @@ def test_every_mistake_at_once_with_sheet_and_cell(tmp_path: Path) -> None:
     ]
 
 
+def test_a_value_far_out_costs_only_its_cells(tmp_path: Path) -> None:
+    """One value typed at row 1 000 000 (or column XFD) is read without walking the empty
+    rectangle up to it (which took 16 s and 1.5 GB, and billions of cells for XFD)."""
+    path = workbook(tmp_path / "w.xlsx", {"字段": [["字段", "值"], ["a", 1]],
+                                          "清单": [["名称"], ["纸"]]})
+    book = openpyxl.load_workbook(path)
+    book["清单"]["A1000000"] = "笔"
+    book["字段"]["A900000"] = "b"
+    book.save(path)
+    start = monotonic()
+    assert read_generic(path) == {"a": "1", "b": "", "清单": [{"名称": "纸"}, {"名称": "笔"}]}
+    assert monotonic() - start < 5
+    book["清单"]["XFD1048576"] = "x"
+    book.save(path)
+    start = monotonic()
+    assert problems_of(path) == ["错误  清单!XFD1048576  这一列有数据但没有表头"]
+    assert monotonic() - start < 5
+
+
+def test_excel_escapes_in_text_are_undone(tmp_path: Path) -> None:
+    """Excel stores a pasted CR as _x000D_ (and a literal "_x" as _x005F_x): the report shows
+    the text, not the escapes, as for pack workbooks."""
+    path = workbook(tmp_path / "w.xlsx", {"字段": [["字段", "值"], ["a", "第一行_x000D_\n第二行"],
+                                                   ["b", "_x005F_x0041_"], ["c", "响铃_x0007_"]]})
+    assert read_generic(path) == {"a": "第一行\n第二行", "b": "_x0041_", "c": "响铃"}
+
+
+def test_a_whole_number_too_large_for_a_float(tmp_path: Path) -> None:
+    """A damaged file's <v> with 400 digits is an int openpyxl keeps: no float overflow."""
+    path = workbook(tmp_path / "w.xlsx", {"字段": [["字段", "值"], ["a", 7], ["b", (8, "#,##0")]]})
+    data = io.BytesIO()
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(data, "w") as zout:
+        for name in zin.namelist():
+            member = zin.read(name)
+            if name == "xl/worksheets/sheet1.xml":
+                member = member.replace(b"<v>7</v>", b"<v>" + b"9" * 400 + b"</v>")
+                member = member.replace(b"<v>8</v>", b"<v>1" + b"0" * 30 + b"</v>")
+            zout.writestr(name, member)
+    path.write_bytes(data.getvalue())
+    assert read_generic(path) == {"a": "9" * 400, "b": "1" + ",000" * 10}
+
+
 @pytest.mark.parametrize(
     ("content", "expected"),
-    [(b"not a workbook", "不是有效的 Excel 工作簿"),
-     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "旧版 .xls")],
+    [(b"not a workbook", "不是 Excel 工作簿"),
+     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, r"旧版 Excel 97-2003 文件（\.xls）")],
 )
 def test_files_that_are_not_workbooks(tmp_path: Path, content: bytes, expected: str) -> None:
     path = tmp_path / "x.xlsx"
@@ -273,3 +316,15 @@ def test_init_with_a_template_from_the_command_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["init", str(out), "--template", str(EXAMPLE_TEMPLATE)])
     assert result.exit_code == 0, result.output
     assert set(sheets_of(out)) == {"字段", "物资"}
+
+
+def test_a_generic_workbook_gets_the_same_safety_checks(tmp_path: Path) -> None:
+    """Untrusted like any workbook: a zip bomb is refused before openpyxl reads it."""
+    import zipfile
+
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"\0" * (120 * 1024 * 1024))
+    with pytest.raises(InputError, match="压缩炸弹"):
+        read_generic(bomb)

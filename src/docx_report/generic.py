@@ -40,6 +40,7 @@ import re
 import unicodedata
 import zipfile
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,8 @@ from openpyxl.utils.exceptions import InvalidFileException
 from docx_report.errors import InputError, OutputError, Problem, ProblemsFound, TemplateError
 from docx_report.errors import error as problem
 from docx_report.files import atomic_write
+from docx_report.values import clean_text
+from docx_report.xlsx_guard import check_xlsx
 
 FIELD_HEADER = ("字段", "值")
 VALUE_HEADER = "值"
@@ -93,7 +96,7 @@ def read_generic(workbook: Path) -> dict[str, Any]:
             continue
         header = _header(sheet)
         if not any(header):
-            if any(v is not None for row in sheet.iter_rows(values_only=True) for v in row):
+            if any(c.value is not None for _, cells in _rows(sheet, 1) for c in cells.values()):
                 problems.append(problem("第 1 行应为表头（字段 | 值，或列表的各列标题）",
                                         sheet=sheet.title, cell="A1"))
             continue
@@ -118,6 +121,7 @@ def read_generic(workbook: Path) -> dict[str, Any]:
 def _open(path: Path) -> Any:
     if not path.is_file():
         raise InputError("找不到工作簿文件" if not path.exists() else "不是文件", file=path)
+    check_xlsx(path)  # untrusted like any workbook: bombs, entities, huge merges refused first
     try:
         return openpyxl.load_workbook(path, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError):
@@ -129,6 +133,19 @@ def _open(path: Path) -> Any:
         raise InputError("不是有效的 Excel 工作簿（.xlsx），或文件已损坏", file=path) from None
 
 
+def _rows(sheet: Any, min_row: int, max_col: int | None = None) -> list[tuple[int, dict[int, Any]]]:
+    """The rows from ``min_row`` on that the file has cells in: (row, column -> cell), in order.
+
+    openpyxl's ``iter_rows`` makes every cell of the used rectangle, so one value typed at
+    XFD1048576 would cost billions of cells; only the cells the file holds are visited here.
+    """
+    rows: dict[int, dict[int, Any]] = {}
+    for (row, col), cell in sheet._cells.items():
+        if row >= min_row and (max_col is None or col <= max_col):
+            rows.setdefault(row, {})[col] = cell
+    return [(row, dict(sorted(rows[row].items()))) for row in sorted(rows)]
+
+
 def _header(sheet: Any) -> list[str]:
     first = next(sheet.iter_rows(min_row=1, max_row=1, values_only=True), ())
     return [str(v).strip() if v is not None else "" for v in first]
@@ -136,27 +153,27 @@ def _header(sheet: Any) -> list[str]:
 
 def _read_fields(sheet: Any, context: dict[str, Any], where: dict[str, str],
                  problems: list[Problem]) -> None:
-    for row in sheet.iter_rows(min_row=2, max_col=2):
-        key_cell, value_cell = row[0], row[1] if len(row) > 1 else None
-        label = str(key_cell.value).strip() if key_cell.value is not None else ""
+    for row, cells in _rows(sheet, 2, max_col=2):
+        key_cell, value_cell, key_ref = cells.get(1), cells.get(2), f"A{row}"
+        key = key_cell.value if key_cell is not None else None
+        label = str(key).strip() if key is not None else ""
         if not label:
             if value_cell is not None and value_cell.value not in (None, ""):
-                problems.append(problem("有值但没有字段名", sheet=sheet.title,
-                                        cell=key_cell.coordinate))
+                problems.append(problem("有值但没有字段名", sheet=sheet.title, cell=key_ref))
             continue
         path = [variable_name(part) for part in label.split(".")]
         if not all(path):
             problems.append(problem(f"字段名「{label}」中没有可用作变量名的文字",
-                                    sheet=sheet.title, cell=key_cell.coordinate))
+                                    sheet=sheet.title, cell=key_ref))
             continue
         value = _text(value_cell, problems) if value_cell is not None else ""
         dotted, earlier = ".".join(path), where.get(path[0], "")
         if earlier.startswith("工作表") or _put(context, path, value):
             earlier = where.get(dotted, earlier)
             problems.append(problem(f"字段 {dotted} 与 {earlier} 重复", sheet=sheet.title,
-                                    cell=key_cell.coordinate))
+                                    cell=key_ref))
             continue
-        here = f"「{sheet.title}」!{key_cell.coordinate}"
+        here = f"「{sheet.title}」!{key_ref}"
         where.setdefault(path[0], here)
         where[dotted] = here
 
@@ -194,7 +211,8 @@ def _read_records(sheet: Any, header: list[str], problems: list[Problem]) -> lis
             seen[key] = cell
     plain = list(keys.values()) == [VALUE_HEADER]
     records: list[Any] = []
-    for row in sheet.iter_rows(min_row=2):
+    for _, cells in _rows(sheet, 2):
+        row = list(cells.values())
         if all(c.value in (None, "") for c in row):
             continue
         for c in row:
@@ -225,7 +243,7 @@ def _text(cell: Any, problems: list[Problem]) -> str:
         return str(value)
     if isinstance(value, int | float):
         return _number(value, cell.number_format or "General")
-    text = str(value).strip()
+    text = clean_text(str(value)).strip()  # Excel's _x000D_ escapes, as in pack workbooks
     if text in _EXCEL_ERRORS:
         problems.append(problem(f"单元格是 Excel 错误值 {text}，请先修正公式",
                                 sheet=cell.parent.title, cell=cell.coordinate))
@@ -234,16 +252,18 @@ def _text(cell: Any, problems: list[Problem]) -> str:
 
 def _number(value: float, number_format: str) -> str:
     fmt = re.sub(r'"[^"]*"|\[[^]]*]|\\.', "", number_format.split(";")[0])
+    # Whole numbers as Decimal: float() of one with 400 digits (a damaged file) overflows.
+    number: float | Decimal = Decimal(value) if isinstance(value, int) else value
     if fmt in ("General", "@", "") or "0" not in fmt:
-        if float(value).is_integer():
+        if isinstance(value, int) or value.is_integer():
             return str(int(value))
         text = format(value, ".15g")
         return format(value, "f").rstrip("0").rstrip(".") if "e" in text else text
     if "%" in fmt:
-        value *= 100
+        number *= 100
     decimals = re.search(r"\.(0+)", fmt)
     digits = len(decimals.group(1)) if decimals else 0
-    text = format(value, f"{',' if ',' in fmt else ''}.{digits}f")
+    text = format(number, f"{',' if ',' in fmt else ''}.{digits}f")
     return text + ("%" if "%" in fmt else "")
 
 

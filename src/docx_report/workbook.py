@@ -11,8 +11,6 @@ blank workbook and to read a filled one:
 from __future__ import annotations
 
 import datetime as dt
-import zipfile
-import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,7 @@ from docx_report.errors import InputError, OutputError
 from docx_report.files import atomic_write
 from docx_report.pack import Cell, NarrativeSection, Pack, TableSection
 from docx_report.values import TYPES, CellError
+from docx_report.xlsx_guard import UNSAFE_XML, check_xlsx
 
 META_SHEET = "_docx_report"
 TITLE_ROW, HELP_ROW, HEADER_ROW = 1, 2, 3
@@ -37,11 +36,7 @@ INTRO_ROW = 4
 NOTE_ROW = 3
 GRID_TOP = 5
 
-# Bounds that keep a hostile or damaged file from costing unbounded time or memory.
-MAX_FILE_BYTES = 50 * 1024 * 1024
-MAX_UNCOMPRESSED = 100 * 1024 * 1024
-MAX_RATIO = 200
-SCAN_ROWS, SCAN_COLS = 300, 40
+SCAN_ROWS, SCAN_COLS = 300, 40  # how far label searches look (bounded work)
 
 _THIN = Side(style="thin", color="808080")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -77,76 +72,12 @@ def field_row(pack: Pack, key: str) -> int:
 # Reading
 
 
-def _sniff(path: Path) -> None:
-    """Refuse what is not a sane .xlsx before openpyxl sees it, with a message a clerk gets."""
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as fh:
-            head = fh.read(8)
-    except OSError as exc:
-        raise InputError(f"无法读取文件（{exc.strerror or exc}）", file=path) from None
-    if size == 0:
-        raise InputError("文件是空的（0 字节）", file=path)
-    if size > MAX_FILE_BYTES:
-        raise InputError(f"文件过大（{size // 1024 // 1024} MB），不像年度报告工作簿", file=path)
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        data = path.read_bytes()
-        if "EncryptedPackage".encode("utf-16-le") in data:
-            raise InputError("工作簿设置了打开密码；请在 Excel/WPS 中取消密码后另存再试", file=path)
-        raise InputError("这是旧版 Excel 97-2003 文件（.xls）；请在 Excel/WPS 中"
-                         "“另存为” Excel 工作簿（.xlsx）后再试", file=path)
-    if not head.startswith(b"PK"):
-        raise InputError("不是 Excel 工作簿（.xlsx）：文件内容是文本或其他格式"
-                         "（如 .csv）；请在 Excel/WPS 中另存为 .xlsx", file=path)
-    try:
-        with zipfile.ZipFile(path) as zf:
-            names = set(zf.namelist())
-            infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise InputError("文件已损坏或不完整（可能没有复制或下载完整）；请重新保存后再试",
-                         file=path) from None
-    if "xl/workbook.xml" not in names:
-        if "word/document.xml" in names:
-            raise InputError("这是 Word 文档，不是 Excel 工作簿；请指定填好的 .xlsx 工作簿",
-                             file=path)
-        raise InputError("不是 Excel 工作簿（.xlsx）", file=path)
-    total = sum(i.file_size for i in infos)
-    packed = sum(i.compress_size for i in infos) or 1
-    if total > MAX_UNCOMPRESSED or (total / packed > MAX_RATIO and total > 10 * 1024 * 1024):
-        raise InputError("文件解压后异常巨大（疑似压缩炸弹），已拒绝读取", file=path)
-    if _declares_doctype(path, infos):
-        raise InputError(_UNSAFE_XML, file=path)
-
-
-_UNSAFE_XML = "工作簿含有不安全的 XML 内容（实体或外部引用），已拒绝读取"
-_DOCTYPE = (b"<!DOCTYPE", "<!DOCTYPE".encode("utf-16-le"), "<!DOCTYPE".encode("utf-16-be"))
-
-
-def _declares_doctype(path: Path, infos: list[zipfile.ZipInfo]) -> bool:
-    """Does an XML part declare a DTD? Excel never writes one; entity attacks need one.
-
-    Only the prolog (the first 4 KB) is read, so this costs little on any file.
-    """
-    try:
-        with zipfile.ZipFile(path) as zf:
-            for info in infos:
-                if info.filename.lower().endswith((".xml", ".rels", ".vml")):
-                    with zf.open(info) as member:
-                        head = member.read(4096)
-                    if any(marker in head for marker in _DOCTYPE):
-                        return True
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error):
-        raise InputError("文件已损坏或不完整（可能没有复制或下载完整）；请重新保存后再试",
-                         file=path) from None
-    return False
-
-
 class Workbook:
     """A workbook opened for reading: values by sheet and position, formulas on demand."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        _sniff(path)
+        check_xlsx(path)
         self._book = self._load(data_only=True)
         self._formulas: Any = None
         self.sheetnames: list[str] = [
@@ -166,16 +97,18 @@ class Workbook:
                 causes.append(type(cause).__name__)
                 cause = cause.__cause__ or cause.__context__
             if any(w in c for c in causes for w in ("Entities", "DTD", "External")):
-                raise InputError(_UNSAFE_XML, file=self.path) from None
+                raise InputError(UNSAFE_XML, file=self.path) from None
             raise InputError(f"文件已损坏，无法作为 Excel 工作簿读取（{reason}）；请用 Excel/WPS "
                              "打开并另存为 .xlsx 后再试", file=self.path) from None
 
     @property
     def pack_name(self) -> str | None:
         """The pack recorded by ``init`` in the hidden sheet, if any."""
-        if META_SHEET not in self._book.sheetnames:
+        # Only a worksheet holds the record: a chart sheet may take the name of a deleted one.
+        meta = next((ws for ws in self._book.worksheets if ws.title == META_SHEET), None)
+        if meta is None:
             return None
-        value = self._book[META_SHEET]["B1"].value
+        value = meta["B1"].value
         return str(value) if value else None
 
     def has_sheet(self, sheet: str) -> bool:
