@@ -109,7 +109,7 @@ def test_build_refuses_the_planted_workbook_with_the_same_twelve(planted: Path) 
     result = cli("build", planted, "-o", out)
     assert result.exit_code == 1
     assert sum(line.startswith("错误  ") for line in result.stderr.splitlines()) == 12
-    assert "发现 12 处错误，未生成报告" in result.stderr
+    assert "12 处错误，1 处警告；改正错误后才能生成报告（未写出任何文件）" in result.stderr
     assert not out.exists()
 
 

@@ -45,6 +45,8 @@ def test_command_has_help_with_an_example_and_is_in_the_readme(
     # characters (write such paragraphs after a \\b line, which click keeps as written).
     assert not re.search(r"[\u3000-\u9fff\uff00-\uffef] [\u3000-\u9fff\uff00-\uffef]",
                          result.output), result.output
+    assert "[default" not in result.output and "required]" not in result.output
+    assert "选项：" in result.output and "Options" not in result.output
 
 
 @pytest.mark.parametrize(("args", "says"), [
@@ -53,6 +55,8 @@ def test_command_has_help_with_an_example_and_is_in_the_readme(
     (["init", "a.xlsx", "--year", "24"], "错误：--year 的值无效：24 超出范围"),
     (["init", "a.xlsx", "--pak", "x"], "错误：没有选项 --pak，是否应为 --pack？"),
     (["template", "check"], "错误：缺少参数 DOCX"),
+    (["build", str(ROOT / "README.md"), "-o", str(ROOT / "src")],
+     f"错误：-o / --output 的值无效：「{ROOT / 'src'}」是文件夹，不是文件"),
 ])
 def test_usage_errors_are_chinese_with_exit_2(args: list[str], says: str) -> None:
     result = CliRunner().invoke(main, args)

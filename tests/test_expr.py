@@ -82,3 +82,12 @@ def test_expand_does_not_let_a_wildcard_span_segments() -> None:
 def test_substitute() -> None:
     assert substitute("requests.*.total", "new") == "requests.new.total"
     assert substitute("review.review.total", "") == "review.review.total"
+
+
+def test_a_bound_parses_and_holds_only_when_the_left_side_is_not_smaller() -> None:
+    from docx_report.expr import parse_equation
+
+    bound = parse_equation("a.b.* + a.c.* >= 0")
+    assert bound.op == ">=" and [t.ref for t in bound.left] == ["a.b.*", "a.c.*"]
+    assert bound.holds(0, 0) and bound.holds(3, 0) and not bound.holds(-1, 0)
+    assert not parse_equation("a.b == 1").holds(2, 1)

@@ -487,7 +487,8 @@ def test_cli_pdf_without_soffice_says_how_to_install(
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr == (
-        f"环境变量 {SOFFICE_ENV} 指向的 {tmp_path / 'missing'} 不是可执行的 LibreOffice 程序。"
+        f"环境变量 {SOFFICE_ENV} 指向的 {tmp_path / 'missing'} 不是可执行的 LibreOffice 程序"
+        "（如已安装 LibreOffice，取消这个环境变量即可）。"
         "请安装 LibreOffice 和字体：apt-get install libreoffice-writer-nogui fonts-noto-cjk "
         "fonts-lxgw-wenkai texlive-lang-chinese fonts-liberation2"
         "（或在项目目录运行 bash tools/setup.sh）\n"

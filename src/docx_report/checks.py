@@ -99,7 +99,7 @@ class _Checker:
                     sides.append(total)
                     continue
                 break
-            if len(sides) != 2 or sides[0] == sides[1]:
+            if len(sides) != 2 or rule.equation.holds(sides[0], sides[1]):
                 continue
             at = expr.substitute(rule.at or rule.equation.left[0].key, wild)
             message = rule.message.format(left=_fmt(sides[0]), right=_fmt(sides[1]))

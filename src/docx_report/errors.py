@@ -133,5 +133,6 @@ class ProblemsFound(ReportError):
 
     def __post_init__(self) -> None:
         n = sum(1 for p in self.problems if p.level is Level.ERROR)
-        super().__init__(f"{self.file}：发现 {n} 处错误，未生成报告" if self.file else
-                         f"发现 {n} 处错误，未生成报告")
+        text = (f"{n} 处错误，{len(self.problems) - n} 处警告；"
+                "改正错误后才能生成报告（未写出任何文件）")
+        super().__init__(f"{self.file}：{text}" if self.file else text)

@@ -1,6 +1,7 @@
 """The tiny expression language of pack rules and totals.
 
-An equation is two sums of cell keys and integer constants joined by ``==``::
+An equation is two sums of cell keys and integer constants joined by ``==`` (or ``>=`` for a
+bound, such as a count that cannot fall below zero)::
 
     requests.new.* + requests.carried.* == requests.done_total.* + requests.carry_next.*
     active.*.valid == prev.active.*.valid + active.*.made - active.*.repealed
@@ -14,9 +15,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 _TOKEN = re.compile(r"\s*(?:(?P<ref>[A-Za-z_][A-Za-z0-9_]*(?:\.(?:[A-Za-z0-9_]+|\*))*)"
-                    r"|(?P<num>\d+)|(?P<op>==|\+|-))")
+                    r"|(?P<num>\d+)|(?P<op>==|>=|\+|-))")
 PREV = "prev."
 
 
@@ -44,6 +46,10 @@ class Term:
 class Equation:
     left: tuple[Term, ...]
     right: tuple[Term, ...]
+    op: str = "=="  # or ">="
+
+    def holds(self, left: Any, right: Any) -> bool:
+        return bool(left == right if self.op == "==" else left >= right)
 
     @property
     def terms(self) -> tuple[Term, ...]:
@@ -81,7 +87,7 @@ def _parse_sum(tokens: Sequence[tuple[str, str]], text: str) -> tuple[Term, ...]
 
 
 def parse_equation(text: str) -> Equation:
-    """Parse ``sum == sum``; raise ExprError with a Chinese message otherwise."""
+    """Parse ``sum == sum`` or ``sum >= sum``; raise ExprError with a Chinese message otherwise."""
     tokens: list[tuple[str, str]] = []
     pos = 0
     stripped = text.rstrip()
@@ -93,10 +99,11 @@ def parse_equation(text: str) -> Equation:
         kind = match.lastgroup or ""
         tokens.append((kind, match.group(kind)))
         pos = match.end()
-    eq = [i for i, (kind, value) in enumerate(tokens) if value == "=="]
+    eq = [i for i, (kind, value) in enumerate(tokens) if value in ("==", ">=")]
     if len(eq) != 1:
-        raise ExprError(f"表达式「{text}」应含且仅含一个 ==")
-    return Equation(_parse_sum(tokens[: eq[0]], text), _parse_sum(tokens[eq[0] + 1:], text))
+        raise ExprError(f"表达式「{text}」应含且仅含一个 == 或 >=")
+    return Equation(_parse_sum(tokens[: eq[0]], text), _parse_sum(tokens[eq[0] + 1:], text),
+                    op=tokens[eq[0]][1])
 
 
 def parse_sum(text: str) -> tuple[Term, ...]:

@@ -103,7 +103,8 @@ def _require_soffice() -> Path:
     configured = os.environ.get(SOFFICE_ENV)
     if configured:
         raise ConversionError(f"环境变量 {SOFFICE_ENV} 指向的 {configured} 不是可执行的 "
-                              f"LibreOffice 程序。{INSTALL_HINT}")
+                              f"LibreOffice 程序（如已安装 LibreOffice，取消这个环境变量即可）。"
+                              f"{INSTALL_HINT}")
     raise ConversionError(f"未找到 LibreOffice（soffice），无法生成 PDF。{INSTALL_HINT}")
 
 
@@ -402,17 +403,19 @@ def _log_tail(text: str) -> str:
     return lines[-1][:200] if lines else ""
 
 
-_DOCX_CREATED = re.compile(rb"<dcterms:created[^>]*>(\d{4})-(\d{2})-(\d{2})")
-_PDF_CREATED = re.compile(rb"/CreationDate\(D:\d{8}")
-_XMP_CREATED = re.compile(rb"<xmp:CreateDate>\d{4}-\d{2}-\d{2}")
+_DOCX_CREATED = re.compile(
+    rb"<dcterms:created[^>]*>(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z<")
+_PDF_CREATED = re.compile(rb"/CreationDate\(D:\d{14}Z")
+_XMP_CREATED = re.compile(rb"<xmp:CreateDate>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z<")
 
 
 def with_creation_date(pdf: bytes, docx: Path) -> bytes:
-    """The PDF with the .docx's creation date (the report's date) instead of the export day.
+    """The PDF with the .docx's creation time (the report's date) instead of the export's.
 
-    LibreOffice stamps the moment of conversion. Only the date digits are replaced, in the
-    Info dictionary and the XMP packet alike (PDF/A wants them equal), byte for byte, so no
-    offset in the file moves; a PDF whose dates are not found as expected is left as it is.
+    LibreOffice stamps the moment of conversion. Only the digits of that UTC time are
+    replaced, in the Info dictionary and the XMP packet alike (PDF/A wants them equal), byte
+    for byte, so no offset in the file moves and the same report converts to the same date;
+    a PDF or .docx whose times are not in the expected form is left as it is.
     """
     try:
         with zipfile.ZipFile(docx) as package:
@@ -421,9 +424,11 @@ def with_creation_date(pdf: bytes, docx: Path) -> bytes:
         return pdf
     if not found or len(_PDF_CREATED.findall(pdf)) != 1 or len(_XMP_CREATED.findall(pdf)) != 1:
         return pdf
-    year, month, day = found.groups()
-    pdf = _PDF_CREATED.sub(b"/CreationDate(D:" + year + month + day, pdf)
-    return _XMP_CREATED.sub(b"<xmp:CreateDate>" + year + b"-" + month + b"-" + day, pdf)
+    year, month, day, hour, minute, second = found.groups()
+    pdf = _PDF_CREATED.sub(b"/CreationDate(D:" + year + month + day + hour + minute + second
+                           + b"Z", pdf)
+    return _XMP_CREATED.sub(b"<xmp:CreateDate>" + year + b"-" + month + b"-" + day + b"T" + hour
+                            + b":" + minute + b":" + second + b"Z<", pdf)
 
 
 def _complete_pdf(path: Path) -> bool:

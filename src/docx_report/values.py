@@ -118,6 +118,7 @@ class _NumberType(ValueType):
         if isinstance(raw, CellError):
             raise _error_value(raw, self.what)
         text = unicodedata.normalize("NFKC", str(raw)).strip().replace(" ", "")
+        text = text.replace("\u2212", "-")  # the minus sign pasted from Word or a PDF
         if text.upper() in _EXCEL_ERRORS:
             raise ValueProblem(f"单元格是 Excel 错误值 {text}，请改为{self.what}")
         if text == "":

@@ -73,7 +73,7 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
 # Click in Chinese: the clerk reads usage errors and help too, not only the library's messages.
 
 _HEADINGS = {"Options": "选项", "Commands": "命令", "Arguments": "参数"}
-_TRANSLATIONS: tuple[tuple[str, str], ...] = (
+_TRANSLATIONS: tuple[tuple[str, str | Callable[[re.Match[str]], str]], ...] = (
     (r"No such command '(.+?)'\.", r"没有命令「\1」"),
     (r"No such option: (\S+)", r"没有选项 \1"),
     (r"No such option '(.+?)'\.", r"没有选项 \1"),
@@ -83,7 +83,8 @@ _TRANSLATIONS: tuple[tuple[str, str], ...] = (
     (r"Missing option '(.+?)'\.", r"缺少选项 \1"),
     (r"Option '(.+?)' requires an argument\.", r"选项 \1 需要一个值"),
     (r"Got unexpected extra arguments? \((.+)\)", r"多余的参数：\1"),
-    (r"Invalid value for '(.+?)': ", r"\1 的值无效："),
+    (r"Invalid value for ((?:'[^']*'(?: / )?)+): ",
+     lambda m: m.group(1).replace("'", "") + " 的值无效："),
     (r"(?:File|Path) '(.+?)' does not exist\.", r"文件「\1」不存在"),
     (r"File '(.+?)' is a directory\.", r"「\1」是文件夹，不是文件"),
     (r"Directory '(.+?)' is a file\.", r"「\1」是文件，不是文件夹"),
@@ -108,7 +109,23 @@ class _Formatter(click.HelpFormatter):
                             "用法：" if prefix is None else prefix)
 
     def write_heading(self, heading: str) -> None:
-        super().write_heading(_HEADINGS.get(heading, heading))
+        self.write(f"{'':>{self.current_indent}}{_HEADINGS.get(heading, heading)}：\n")
+
+    def write_dl(self, rows: Sequence[tuple[str, str]], col_max: int = 30,
+                 col_spacing: int = 2) -> None:
+        """Option lists, with click's bracketed notes ([default: …], [required]) in Chinese."""
+        notes: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
+            (r"\[default: ", "[默认："),
+            (r"; required\]", "；必填]"),
+            (r"\[required\]", "[必填]"),
+            (r"(\[[^\]]*); ", r"\1；"),
+        ]
+        translated = []
+        for term, text in rows:
+            for pattern, replacement in notes:
+                text = re.sub(pattern, replacement, text)
+            translated.append((term, text))
+        super().write_dl(translated, col_max, col_spacing)
 
 
 class _Context(click.Context):
