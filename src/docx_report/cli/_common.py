@@ -111,7 +111,7 @@ class _Formatter(click.HelpFormatter):
     def write_heading(self, heading: str) -> None:
         self.write(f"{'':>{self.current_indent}}{_HEADINGS.get(heading, heading)}：\n")
 
-    def write_dl(self, rows: Sequence[tuple[str, str]], col_max: int = 30,
+    def write_dl(self, rows: Iterable[tuple[str, str]], col_max: int = 30,
                  col_spacing: int = 2) -> None:
         """Option lists, with click's bracketed notes ([default: …], [required]) in Chinese."""
         notes: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
