@@ -190,7 +190,12 @@ class Pack:
 
 
 def builtin_root() -> Path:
-    return Path(str(resources.files("docx_report") / "templates"))
+    """The built-in packs: ``docx_report/templates`` in a wheel, the repository's top-level
+    ``templates/`` in a source checkout (pyproject maps the one onto the other)."""
+    packaged = Path(str(resources.files("docx_report"))) / "templates"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "templates"
 
 
 def builtin_packs() -> list[str]:
