@@ -20,11 +20,12 @@ from openpyxl import load_workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
+from docx_report import workbook_print as wp
 from docx_report.errors import InputError, OutputError
 from docx_report.files import atomic_write
+from docx_report.live_checks import add_live_checks
 from docx_report.pack import Cell, NarrativeSection, Pack, TableSection
 from docx_report.values import TYPES, CellError
 from docx_report.xlsx_guard import UNSAFE_XML, check_xlsx
@@ -201,7 +202,6 @@ def _write_facts(ws: Worksheet, pack: Pack, facts: Mapping[str, Any]) -> None:
         target = ws.cell(row, 2, value)
         _style(target, fill=_INPUT_FILL, align=_WRAP, locked=False)
         _style(ws.cell(row, 3, field.help), fill=_LABEL_FILL, align=_WRAP)
-        ws.row_dimensions[row].height = 32
         if field.type == "choice":
             dv = DataValidation(type="list", formula1='"' + ",".join(field.choices) + '"',
                                 allow_blank=False, showErrorMessage=True,
@@ -240,10 +240,6 @@ def _write_narrative(ws: Worksheet, section: NarrativeSection, content: Mapping[
         body = "\n".join(subsections[i]["paragraphs"]) if i < len(subsections) else ""
         _style(ws.cell(row, 1, title), fill=_INPUT_FILL, align=_WRAP, locked=False)
         _style(ws.cell(row, 2, body), fill=_INPUT_FILL, align=_TOP, locked=False)
-        ws.row_dimensions[row].height = 90 if i < len(titles) else 45
-    ws.row_dimensions[INTRO_ROW].height = 90
-    ws.column_dimensions["A"].width = 30
-    ws.column_dimensions["B"].width = 100
     ws.freeze_panes = f"A{INTRO_ROW}"
 
 
@@ -255,7 +251,6 @@ def _write_table(ws: Worksheet, pack: Pack, table: TableSection,
     _style(ws.cell(NOTE_ROW, 1, "表前说明（可不填）"), fill=_LABEL_FILL, align=_WRAP)
     ws.merge_cells(start_row=NOTE_ROW, start_column=2, end_row=NOTE_ROW, end_column=table.width)
     _style(ws.cell(NOTE_ROW, 2, "\n".join(note)), fill=_INPUT_FILL, align=_TOP, locked=False)
-    ws.row_dimensions[NOTE_ROW].height = 40
     totals = pack.total_of()
     position = {c.key: grid_position(c) for c in table.value_cells()}
     validations: dict[str, DataValidation] = {}
@@ -302,12 +297,6 @@ def _write_table(ws: Worksheet, pack: Pack, table: TableSection,
     label_cols = min((c.col for c in table.value_cells()), default=0)
     ws.freeze_panes = coordinate(GRID_TOP + table.header_rows if table.header_rows > 1
                                  else GRID_TOP, 1 + label_cols)
-    ws.print_options.gridLines = False
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
 
 
 def write_workbook(pack: Pack, out: Path, *, facts: Mapping[str, Any] | None = None,
@@ -336,6 +325,8 @@ def write_workbook(pack: Pack, out: Path, *, facts: Mapping[str, Any] | None = N
             _write_table(ws, pack, section, values or {}, (notes or {}).get(section.key, []))
         else:
             _write_narrative(ws, section, (narratives or {}).get(section.key, {}))
+    add_live_checks(book, pack, locate(pack), GRID_TOP)
+    _print_layout(book, pack, str((facts or {}).get("agency") or ""))
     for ws in book.worksheets:
         _protect(ws)
     meta = book.create_sheet(META_SHEET)
@@ -344,6 +335,21 @@ def write_workbook(pack: Pack, out: Path, *, facts: Mapping[str, Any] | None = N
     meta["A3"], meta["B3"] = "written", dt.date.today().isoformat()
     meta.sheet_state = "veryHidden"
     save_atomically(book, out)
+
+
+def _print_layout(book: Any, pack: Pack, agency: str) -> None:
+    """A4 page setup, row heights from the text, print titles, page breaks, header/footer."""
+    facts = book[pack.facts_sheet]
+    wp.facts_layout(facts, [facts.column_dimensions[c].width for c in "ABC"],
+                    [field_row(pack, f.key) for f in pack.fields])
+    for section in pack.sections:
+        ws = book[section.sheet]
+        if isinstance(section, TableSection):
+            wp.table_layout(ws, section, GRID_TOP, ws.max_row, NOTE_ROW)
+        else:
+            wp.narrative_layout(ws, section, HEADER_ROW, INTRO_ROW, ws.max_row)
+    for ws in book.worksheets:
+        wp.header_footer(ws, agency)
 
 
 def save_atomically(book: Any, out: Path) -> None:

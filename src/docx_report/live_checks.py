@@ -1,0 +1,214 @@
+"""Checks that work inside Excel, WPS and LibreOffice Calc, without the tool.
+
+Derived from the pack, never written per format: every total (``[[totals]]``) and every
+equation rule (``[[rules]]`` with ``check = "…"``) that needs no last-year workbook becomes a
+condition written with plain functions (SUM, ROUND, IF, AND and ``&``) that all three programs
+calculate. Conditional formatting marks the cell a broken condition is about (a total, or the
+rule's ``at`` cell) in red the moment a number is typed, and one check line under each table
+reads 勾稽关系正确 or names what does not add up, with the rule's own message.
+
+The check line sits below the table's grid, where the reader never looks, so it is never read as
+data; the tool still recomputes every total and rule itself when it builds a report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from docx_report import expr
+from docx_report.errors import Level
+from docx_report.pack import Cell, Pack, TableSection
+
+OK = "勾稽关系正确"
+WRONG = "勾稽关系有误："
+MAX_FORMULA = 8000  # Excel's limit is 8,192 characters
+MAX_ARGS = 250  # Excel: 255 arguments to a function
+
+_RED_FILL = PatternFill(start_color="FFC7CE", end_color="FFC7CE", fill_type="solid")
+_RED_FONT = Font(color="9C0006", bold=True)
+_GREEN_FILL = PatternFill(start_color="C6EFCE", end_color="C6EFCE", fill_type="solid")
+_GREEN_FONT = Font(color="006100", bold=True)
+_THIN = Side(style="thin", color="808080")
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One check: ``formula`` is TRUE when it holds; ``message`` (an Excel text expression)
+    says what is wrong; ``marks`` are the cells (sheet, A1) shown in red when it fails."""
+
+    formula: str
+    message: str
+    marks: tuple[tuple[str, str], ...]
+    rule: str = ""
+
+
+def check_row(table: TableSection, grid_top: int) -> int:
+    """The worksheet row of a table's check line: one empty row below the grid."""
+    return grid_top + table.height + 1
+
+
+def _text(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
+
+
+class _Refs:
+    def __init__(self, pack: Pack, where: Mapping[str, tuple[str, str]]) -> None:
+        self.where = where
+        self.cells: dict[str, tuple[TableSection, Cell]] = pack.value_cells()
+
+    def ref(self, key: str, sheet: str) -> str:
+        return self._prefix(key, sheet) + "$" + "$".join(self._col_row(key))
+
+    def _col_row(self, key: str) -> tuple[str, str]:
+        col, row = coordinate_from_string(self.where[key][1])
+        return col, str(row)
+
+    def _prefix(self, key: str, sheet: str) -> str:
+        home = self.where[key][0]
+        return "" if home == sheet else "'" + home.replace("'", "''") + "'!"
+
+    def sum(self, keys: Sequence[str], sheet: str, consts: int = 0) -> str:
+        """SUM of the cells (runs of neighbouring cells as ranges, absolute: $B$7, so a
+        conditional format means the same on whichever cell it is) and a constant."""
+        args = self._ranges(keys, sheet) + ([str(consts)] if consts else [])
+        if not args:
+            return "0"
+        chunks = [args[i:i + MAX_ARGS] for i in range(0, len(args), MAX_ARGS)]
+        return "+".join("SUM(" + ",".join(chunk) + ")" for chunk in chunks)
+
+    def _ranges(self, keys: Sequence[str], sheet: str) -> list[str]:
+        cells = sorted({(self._prefix(k, sheet), column_index_from_string(c), int(r))
+                        for k in keys for c, r in [self._col_row(k)]})
+        out: list[str] = []
+        for axis in (0, 1):  # runs down a column, then runs along a row
+            rest: list[tuple[str, int, int]] = []
+            run: list[tuple[str, int, int]] = []
+            order = sorted(cells, key=lambda x: (x[0], x[1], x[2]) if axis == 0
+                           else (x[0], x[2], x[1]))
+            for cell in [*order, ("", -9, -9)]:
+                if run and cell[0] == run[-1][0] and (
+                        (axis == 0 and cell[1] == run[-1][1] and cell[2] == run[-1][2] + 1)
+                        or (axis == 1 and cell[2] == run[-1][2] and cell[1] == run[-1][1] + 1)):
+                    run.append(cell)
+                    continue
+                if len(run) > 1 or (axis == 1 and run):
+                    out.append(_a1_range(run[0], run[-1]))
+                elif run:
+                    rest.append(run[0])
+                run = [cell]
+            cells = rest
+        return out
+
+    def side(self, terms: Sequence[expr.Term], wild: str, sheet: str) -> str:
+        plus = [expr.substitute(t.ref, wild) for t in terms if t.ref and t.sign > 0]
+        minus = [expr.substitute(t.ref, wild) for t in terms if t.ref and t.sign < 0]
+        const = sum(t.sign * t.const for t in terms if not t.ref)
+        text = self.sum(plus, sheet, max(const, 0))
+        if minus or const < 0:
+            text += "-(" + self.sum(minus, sheet, max(-const, 0)) + ")"
+        return f"({text})"
+
+
+def _a1_range(first: tuple[str, int, int], last: tuple[str, int, int]) -> str:
+    start = f"${get_column_letter(first[1])}${first[2]}"
+    if first == last:
+        return first[0] + start
+    return f"{first[0]}{start}:${get_column_letter(last[1])}${last[2]}"
+
+
+def conditions(pack: Pack, where: Mapping[str, tuple[str, str]]) -> dict[str, list[Condition]]:
+    """The live checks of each table (by table key), in the pack's order."""
+    refs = _Refs(pack, where)
+    result: dict[str, list[Condition]] = {t.key: [] for t in pack.tables()}
+    for total in pack.totals_by_cell().values():
+        table, cell = refs.cells[total.cell]
+        sheet = table.sheet
+        own, parts = refs.ref(total.cell, sheet), refs.sum(total.parts, sheet)
+        message = (f'{_text(cell.label + "：应为 ")}&{parts}&{_text("（各项之和），实为 ")}'
+                   f'&{own}&{_text("；")}')
+        result[table.key].append(Condition(f"ROUND({own}-{parts},6)=0", message,
+                                           ((sheet, where[total.cell][1]),), total.rule))
+    keys = list(refs.cells)
+    for rule in pack.rules:
+        equation = rule.equation
+        if (rule.kind != "equation" or equation is None or equation.uses_previous
+                or rule.level is not Level.ERROR):
+            continue
+        for wild in expr.expand([t.key for t in equation.terms if t.ref], keys):
+            at = expr.substitute(rule.at or equation.left[0].key, wild)
+            table, cell = refs.cells[at]
+            sheet = table.sheet
+            left = refs.side(equation.left, wild, sheet)
+            right = refs.side(equation.right, wild, sheet)
+            op = "=" if equation.op == "==" else ">="
+            message = _text(cell.label + "：" + rule.message)
+            message = message.replace("{left}", f'"&{left}&"').replace("{right}", f'"&{right}&"')
+            result[table.key].append(Condition(
+                f"ROUND({left}-{right},6){op}0", f"{message}&{_text('；')}",
+                ((sheet, where[at][1]),), rule.id))
+    return result
+
+
+def check_formula(conds: Sequence[Condition]) -> str:
+    """The check line: 勾稽关系正确, or 勾稽关系有误： and what is wrong. Where the detailed
+    formula would be too long for Excel, the messages are grouped by rule."""
+    everything = _and([c.formula for c in conds])
+    detail = "&".join(f'IF({c.formula},"",{c.message})' for c in conds)
+    formula = f'=IF({everything},{_text(OK)},{_text(WRONG)}&{detail})'
+    if len(formula) <= MAX_FORMULA:
+        return formula
+    by_rule: dict[str, list[Condition]] = {}
+    for c in conds:
+        by_rule.setdefault(c.rule, []).append(c)
+    detail = "&".join(
+        f'IF({_and([c.formula for c in group])},"",{_text((rule or "合计") + " 不成立；")})'
+        for rule, group in by_rule.items())
+    return f'=IF({everything},{_text(OK)},{_text(WRONG)}&{detail})'
+
+
+def _and(formulas: Sequence[str]) -> str:
+    if len(formulas) <= MAX_ARGS:
+        return "AND(" + ",".join(formulas) + ")"
+    return _and([_and(formulas[i:i + MAX_ARGS]) for i in range(0, len(formulas), MAX_ARGS)])
+
+
+def add_live_checks(book: Workbook, pack: Pack, where: Mapping[str, tuple[str, str]],
+                    grid_top: int) -> None:
+    """Write the check lines and the red marks into a workbook written from ``pack``."""
+    for table in pack.tables():
+        conds = conditions(pack, where)[table.key]
+        if not conds or table.sheet not in book.sheetnames:
+            continue
+        ws = book[table.sheet]
+        _check_line(ws, table, conds, check_row(table, grid_top))
+        for cond in conds:
+            for sheet, a1 in cond.marks:
+                book[sheet].conditional_formatting.add(
+                    a1, FormulaRule(formula=[f"NOT({cond.formula})"],
+                                    fill=_RED_FILL, font=_RED_FONT, stopIfTrue=False))
+
+
+def _check_line(ws: Worksheet, table: TableSection, conds: Sequence[Condition],
+                row: int) -> None:
+    last = get_column_letter(table.width)
+    ws.merge_cells(f"A{row}:{last}{row}")
+    cell = ws.cell(row, 1, check_formula(conds))
+    cell.alignment = Alignment(wrap_text=True, vertical="center")
+    cell.font = Font(name="宋体", size=11, bold=True)
+    border = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+    for col in range(1, table.width + 1):
+        ws.cell(row, col).border = border
+    ws.row_dimensions[row].height = 48
+    ok = f'$A${row}={_text(OK)}'
+    ws.conditional_formatting.add(f"A{row}", FormulaRule(formula=[ok], fill=_GREEN_FILL,
+                                                         font=_GREEN_FONT))
+    ws.conditional_formatting.add(f"A{row}", FormulaRule(formula=[f"NOT({ok})"],
+                                                         fill=_RED_FILL, font=_RED_FONT))
