@@ -116,10 +116,13 @@ def test_text_block_inside_gb9704_margins(built: tuple[Path, Path], tmp_path: Pa
     _, pdf = built
     left, right, top = 28 * MM, (210 - 26) * MM, 37 * MM
     footer_bottom = 297 * MM - 7 * MM  # the page number sits below the text block
-    hanging = 8  # a full-width ，。 at a line's end may hang half an em into the margin (标点悬挂)
+    # No punctuation hangs into the margin (the template turns 标点溢出边界 off): the ink and
+    # every word box end at the text block's right edge.
     for page, x0, y0, x1, y1 in ink(pdf, tmp_path):
-        assert x0 >= left - 2 and x1 <= right + hanging, (page, x0, x1)
+        assert x0 >= left - 2 and x1 <= right + 1, (page, x0, x1)
         assert y0 >= top - 2 and y1 <= footer_bottom, (page, y0, y1)
+    for page, _, _, x1, _, text in words(pdf):
+        assert x1 <= right + 0.5, (page, x1, text)
     body_bottom = (297 - 35) * MM
     text_words = [w for w in words(pdf) if w[2] > body_bottom]
     pages = {w[0] for w in words(pdf)}

@@ -22,6 +22,7 @@ from docx.oxml.ns import qn
 from docxtpl import DocxTemplate
 from lxml import etree
 
+from docx_report.linebreak import balanced_lines
 from docx_report.pack import Pack, TableSection, load_pack
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -168,6 +169,7 @@ def make_context(pack: Pack, *, empty: frozenset[str] = frozenset()) -> dict[str
 def render(path: Path, context: dict[str, Any]) -> docx.document.Document:
     template = DocxTemplate(path)
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
+    env.filters["balanced_lines"] = balanced_lines  # docx-report's own filter
     template.render(context, jinja_env=env)
     out = io.BytesIO()
     template.save(out)
@@ -361,7 +363,9 @@ def test_empty_sections_say_none() -> None:
 def test_template_variables() -> None:
     for name in PACKS:
         pack = load_pack(name)
-        names = DocxTemplate(pack.template_path).get_undeclared_template_variables()
+        env = jinja2.Environment()
+        env.filters["balanced_lines"] = balanced_lines
+        names = DocxTemplate(pack.template_path).get_undeclared_template_variables(env)
         assert names == {"agency", "year", "date", *(s.key for s in pack.sections)}
 
 

@@ -78,6 +78,8 @@ INDENT = 2 * BODY_PT * 20  # the same in twips, for readers that ignore *Chars a
 BODY_TRACKING = -5
 
 TEXT_WIDTH = 8844  # 156 mm in twips
+TITLE_CHARS = 20  # 2号 characters on a title line
+CLOSING_CHARS = 22  # 3号 characters on a signature line, 4 characters in from the right
 PAGE = {"width": Mm(210), "height": Mm(297), "top": Mm(37), "bottom": Mm(35),
         "left": Mm(28), "right": Mm(26), "header": Mm(15), "footer": Mm(25)}
 
@@ -118,12 +120,16 @@ def _size(pt: float) -> str:
 
 
 NO_INDENT = '<w:ind w:firstLineChars="0" w:firstLine="0"/>'
+# No punctuation past the right margin: Word and LibreOffice let a full stop or comma at the end
+# of a line hang into the margin (w:overflowPunct, on by default for Chinese); off, the line is
+# laid out again within the text block (LibreOffice: ParaIsHangingPunctuation = false).
+NO_HANGING = '<w:overflowPunct w:val="0"/>'
 # (styleId, name, XML inside w:style). Built-in styles keep their English names, which Word
 # shows as 正文, 标题 and 页脚.
 STYLES = [
     ("Normal", "Normal", f"""
         <w:qFormat/>
-        <w:pPr><w:widowControl/><w:spacing w:before="0" w:after="0" w:line="{LINE}"
+        <w:pPr><w:widowControl/>{NO_HANGING}<w:spacing w:before="0" w:after="0" w:line="{LINE}"
           w:lineRule="exact"/><w:ind w:firstLineChars="{INDENT_CHARS}" w:firstLine="{INDENT}"/>
           <w:jc w:val="both"/></w:pPr>
         <w:rPr>{_fonts(FANGSONG)}<w:spacing w:val="{BODY_TRACKING}"/><w:kern w:val="2"/>
@@ -277,15 +283,25 @@ def _block_starts(table: TableSection) -> set[int]:
     return {c.row for c in table.cells if c.cols == table.width and c.rows == 1 and c.row}
 
 
+KEEP_LIMIT = 12  # rows under a label spanning more rows than this may be split by a page
+
+
 def _kept_rows(table: TableSection) -> set[int]:
     """Rows that stay on the page of the row after them (keepNext in their paragraphs).
 
-    A table of blocks (table 二) breaks only between blocks. Any other table stays on one page:
-    the official tables 三 and 四 fit one, and a page break would cut the labels spanning many
-    rows in two. Should a table still outgrow a page, its header rows repeat on the next.
+    A table of blocks (table 二) breaks only between blocks. Any other table starts where it
+    is, once its header rows and first row fit, and breaks between rows: never inside the rows
+    of a label spanning a few rows (（三）不予公开 and its sub-items), and its header rows repeat
+    on the next page (w:tblHeader).
     """
     starts = _block_starts(table)
-    return {r for r in range(table.height - 1) if r + 1 not in starts}
+    if starts:
+        return {r for r in range(table.height - 1) if r + 1 not in starts}
+    kept = set(range(min(table.header_rows, table.height - 1)))
+    for cell in table.cells:
+        if not cell.is_value and cell.row >= table.header_rows and 1 < cell.rows <= KEEP_LIMIT:
+            kept.update(range(cell.row, cell.row + cell.rows - 1))
+    return kept
 
 
 def _repeated_rows(table: TableSection) -> int:
@@ -360,7 +376,9 @@ def _heading(text: str, after_table: bool) -> str:
 
 
 def _body(pack: Pack) -> Iterable[str]:
-    yield _p("{{ agency }}", "Title")
+    # A long name breaks between words, in balanced lines (GB/T 9704 7.3.3): 20 characters
+    # of 2号 fill the 156 mm line.
+    yield _p(f"{{{{ agency|balanced_lines({TITLE_CHARS}) }}}}", "Title")
     yield _p("{{ year }}年政府信息公开工作年度报告", "Title", f'<w:spacing w:after="{LINE}"/>')
     after_table = False
     for section in pack.sections:
@@ -371,7 +389,8 @@ def _body(pack: Pack) -> Iterable[str]:
         after_table = isinstance(section, TableSection)
     # The signature: one empty line's worth of space below the text, 4 characters in from
     # the right.
-    yield _p("{{ agency }}", "Closing", f'<w:spacing w:before="{LINE}"/>')
+    yield _p(f"{{{{ agency|balanced_lines({CLOSING_CHARS}) }}}}", "Closing",
+             f'<w:spacing w:before="{LINE}"/>')
     yield _p("{{ date }}", "Closing")
 
 

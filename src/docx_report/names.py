@@ -17,7 +17,7 @@ MAX_NAME_BYTES = 180  # leaves room for a suffix and ".docx" under common 255-by
 
 def safe_filename(text: str, *, fallback: str = "报告") -> str:
     """A file name (without extension) from arbitrary text."""
-    name = unicodedata.normalize("NFC", text)
+    name = "".join(line.strip() for line in unicodedata.normalize("NFC", text).splitlines())
     name = _FORBIDDEN.sub("_", name)
     name = re.sub(r"_+", "_", " ".join(name.split()))
     name = name.lstrip(" ._").rstrip(" ._") or fallback

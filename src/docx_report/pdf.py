@@ -39,6 +39,7 @@ from importlib import resources
 from pathlib import Path
 
 from docx_report.errors import ConversionError
+from docx_report.lo_compat import copy_for_libreoffice
 
 SOFFICE_ENV = "DOCX_REPORT_SOFFICE"
 INSTALL_HINT = ("请安装 LibreOffice 和字体：apt-get install libreoffice-writer-nogui "
@@ -262,7 +263,7 @@ class _Worker:
         pending: list[_Task] = []
         for task in self.tasks:
             try:
-                shutil.copyfile(task.source, self.home / "in" / f"{task.name}.docx")
+                copy_for_libreoffice(task.source, self.home / "in" / f"{task.name}.docx")
             except OSError as exc:
                 self._fail(task, f"无法读取：{exc.strerror or exc}")
                 continue

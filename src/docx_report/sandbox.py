@@ -26,6 +26,8 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
+from docx_report.linebreak import balanced_lines
+
 DEFAULT_TIME_LIMIT = 5.0  # seconds for all parts of one render
 MAX_SIZE = 1_000_000  # characters or items one operation in a template may produce
 MAX_OUTPUT = 50_000_000  # characters of XML one part may produce
@@ -114,6 +116,8 @@ class _Sandbox(SandboxedEnvironment):
         super().__init__(undefined=StrictUndefined, autoescape=True, finalize=self._finalize)
         for name in ("lipsum", "cycler", "joiner"):
             self.globals.pop(name, None)
+        # Our own filter: a long 机关名称 in balanced lines, broken between words.
+        self.filters["balanced_lines"] = balanced_lines
         self.filters = {name: _guard_filter(name, f) for name, f in self.filters.items()}
 
     @staticmethod

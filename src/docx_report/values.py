@@ -177,7 +177,8 @@ class AmountType(_NumberType):
 
 
 class TextType(ValueType):
-    """A line of text; blank is allowed unless the field is required."""
+    """A line of text (a line break the clerk typed is kept: a long 机关名称 broken by hand);
+    blank is allowed unless the field is required."""
 
     name = "text"
     default = ""
@@ -193,8 +194,8 @@ class TextType(ValueType):
             raw = raw.date()
         if isinstance(raw, dt.date):
             return f"{raw.year}年{raw.month}月{raw.day}日"
-        text = clean_text(str(raw))
-        return " ".join(text.split())
+        lines = (" ".join(line.split()) for line in clean_text(str(raw)).split("\n"))
+        return "\n".join(line for line in lines if line)
 
 
 class ParagraphsType(ValueType):

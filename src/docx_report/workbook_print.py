@@ -117,7 +117,7 @@ def _page_setup(ws: Worksheet, *, landscape: bool, one_page: bool = False) -> No
 
 def header_footer(ws: Worksheet, agency: str) -> None:
     """The agency and the sheet name above, 第 n 页，共 m 页 below (Excel codes &A, &P, &N)."""
-    name = " ".join(agency.split()).replace("&", "&&")
+    name = "".join(line.strip() for line in agency.splitlines()).replace("&", "&&")
     for header, footer in ((ws.oddHeader, ws.oddFooter), (ws.evenHeader, ws.evenFooter)):
         if name:
             header.left.text = name
