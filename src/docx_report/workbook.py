@@ -349,6 +349,10 @@ def _print_layout(book: Any, pack: Pack, agency: str) -> None:
         else:
             wp.narrative_layout(ws, section, HEADER_ROW, INTRO_ROW, ws.max_row)
     for ws in book.worksheets:
+        merged = next((m for m in ws.merged_cells.ranges
+                       if m.min_row == HELP_ROW and m.min_col == 1), None)
+        if merged is not None:
+            wp.fit_merged_row(ws, HELP_ROW, merged.max_col, minimum=30)
         wp.header_footer(ws, agency)
 
 

@@ -115,6 +115,15 @@ def _page_setup(ws: Worksheet, *, landscape: bool, one_page: bool = False) -> No
     ws.print_options.gridLines = False
 
 
+def fit_merged_row(ws: Worksheet, row: int, cols: int, *, minimum: float) -> None:
+    """A row whose first cell is merged across ``cols`` columns (a banner's instructions): as
+    tall as its text wrapped over their width."""
+    width = sum(ws.column_dimensions[get_column_letter(c)].width or 8.43
+                for c in range(1, cols + 1))
+    lines = text_lines(str(ws.cell(row, 1).value or ""), width)
+    set_row_height(ws, row, max(minimum, row_height(lines)))
+
+
 def header_footer(ws: Worksheet, agency: str) -> None:
     """The agency and the sheet name above, 第 n 页，共 m 页 below (Excel codes &A, &P, &N)."""
     name = "".join(line.strip() for line in agency.splitlines()).replace("&", "&&")
@@ -217,10 +226,11 @@ def page_breaks(heights: Sequence[float], page: float, titles: Sequence[float],
     """Rows (1-based) after which a manual page break goes, so that no kept run of rows is
     split. ``heights[i]`` is row i + 1's height; ``titles`` are rows repeated on every page
     after the first; ``kept`` holds runs of 1-based rows (first, last)."""
+    repeated = sum(titles)
     inside: set[int] = set()  # rows after which no break may fall
     for first, last in kept:
-        inside.update(range(first, last))
-    repeated = sum(titles)
+        if sum(heights[first - 1:last]) <= page - repeated:  # a longer run cannot be kept
+            inside.update(range(first, last))
     breaks: list[int] = []
     used = 0.0
     page_first = 1
