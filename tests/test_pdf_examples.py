@@ -141,3 +141,22 @@ def test_document_properties_in_the_pdf_are_the_reports(built: tuple[Path, Path]
     # LibreOffice writes D:YYYYMMDDHHmmSSZ' (a form pypdf's parser refuses): compare the text.
     assert str(info["/CreationDate"]).startswith(f"D:{date:%Y%m%d}000000Z")
     assert f"<xmp:CreateDate>{date.date().isoformat()}T00:00:00Z<" in xmp(pdf)
+
+
+def test_table_three_starts_where_it_is_and_repeats_its_header(built: tuple[Path, Path]) -> None:
+    """Table 三 is not pushed to a new page: it starts on the page where table 二 ends; where it
+    runs onto another page, its header rows (申请人情况…) are there again."""
+    workbook, pdf = built
+    found = words(pdf)
+    pack = load_pack(openpyxl.load_workbook(workbook)["_docx_report"]["B1"].value)
+    tables = {t.key: t for t in pack.tables()}
+    active, requests = tables["active"], tables["requests"]
+    last_of_two = next(c.text for c in reversed(active.cells) if not c.is_value)
+    two_ends = max(p for p, *_, t in found if t == last_of_two)
+    heading = re.sub(r"\s+", "", requests.heading)
+    three_starts = min(p for p, *_, t in found if t == heading)
+    assert three_starts == two_ends
+    row_labels = {c.text for c in requests.label_cells() if c.row >= requests.header_rows}
+    three_pages = {p for p, *_, t in found if t in row_labels and p >= three_starts}
+    for page in three_pages:
+        assert any(p == page and t == "申请人情况" for p, *_, t in found), page

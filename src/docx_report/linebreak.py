@@ -75,8 +75,8 @@ def words(name: str) -> list[str]:
         ch = name[i]
         pending += ch
         i += 1
-        if ch in PLACES or not ch.strip() or (not _is_cjk(ch) and (
-                i < len(name) and _is_cjk(name[i]))):
+        if ch in PLACES or not ch.strip() or pending.endswith(ENDINGS) or (
+                not _is_cjk(ch) and i < len(name) and _is_cjk(name[i])):
             pieces.append(pending)
             pending = ""
     if pending:
