@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 SYSTEM_PACKAGES=(
   libreoffice-writer-nogui   # .docx -> PDF/A (headless, no GUI)
+  libreoffice-calc-nogui     # tests: prints and recalculates the workbooks as Calc does
   fonts-noto-cjk             # 黑体 -> Noto Sans CJK SC, 宋体/小标宋 -> Noto Serif CJK SC
   fonts-lxgw-wenkai          # 楷体 -> LXGW WenKai
   fonts-arphic-ukai          # 楷体 fallback
