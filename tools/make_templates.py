@@ -14,7 +14,7 @@ restyle a template in Word without touching its tags.
 
 What the template sees (every leaf a formatted string):
 
-    agency, agency_kind, year, date
+    agency, agency_kind, year, date    (the agency through the balanced_lines filter)
     <narrative>.intro / .subsections[{title, paragraphs}] / .empty
     <table>.note (paragraphs before the table) and <table>.<row>.<col> (each value cell)
 
