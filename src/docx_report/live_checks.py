@@ -206,7 +206,7 @@ def _check_line(ws: Worksheet, table: TableSection, conds: Sequence[Condition],
     border = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
     for col in range(1, table.width + 1):
         ws.cell(row, col).border = border
-    ws.row_dimensions[row].height = 48
+    ws.row_dimensions[row].height = 64  # room for several messages (merged: no autofit)
     ok = f'$A${row}={_text(OK)}'
     ws.conditional_formatting.add(f"A{row}", FormulaRule(formula=[ok], fill=_GREEN_FILL,
                                                          font=_GREEN_FONT))
