@@ -20,7 +20,7 @@ from docx_report import workbook as wb
 from docx_report import workbook_print as wp
 from docx_report.cli import main
 from docx_report.errors import Level
-from docx_report.live_checks import OK, WRONG, check_row, conditions
+from docx_report.live_checks import OK, WRONG, check_formula, check_row, conditions
 from docx_report.pack import TableSection, load_pack
 from docx_report.pdf import find_soffice, fontconfig_file
 from tests.helpers import EXAMPLE_2019, EXAMPLE_2021, T2, T3, copy_example, set_cells
@@ -299,3 +299,15 @@ def test_recalculated_2019_bound_fails_in_table_two(tmp_path: Path) -> None:
     ws = openpyxl.load_workbook(out / "wrong.xlsx", data_only=True)[T2]
     text = str(ws.cell(check_row(active, wb.GRID_TOP), 1).value)
     assert text.startswith(WRONG) and "本年项目数量不能为负数" in text and "-5" in text
+
+
+def test_a_check_line_too_long_for_excel_names_the_rules_instead() -> None:
+    pack = load_pack("gov-disclosure-2021")
+    conds = conditions(pack, wb.locate(pack))["requests"] * 2  # a table twice as big
+    formula = check_formula(conds)
+    assert len(formula) <= 8192
+    assert "R1 不成立；" in formula and "R3 不成立；" in formula
+    assert len(check_formula(conds[:5])) < 8192 and "不成立" not in check_formula(conds[:5])
+    formula = check_formula(conds * 2)  # grouped by rule, still too long: says where to look
+    assert len(formula) <= 8192 and "docx-report check" in formula
+    assert formula.count("ROUND(") == len(conds) * 2  # every condition still checked

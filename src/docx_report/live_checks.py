@@ -158,11 +158,13 @@ def conditions(pack: Pack, where: Mapping[str, tuple[str, str]]) -> dict[str, li
 
 
 def check_formula(conds: Sequence[Condition]) -> str:
-    """The check line: 勾稽关系正确, or 勾稽关系有误： and what is wrong. Where the detailed
-    formula would be too long for Excel, the messages are grouped by rule."""
+    """The check line: 勾稽关系正确, or 勾稽关系有误： and what is wrong. Where that formula
+    would be too long for Excel, the messages name the rules instead; longer still, the line
+    only says that something is wrong (``check`` says what); a table with checks too many for
+    one formula gets as many of them as fit."""
     everything = _and([c.formula for c in conds])
     detail = "&".join(f'IF({c.formula},"",{c.message})' for c in conds)
-    formula = f'=IF({everything},{_text(OK)},{_text(WRONG)}&{detail})'
+    formula = f"=IF({everything},{_text(OK)},{_text(WRONG)}&{detail})"
     if len(formula) <= MAX_FORMULA:
         return formula
     by_rule: dict[str, list[Condition]] = {}
@@ -171,7 +173,14 @@ def check_formula(conds: Sequence[Condition]) -> str:
     detail = "&".join(
         f'IF({_and([c.formula for c in group])},"",{_text((rule or "合计") + " 不成立；")})'
         for rule, group in by_rule.items())
-    return f'=IF({everything},{_text(OK)},{_text(WRONG)}&{detail})'
+    formula = f"=IF({everything},{_text(OK)},{_text(WRONG)}&{detail})"
+    if len(formula) <= MAX_FORMULA:
+        return formula
+    generic = _text(WRONG + "请运行 docx-report check 查看")
+    while len(formula := f"=IF({everything},{_text(OK)},{generic})") > MAX_FORMULA:
+        conds = conds[:-1]
+        everything = _and([c.formula for c in conds])
+    return formula
 
 
 def _and(formulas: Sequence[str]) -> str:
