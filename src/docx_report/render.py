@@ -275,7 +275,8 @@ def _core_xml(template_core: bytes | None, properties: Mapping[str, str]) -> byt
     else:
         root = etree.Element(f"{{{_CORE_NS['cp']}}}coreProperties", nsmap=_CORE_NS)
     for key, value in properties.items():
-        text = clean(str(value))
+        # One line: a line break typed in 机关名称 lays out the report, not its properties.
+        text = clean("".join(str(value).split("\n")))
         if key == "created" and not text:
             continue  # no date known: keep the template's
         if key == "created":

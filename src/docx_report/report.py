@@ -64,7 +64,7 @@ class Checked(HasProblems):
         date = facts.get("date")
         return {
             "title": self.output_name(),
-            "author": "".join(str(facts.get("agency") or "").split("\n")),
+            "author": str(facts.get("agency") or ""),
             "subject": self.data.pack.title,
             "keywords": f"政府信息公开,年度报告,{facts.get('year') or ''}",
             "created": date.isoformat() if isinstance(date, dt.date) else "",
