@@ -20,11 +20,6 @@ from docx_report.reader import ReportData
 from docx_report.values import Number, value_type
 
 
-def _one_line(name: object) -> str:
-    """A 机关名称 without the line breaks typed to lay it out."""
-    return "".join(str(name or "").split("\n"))
-
-
 def compute(pack: Pack, values: Mapping[str, Number | None]) -> dict[str, Number | None]:
     """Every value key → its value, totals recomputed from their parts (None if unknown)."""
     totals = pack.total_of()
@@ -197,8 +192,7 @@ def _previous_matches(data: ReportData, previous: ReportData) -> list[Problem]:
         problems.append(Problem(Level.ERROR, f"--previous 指定的是{prev_year}年度的报告，"
                                 f"应为上一年（{year - 1}年度）的报告", file=str(previous.file),
                                 sheet=facts, cell=at("year"), rule="R6"))
-    if data.facts.get("agency") and _one_line(previous.facts.get("agency")) != _one_line(
-            data.facts.get("agency")):
+    if data.facts.get("agency") and previous.facts.get("agency") != data.facts.get("agency"):
         problems.append(Problem(Level.WARNING,
                                 f"上年报告的机关名称「{previous.facts.get('agency')}」"
                                 f"与本年「{data.facts.get('agency')}」不同",
