@@ -15,6 +15,7 @@ from pypdf import PdfReader
 
 from docx_report.cli import main
 from docx_report.pack import load_pack
+from docx_report.report import check_workbook
 from tests.helpers import EXAMPLE_2019, EXAMPLE_2021, copy_example
 from tests.test_pdf import MM, pdffonts, pdftotext, words, xmp
 
@@ -160,3 +161,15 @@ def test_table_three_starts_where_it_is_and_repeats_its_header(built: tuple[Path
     three_pages = {p for p, *_, t in found if t in row_labels and p >= three_starts}
     for page in three_pages:
         assert any(p == page and t == "申请人情况" for p, *_, t in found), page
+
+
+def test_signature_never_stands_alone_on_its_page(built: tuple[Path, Path]) -> None:
+    """GB/T 9704 7.3.5: the signature shares its page with the end of the text."""
+    workbook, pdf = built
+    agency = str(check_workbook(workbook).data.facts["agency"])
+    pages = PdfReader(pdf).pages
+    last = [line.strip() for line in (pages[-1].extract_text() or "").splitlines()
+            if line.strip() and not re.fullmatch(r"[—\-\s\d]+", line.strip())]
+    assert agency and agency in "".join(last)
+    body = [line for line in last if agency not in line and not re.search(r"\d+\s*年.*日", line)]
+    assert body, f"the last page holds only the signature: {last}"

@@ -240,20 +240,24 @@ def _tag(statement: str) -> str:
 # The body
 
 
-def _narrative(section: NarrativeSection, after_table: bool) -> Iterable[str]:
+def _narrative(section: NarrativeSection, after_table: bool,
+               with_closing: bool = False) -> Iterable[str]:
+    """A narrative section. The last one keeps its text on the page of the signature, so the
+    signature never stands alone on a page (GB/T 9704 7.3.5)."""
     key = section.key
+    keep = "<w:keepNext/>" if with_closing else ""
     yield _heading(section.heading, after_table)
     yield _tag(f"for para in {key}.intro")
-    yield _p("{{ para }}")
+    yield _p("{{ para }}", extra_ppr=keep)
     yield _tag("endfor")
     yield _tag(f"for sub in {key}.subsections")
     yield _p("{{ sub.title }}", "SubsectionHeading")
     yield _tag("for para in sub.paragraphs")
-    yield _p("{{ para }}")
+    yield _p("{{ para }}", extra_ppr=keep)
     yield _tag("endfor")
     yield _tag("endfor")
     yield _tag(f"if {key}.empty")
-    yield _p("无。")
+    yield _p("无。", extra_ppr=keep)
     yield _tag("endif")
 
 
@@ -385,7 +389,7 @@ def _body(pack: Pack) -> Iterable[str]:
         if isinstance(section, TableSection):
             yield from _table_section(section, after_table)
         else:
-            yield from _narrative(section, after_table)
+            yield from _narrative(section, after_table, section is pack.sections[-1])
         after_table = isinstance(section, TableSection)
     # The signature: one empty line's worth of space below the text, 4 characters in from
     # the right.
