@@ -169,7 +169,7 @@ def test_year_accepts(raw: Any, expected: int) -> None:
     ("去年", "四位数年份"), ("二〇二四", "四位数年份"), (None, "四位数年份"),
     (2024.5, "四位数年份"), (True, "四位数年份"), (dt.datetime(2024, 1, 1), "四位数年份"),
     (CellError("#REF!"), "#REF!"),
-    (2007, "2008 年以后"), (THIS_YEAR + 1, "在未来"), (99999, "在未来")])
+    (1899, "1900 年以后"), (THIS_YEAR + 1, "在未来"), (99999, "在未来")])
 def test_year_refuses(raw: Any, says: str) -> None:
     with pytest.raises(ValueProblem, match=says):
         YearType().parse(raw)

@@ -3,17 +3,18 @@
 The aggregate is a workbook in the pack's own layout, written by ``workbook.write_workbook``, so
 it is checked and built like any agency's. Its tables are the sums of the included agencies'
 tables (amounts summed as ``Decimal``, exactly); its narrative sections say how many and which
-agencies it covers.
+agencies it covers, in the words of the pack's ``[aggregate]`` table (``WORDING`` when a pack
+says nothing).
 """
 
 from __future__ import annotations
 
 import collections
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from docx_report import report
+from docx_report import engine
 from docx_report.errors import Level, Problem, ReportError
 from docx_report.names import safe_filename
 from docx_report.pack import Pack
@@ -21,10 +22,31 @@ from docx_report.summary import Aggregate, Outcome
 from docx_report.values import Number
 from docx_report.workbook import locate, write_workbook
 
+# What an aggregate says when its pack has no [aggregate] wording of its own.
+WORDING = {
+    "agency": "{name}（汇总，共{count}份）",
+    "agency_unnamed": "汇总（共{count}份）",
+    "intro": "本报告汇总{count}份报告的数据，各表数字为这些报告数字之和。纳入汇总的：{names}。",
+    "excluded": "另有{count}份工作簿有错误或重复，未纳入汇总：{names}。",
+    "quotes": "各份报告中的有关情况如下：",
+    "elsewhere": "本部分内容见纳入汇总的{count}份报告。",
+}
 
-def aggregate_agency(name: str, count: int) -> str:
+
+def wording(pack: Pack, key: str, **values: Any) -> str:
+    """One sentence of the aggregate, in the pack's words."""
+    text = pack.aggregate.get(key, WORDING[key])
+    try:
+        return text.format(**values)
+    except (KeyError, IndexError, ValueError):
+        return WORDING[key].format(**values)
+
+
+def aggregate_agency(pack: Pack, name: str, count: int) -> str:
     """机关名称 of an aggregate: 某区（汇总，共12个机关）."""
-    return f"{name}（汇总，共{count}个机关）" if name else f"汇总（共{count}个机关）"
+    if name:
+        return wording(pack, "agency", name=name, count=count)
+    return wording(pack, "agency_unnamed", count=count)
 
 
 def aggregate_values(pack: Pack, members: Sequence[Outcome]) -> dict[str, Number]:
@@ -70,17 +92,16 @@ def aggregate_narratives(pack: Pack, year: int, members: Sequence[Outcome],
     for i, section in enumerate(pack.narratives()):
         lines: list[str] = []
         if i == 0:
-            lines.append(f"本报告汇总{count}个机关{year}年度政府信息公开工作年度报告的数据，各表数字"
-                         f"为这些机关报表数字之和。纳入汇总的机关：{names}。")
+            lines.append(wording(pack, "intro", count=count, year=year, names=names))
             if excluded:
-                lines.append(f"另有{len(excluded)}个机关的工作簿有错误或重复，未纳入汇总："
-                             f"{'、'.join(excluded)}。")
+                lines.append(wording(pack, "excluded", count=len(excluded),
+                                     names="、".join(excluded)))
         quotes = [f"{m.agency}：{m.quotes[section.key]}" for m in members
                   if section.key in m.quotes]
         if quotes:
-            lines += ["各机关报告中的有关情况如下：", *quotes]
+            lines += [wording(pack, "quotes"), *quotes]
         elif i > 0:
-            lines.append(f"本部分内容见纳入汇总的{count}个机关各自的年度报告。")
+            lines.append(wording(pack, "elsewhere", count=count, year=year))
         # One empty subsection row: an empty list would make the workbook show the pack's
         # default subsection titles, each without a body.
         result[section.key] = {"intro": lines, "subsections": [{"title": "", "paragraphs": []}]}
@@ -104,19 +125,18 @@ def aggregate_filename(pack: Pack, agency: str, year: int) -> str:
 
 
 def build_aggregate(pack: Pack, year: int, agency: str, members: Sequence[Outcome],
-                    excluded: Sequence[str], out: Path,
-                    render: Callable[[report.Checked, Path], None]) -> Aggregate:
-    """Write the aggregate workbook, check it like any workbook and, without error, build it.
-
-    ``render(checked, docx)`` writes the report (the caller owns the compiled templates).
-    A sum that Excel cannot hold exactly (more than 15 significant digits) is a warning.
+                    excluded: Sequence[str], out: Path) -> Aggregate:
+    """Write the aggregate workbook, check it like any workbook and, without error, build it
+    (through this process's engine, like any workbook). A sum that Excel cannot hold exactly
+    (more than 15 significant digits) is a warning.
     """
     result = Aggregate(pack.name, year, agency, [m.agency for m in members])
     values = aggregate_values(pack, members)
     try:
         write_aggregate(pack, year, agency, members, excluded, values, out)
         result.xlsx = out
-        checked = report.check_workbook(out)
+        eng = engine.default()
+        checked = eng.check(out, pack=pack)
         result.problems = list(checked.problems)
         where = locate(pack)
         for key, value in values.items():
@@ -126,7 +146,7 @@ def build_aggregate(pack: Pack, year: int, agency: str, members: Sequence[Outcom
                     Level.WARNING, f"汇总值 {value} 超出 Excel 能保存的精度，工作簿中为 "
                     f"{checked.computed.get(key)}", file=str(out), sheet=sheet, cell=cell))
         if checked.ok:
-            render(checked, out.with_suffix(".docx"))
+            eng.render(checked, out.with_suffix(".docx"))
             result.docx = out.with_suffix(".docx")
     except ReportError as exc:
         result.problems.append(Problem(Level.ERROR, f"未能生成汇总：{exc}", file=str(out)))

@@ -2,7 +2,7 @@
 
 1. ``discover`` finds the workbooks (folders recursively; ``~$`` lock files, hidden files and
    this batch's own outputs skipped). With ``previous``, last year's workbooks are read first
-   and indexed by 机关名称 and 年度, so R6–R8 apply per agency.
+   and indexed by 机关名称 and 年度, so the cross-year rules apply per agency.
 2. Every workbook is read, checked and, without error, rendered into a hidden staging folder
    in OUTDIR, by a pool of worker processes. A worker loads each pack and compiles each
    template once; it sends back a small ``Outcome`` (facts, counts, problems, the numbers for
@@ -30,9 +30,9 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
-from docx_report import aggregate, manifest, report, summary
+from docx_report import aggregate, engine, manifest, summary
 from docx_report import workbook as wb
 from docx_report.errors import (
     InputError,
@@ -43,8 +43,7 @@ from docx_report.errors import (
     sort_problems,
 )
 from docx_report.manifest import MANIFEST_NAME
-from docx_report.pack import load_pack
-from docx_report.reader import Narrative, ReportData, read_report
+from docx_report.reader import Narrative, ReportData
 from docx_report.summary import (
     Aggregate,
     BatchResult,
@@ -116,10 +115,10 @@ def discover(inputs: Iterable[Path], *, exclude: Iterable[Path] = ()) -> list[Pa
 class _Settings:
     staging: Path
     previous: dict[tuple[str, int], Path]
+    pack: str | None = None  # --pack: a built-in name or a folder, for every workbook
 
 
 _settings: _Settings | None = None
-_templates: dict[tuple[Path, int, int], Any] = {}
 
 
 def _init_worker(settings: _Settings, *, ignore_interrupt: bool = True) -> None:
@@ -127,20 +126,6 @@ def _init_worker(settings: _Settings, *, ignore_interrupt: bool = True) -> None:
     _settings = settings
     if ignore_interrupt:  # Ctrl-C is the parent's to handle: it cancels and cleans up
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _template(path: Path) -> Any:
-    """The pack's template, compiled once per process (recompiled if the file changes)."""
-    from docx_report import render
-
-    try:
-        stat = path.stat()
-    except OSError:
-        raise ReportError(f"找不到报告模板：{path}") from None
-    key = (path, stat.st_mtime_ns, stat.st_size)
-    if key not in _templates:
-        _templates[key] = render.CompiledTemplate.load(path)
-    return _templates[key]
 
 
 def _message(exc: BaseException) -> str:
@@ -166,20 +151,24 @@ def _quotes(data: ReportData) -> dict[str, str]:
 
 
 def _check_one(index: int, path: Path, settings: _Settings) -> Outcome:
-    data = read_report(path)
+    """Read, check and render one workbook through this worker's engine (packs parsed and
+    templates compiled once per worker)."""
+    eng = engine.default()
+    data = eng.read(path, settings.pack)
     agency = str(data.facts.get("agency") or "")
     year = data.facts.get("year") if isinstance(data.facts.get("year"), int) else None
     prev_path = settings.previous.get((agency_key(agency), year - 1)) if year else None
     prev_data, prev_problem = None, []
     if prev_path:
         try:
-            prev_data = read_report(prev_path)
+            prev_data = eng.read(prev_path)
         except ReportError as exc:  # it was readable a moment ago, when it was indexed
             prev_problem = [Problem(Level.WARNING, f"上年工作簿无法读取，未做跨年度核对：{exc}",
                                     file=str(prev_path))]
-    checked = report.check_data(data, prev_data)
+    checked = eng.check_data(data, prev_data)
     checked.problems += prev_problem
     outcome = Outcome(index, path, Status.ERRORS, problems=checked.problems, pack=data.pack.name,
+                      pack_source=data.pack.source,
                       agency=agency, year=year, facts=dict(data.facts),
                       figures=summary.figures(data.pack, checked.computed),
                       name=checked.output_name(),
@@ -188,7 +177,7 @@ def _check_one(index: int, path: Path, settings: _Settings) -> Outcome:
         return outcome
     staged = settings.staging / f"{index:06d}.docx"
     try:
-        _render(checked, staged)
+        eng.render(checked, staged)
     except ReportError as exc:
         outcome.problems.append(Problem(Level.ERROR, f"检查通过，但未能生成报告：{exc}",
                                         file=str(path)))
@@ -220,7 +209,7 @@ def _process(task: tuple[int, Path]) -> Outcome:
 def _read_facts(task: tuple[int, Path]) -> tuple[str, int | None, str]:
     """Last year's workbook: 机关名称, 年度, or why it cannot be read."""
     try:
-        data = read_report(task[1])
+        data = engine.default().read(task[1])
     except ReportError as exc:
         return "", None, _message(exc)
     except Exception as exc:  # a bug: this file's problem only
@@ -286,7 +275,7 @@ def _mark_duplicates(outcomes: Sequence[Outcome]) -> None:
         if len(members) < 2:
             continue
         for o in members:
-            pack = load_pack(o.pack)
+            pack = engine.default().pack(o.pack_source or o.pack)
             others = "、".join(str(m.file) for m in members if m is not o)
             o.problems = sort_problems([*o.problems, Problem(
                 Level.ERROR, f"与 {others} 是同一机关（{o.agency}）同一年度（{o.year}年）的工作簿，"
@@ -326,32 +315,26 @@ def _place(outcomes: Sequence[Outcome], outdir: Path, used: set[str]) -> None:
         o.staged = None
 
 
-def _render(checked: report.Checked, out: Path) -> None:
-    from docx_report import render
-
-    render.render_to_file(_template(checked.data.pack.template_path), checked.context(), out,
-                          properties=checked.properties())
-
-
 def _aggregates(outcomes: Sequence[Outcome], outdir: Path, name: str) -> list[Aggregate]:
     """The 汇总 of each pack and year, over the agencies whose report was built."""
     groups: dict[tuple[str, int], list[Outcome]] = {}
     excluded: dict[tuple[str, int], set[str]] = {}
     for o in outcomes:
         if o.pack and o.year:
+            source = o.pack_source or o.pack
             if o.status is Status.BUILT:
-                groups.setdefault((o.pack, o.year), []).append(o)
+                groups.setdefault((source, o.year), []).append(o)
             elif o.agency:
-                excluded.setdefault((o.pack, o.year), set()).add(o.agency)
+                excluded.setdefault((source, o.year), set()).add(o.agency)
     used: set[str] = set()
     results = []
     for (pack_name, year), members in sorted(groups.items()):
-        pack = load_pack(pack_name)
-        agency = aggregate.aggregate_agency(name, len(members))
+        pack = engine.default().pack(pack_name)
+        agency = aggregate.aggregate_agency(pack, name, len(members))
         base = _unique(aggregate.aggregate_filename(pack, agency, year), used, f"{year}年汇总")
         results.append(aggregate.build_aggregate(
             pack, year, agency, members, sorted(excluded.get((pack_name, year), ())),
-            outdir / AGGREGATE_DIR / f"{base}.xlsx", _render))
+            outdir / AGGREGATE_DIR / f"{base}.xlsx"))
     for o in outcomes:
         o.values = None  # the numbers were only needed for the sums
     return results
@@ -401,7 +384,8 @@ def _previous_index(files: Sequence[Path], jobs: int, settings: _Settings
 
 def run_batch(inputs: Sequence[Path], outdir: Path, *, jobs: int | None = None,
               make_pdf: bool = False, pdfa: bool = True, previous: Path | None = None,
-              name: str = "", progress: Progress | None = None) -> BatchResult:
+              name: str = "", progress: Progress | None = None,
+              pack: str | None = None) -> BatchResult:
     """Check and build every workbook; write the 汇总 and OUTDIR/summary.xlsx.
 
     Raises InputError when no workbook is found, OutputError when OUTDIR cannot be made or
@@ -421,14 +405,14 @@ def run_batch(inputs: Sequence[Path], outdir: Path, *, jobs: int | None = None,
         raise OutputError(f"无法创建输出目录 {outdir}：{exc.strerror or exc}") from None
     stage = staging / "out"  # this run's OUTDIR, until all of it is done
     try:
-        settings = _Settings(staging, {})
+        settings = _Settings(staging, {}, pack)
         index: dict[tuple[str, int], list[Path]] = {}
         unusable: list[PreviousMatch] = []
         if previous is not None:
             if progress:
                 progress.phase(f"读取上年工作簿：{previous}")
             index, unusable = _previous_index(discover([previous]), jobs, settings)
-            settings = _Settings(staging, {key: paths[0] for key, paths in index.items()})
+            settings = _Settings(staging, {key: paths[0] for key, paths in index.items()}, pack)
         outcomes: list[Outcome | None] = [None] * len(files)
 
         def done(i: int, outcome: Outcome) -> None:

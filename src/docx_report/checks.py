@@ -1,7 +1,7 @@
 """The pack's rules, applied to what a workbook says: every problem, located, in one run.
 
 Totals are recomputed from their parts (a total typed over its formula that disagrees is an
-error at its cell); equations (R1, R6, R7…) are checked for every value of their wildcard; the
+error at its cell); equations (the pack's rules) are checked for every value of their wildcard; the
 few rule kinds about facts and text are small functions registered in ``KINDS``.
 """
 
@@ -188,10 +188,13 @@ def _previous_matches(data: ReportData, previous: ReportData) -> list[Problem]:
     def at(key: str) -> str:  # the fact's cell in last year's workbook
         return wb.coordinate(wb.field_row(previous.pack, key), 2) if key in fields else ""
 
+    # Named after the pack's first cross-year rule: the rules it would have checked.
+    rule = next((r.id for r in data.pack.rules
+                 if r.equation is not None and r.equation.uses_previous), "")
     if isinstance(year, int) and isinstance(prev_year, int) and prev_year != year - 1:
         problems.append(Problem(Level.ERROR, f"--previous 指定的是{prev_year}年度的报告，"
                                 f"应为上一年（{year - 1}年度）的报告", file=str(previous.file),
-                                sheet=facts, cell=at("year"), rule="R6"))
+                                sheet=facts, cell=at("year"), rule=rule))
     if data.facts.get("agency") and previous.facts.get("agency") != data.facts.get("agency"):
         problems.append(Problem(Level.WARNING,
                                 f"上年报告的机关名称「{previous.facts.get('agency')}」"

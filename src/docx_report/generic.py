@@ -81,13 +81,14 @@ def variable_name(text: str) -> str:
 # --- reading --------------------------------------------------------------------------------
 
 
-def read_generic(workbook: Path) -> dict[str, Any]:
+def read_generic(workbook: Path, *, book: Any = None) -> dict[str, Any]:
     """The template context a generic workbook gives: fields and lists of records, as text.
 
     Raises InputError when the file cannot be read, ProblemsFound with every located mistake.
     """
     workbook = Path(workbook)
-    book = _open(workbook)
+    if book is None:  # the engine passes the workbook it has opened already
+        book = _open(workbook)
     context: dict[str, Any] = {}
     where: dict[str, str] = {}  # top-level name -> where it came from, for clashes
     problems: list[Problem] = []

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import re
-import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -25,9 +24,7 @@ from typing import Any
 
 from docx_report import expr
 from docx_report.errors import Level, PackError
-from docx_report.values import TYPES
 
-_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SUBITEM = re.compile(r"^\d+[.、．]")
 RESERVED_ROW_KEYS = {"note"}
 
@@ -44,6 +41,8 @@ class Field:
     choices: tuple[str, ...] = ()
     default: Any = None
     in_report: bool = True  # False: a fact for the checks that the report need not print
+    min: int | None = None  # bounds of a year (or other whole number) the clerk types
+    max: int | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +152,16 @@ class Pack:
     rules: tuple[Rule, ...]
     description: str = ""
     figures: tuple[Figure, ...] = ()
+    keywords: tuple[str, ...] = ()  # document keywords of the report (the year is added)
+    value_rule: str = ""  # the rule id given to problems with a single cell's value
+    aggregate: Mapping[str, str] = field(default_factory=dict)  # the 汇总's wording
+    fingerprint: str = ""  # of pack.toml's content: a workbook records it
+    builtin: bool = False
+
+    @property
+    def source(self) -> str:
+        """How a workbook names this pack: a built-in's name, else its folder."""
+        return self.name if self.builtin else str(self.root.resolve())
 
     @property
     def template_path(self) -> Path:
@@ -186,7 +195,7 @@ class Pack:
 
 
 # ---------------------------------------------------------------------------------------------
-# Loading
+# Loading: built-in packs by name, any other pack by its folder
 
 
 def builtin_root() -> Path:
@@ -203,133 +212,53 @@ def builtin_packs() -> list[str]:
     return sorted(p.parent.name for p in root.glob("*/pack.toml"))
 
 
+def is_folder(ref: str | Path) -> bool:
+    """Does ``ref`` name a pack folder (or its pack.toml) rather than a built-in pack?"""
+    text = str(ref)
+    return Path(text).exists() or "/" in text or "\\" in text or text.startswith(".")
+
+
 def load_pack(name_or_path: str | Path) -> Pack:
     """Load a built-in pack by name, or a pack folder (or its pack.toml) by path."""
+    if not is_folder(name_or_path):
+        return _builtin_pack(str(name_or_path))
     path = Path(name_or_path)
     if not path.exists():
-        return _builtin_pack(str(name_or_path))
-    return _load_path(path)
+        raise PackError(f"找不到报告格式（pack）文件夹：{path}")
+    return _load_folder(path.resolve())
 
 
 @functools.cache
 def _builtin_pack(name: str) -> Pack:
     """A built-in pack, parsed once per process (packs are frozen; batch reads hundreds)."""
+    from docx_report import pack_build
+
     candidate = builtin_root() / name
     if not (candidate / "pack.toml").is_file():
         known = "、".join(builtin_packs())
-        raise PackError(f"没有名为「{name}」的报告格式（pack）；可用的有：{known}")
-    return _load_path(candidate)
+        raise PackError(f"没有名为「{name}」的报告格式（pack）；可用的有：{known}；"
+                        "自己的 pack 请写文件夹路径（如 ./我的格式）")
+    return pack_build.build(candidate / "pack.toml", builtin=True)
 
 
-def _load_path(path: Path) -> Pack:
-    if path.is_dir():
-        path = path / "pack.toml"
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise PackError(f"{path}：无法读取 pack 定义（{exc}）") from None
-    try:
-        return _build(data, path.parent)
-    except (KeyError, TypeError, ValueError, expr.ExprError) as exc:
-        raise PackError(f"{path}：pack 定义有误：{exc}") from None
+def _load_folder(path: Path) -> Pack:
+    from docx_report import pack_build
+
+    toml = path / "pack.toml" if path.is_dir() else path
+    stat = toml.stat() if toml.is_file() else None
+    return _folder_pack(toml, stat.st_mtime_ns if stat else 0, stat.st_size if stat else 0) \
+        if stat else pack_build.build(toml)
 
 
-def _build(data: dict[str, Any], root: Path) -> Pack:
-    meta = data["pack"]
-    facts = data["facts"]
-    fields = tuple(
-        Field(key=f["key"], label=f["label"], type=f.get("type", "text"),
-              required=f.get("required", False), help=f.get("help", ""),
-              choices=tuple(f.get("choices", ())), default=f.get("default"),
-              in_report=f.get("in_report", True))
-        for f in facts["fields"]
-    )
-    sections: list[Section] = []
-    for raw in data["sections"]:
-        if raw["kind"] == "table":
-            sections.append(_table(raw))
-        elif raw["kind"] == "narrative":
-            sections.append(NarrativeSection(
-                key=raw["key"], heading=raw["heading"], sheet=raw["sheet"],
-                subsections=tuple(raw.get("subsections", ())),
-                intro_label=raw.get("intro_label", "导语（可不填）"),
-                required=raw.get("required", True), rows=raw.get("rows", 10),
-                intro=raw.get("intro", "")))
-        else:
-            raise ValueError(f"未知的 section kind「{raw['kind']}」")
-    years = meta.get("years", [2008, 9999])
-    pack = Pack(
-        name=meta["name"], title=meta["title"], basis=meta.get("basis", ""),
-        version=int(meta.get("version", 1)), years=(int(years[0]), int(years[1])), root=root,
-        template=meta.get("template", "template.docx"), output=meta["output"],
-        facts_sheet=facts["sheet"], fields=fields, sections=tuple(sections),
-        totals=(), rules=(), description=meta.get("description", ""),
-    )
-    keys = list(pack.value_cells())
-    totals = tuple(_totals(data.get("totals", []), keys))
-    rules = tuple(_rule(r, keys) for r in data.get("rules", []))
-    figures = tuple(Figure(str(f["label"]), tuple(f["of"])) for f in data.get("figures", []))
-    for figure in figures:
-        if missing := [k for k in figure.of if k not in keys]:
-            raise ValueError(f"关键数字「{figure.label}」引用了不存在的单元格 {missing[0]}")
-    pack = Pack(**{**pack.__dict__, "totals": totals, "rules": rules, "figures": figures})
-    _validate(pack)
-    return pack
+@functools.lru_cache(maxsize=32)
+def _folder_pack(toml: Path, mtime: int, size: int) -> Pack:
+    """A folder pack, parsed once per process while its pack.toml is unchanged."""
+    from docx_report import pack_build
+
+    return pack_build.build(toml)
 
 
-def _table(raw: dict[str, Any]) -> TableSection:
-    key = raw["key"]
-    width = int(raw["width"])
-    columns = list(raw.get("columns", []))
-    default_type = raw.get("type", "count")
-    occupied: set[tuple[int, int]] = set()
-    cells: list[Cell] = []
-    for r, row in enumerate(raw["grid"]):
-        c = 0
-        for item in row:
-            spec = [item] if not isinstance(item, dict) or "row" not in item else [
-                {"value": f"{item['row']}.{col}", "type": item.get("type", default_type)}
-                for col in columns]
-            for one in spec:
-                while (r, c) in occupied:
-                    c += 1
-                cell = _cell(key, r, c, one, default_type)
-                for rr in range(r, r + cell.rows):
-                    for cc in range(c, c + cell.cols):
-                        if (rr, cc) in occupied:
-                            raise ValueError(f"表 {key} 第 {r + 1} 行的单元格重叠")
-                        occupied.add((rr, cc))
-                cells.append(cell)
-                c += cell.cols
-        while (r, c) in occupied:
-            c += 1
-        if c != width:
-            raise ValueError(f"表 {key} 第 {r + 1} 行宽 {c} 列，应为 {width} 列")
-    header_rows = 0
-    for r in range(max(cell.row + cell.rows for cell in cells)):
-        if any(cell.is_value and cell.row == r for cell in cells):
-            break
-        header_rows = r + 1
-    return TableSection(key=key, heading=raw["heading"], sheet=raw["sheet"], width=width,
-                        cells=tuple(_with_labels(cells)), header_rows=header_rows,
-                        widths=tuple(raw.get("widths", ())), intro=raw.get("intro", ""))
-
-
-def _cell(table: str, r: int, c: int, item: Any, default_type: str) -> Cell:
-    if isinstance(item, str):
-        return Cell(r, c, 1, 1, text=item)
-    rows, cols = int(item.get("rows", 1)), int(item.get("cols", 1))
-    if "value" in item:
-        rel = str(item["value"])
-        if not all(_KEY.match(p) for p in rel.split(".")) or rel.count(".") != 1:
-            raise ValueError(f"单元格名「{rel}」应为 行名.列名（英文字母、数字、下划线）")
-        if rel.split(".")[0] in RESERVED_ROW_KEYS:
-            raise ValueError(f"行名「{rel}」是保留字")
-        return Cell(r, c, rows, cols, key=f"{table}.{rel}", type=item.get("type", default_type))
-    return Cell(r, c, rows, cols, text=str(item["text"]), hint=str(item.get("hint", "")))
-
-
-def _with_labels(cells: list[Cell]) -> Iterator[Cell]:
+def with_labels(cells: list[Cell]) -> Iterator[Cell]:
     """Give each value cell the official row and column labels that name it in messages."""
     labels = [c for c in cells if not c.is_value]
     inner: dict[str, set[int]] = {}
@@ -359,64 +288,3 @@ def _with_labels(cells: list[Cell]) -> Iterator[Cell]:
         yield Cell(**{**cell.__dict__, "row_label": row_label, "col_label": col_label})
 
 
-def _totals(raw: list[dict[str, Any]], keys: list[str]) -> Iterator[Total]:
-    for item in raw:
-        target, parts = item["cell"], list(item["of"])
-        values = expr.expand([target, *parts], keys)
-        if not values:
-            raise ValueError(f"合计「{target}」找不到对应的单元格")
-        for value in values:
-            concrete = [expr.substitute(p, value) for p in parts]
-            cell = expr.substitute(target, value)
-            missing = [k for k in [cell, *concrete] if k not in keys]
-            if missing:
-                raise ValueError(f"合计「{target}」引用了不存在的单元格 {missing[0]}")
-            yield Total(cell, tuple(concrete), rule=str(item.get("id", "")))
-
-
-def _rule(raw: dict[str, Any], keys: list[str]) -> Rule:
-    kind = raw.get("kind", "equation")
-    level = Level(raw.get("level", "error"))
-    equation = expr.parse_equation(raw["check"]) if kind == "equation" else None
-    if equation is not None:
-        refs = [t.key for t in equation.terms if t.ref]
-        if not expr.expand(refs, keys) or any(
-                "*" not in r and r not in keys for r in refs):
-            raise ValueError(f"规则 {raw['id']} 引用了不存在的单元格")
-    options = {k: v for k, v in raw.items()
-               if k not in {"id", "level", "kind", "message", "check", "at"}}
-    return Rule(id=raw["id"], level=level, kind=kind, message=raw.get("message", ""),
-                equation=equation, at=raw.get("at", ""), options=options)
-
-
-def _validate(pack: Pack) -> None:
-    names = [pack.facts_sheet, *(s.sheet for s in pack.sections)]
-    if len(set(names)) != len(names):
-        raise ValueError("工作表名称重复")
-    for name in names:
-        if len(name) > 31 or set(name) & set("[]:*?/\\"):
-            raise ValueError(f"工作表名称「{name}」不能超过 31 个字符，也不能含 []:*?/\\")
-    top = [f.key for f in pack.fields] + [s.key for s in pack.sections]
-    if len(set(top)) != len(top) or not all(_KEY.match(k) for k in top):
-        raise ValueError("字段和章节的 key 必须唯一，且只含英文字母、数字、下划线")
-    for f in pack.fields:
-        if f.type not in TYPES:
-            raise ValueError(f"字段 {f.key} 的类型「{f.type}」未知")
-    for t in pack.tables():
-        for c in t.value_cells():
-            if c.type not in TYPES or not TYPES[c.type].numeric:
-                raise ValueError(f"单元格 {c.key} 的类型「{c.type}」不是数值类型")
-    totals = pack.total_of()
-    seen: set[str] = set()
-
-    def visit(key: str, path: tuple[str, ...]) -> None:
-        if key in path:
-            raise ValueError(f"合计循环引用：{' → '.join((*path, key))}")
-        if key in seen:
-            return
-        for part in totals.get(key, ()):
-            visit(part, (*path, key))
-        seen.add(key)
-
-    for key in totals:
-        visit(key, ())

@@ -15,8 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from docx_report import workbook as wb
-from docx_report.errors import InputError, Problem, error, warning
-from docx_report.pack import NarrativeSection, Pack, TableSection, builtin_packs, load_pack
+from docx_report.errors import InputError, PackError, Problem, error, warning
+from docx_report.pack import (
+    NarrativeSection,
+    Pack,
+    TableSection,
+    builtin_packs,
+    is_folder,
+    load_pack,
+)
 from docx_report.values import Number, ValueProblem, value_type
 
 
@@ -59,15 +66,12 @@ def _norm(text: Any) -> str:
 
 
 def choose_pack(book: wb.Workbook, pack: Pack | None) -> Pack:
+    """The pack given, else the one the workbook records, else the built-in it fits best."""
     if pack is not None:
         return pack
-    name = book.pack_name
-    if name:
-        if name not in builtin_packs():
-            known = "、".join(builtin_packs())
-            raise InputError(f"工作簿记录的报告格式「{name}」不是内置格式（{known}）",
-                             file=book.path)
-        return load_pack(name)
+    record = book.pack_record
+    if record is not None:
+        return _recorded(book, record)
     # A workbook whose hidden record was lost (copied sheets): recognise it by its sheets and,
     # as the formats share sheet names, by how many of each pack's labels sit where it puts them.
     present = set(book.sheetnames)
@@ -79,6 +83,39 @@ def choose_pack(book: wb.Workbook, pack: Pack | None) -> Pack:
     raise InputError("这不是 docx-report 的报告工作簿（找不到“基本信息”等工作表）。请用 "
                      "docx-report init 生成工作簿后填写；如用自己的 Word 模板，请加 --template",
                      file=book.path)
+
+
+def _recorded(book: wb.Workbook, record: wb.PackRecord) -> Pack:
+    """The pack a workbook records: a built-in by name, any other by the folder recorded."""
+    if record.source and is_folder(record.source):
+        if not Path(record.source, "pack.toml").is_file():
+            raise InputError(f"工作簿是按报告格式「{record.name}」生成的，但它的文件夹 "
+                             f"{record.source} 已找不到（移动或删除了？）；请用 --pack 文件夹 "
+                             "指定这个报告格式", file=book.path)
+        try:
+            return load_pack(record.source)
+        except PackError as exc:
+            raise InputError(f"工作簿是按报告格式「{record.name}」（{record.source}）生成的，"
+                             f"这个 pack 现在有错误：\n{exc}", file=book.path) from None
+    if record.name not in builtin_packs():
+        known = "、".join(builtin_packs())
+        raise InputError(f"工作簿记录的报告格式「{record.name}」不是内置格式（{known}），"
+                         "也没有记录它的文件夹；如是自己的 pack，请用 --pack 文件夹 指定",
+                         file=book.path)
+    return load_pack(record.name)
+
+
+def pack_changed(book: wb.Workbook, pack: Pack) -> Problem | None:
+    """A warning when the pack changed since the workbook was made from it."""
+    record = book.pack_record
+    if record is None or record.name != pack.name or not record.fingerprint or \
+            record.fingerprint == pack.fingerprint:
+        return None
+    versions = f"（版本 {record.version} → {pack.version}）" if record.version != str(
+        pack.version) else ""
+    return warning(f"生成这个工作簿之后，报告格式「{pack.name}」改动过{versions}；如果下面有"
+                   "标签或结构不符的错误，请用 docx-report init 重新生成工作簿后把内容抄过去",
+                   sheet=pack.facts_sheet)
 
 
 def _fit(book: wb.Workbook, pack: Pack) -> tuple[int, int]:
@@ -137,12 +174,12 @@ class _Reader:
         if raw is None and formulas and (formula := self.book.formula(sheet, row, col)):
             self.problem(f"{what}：单元格是公式（{formula[:30]}），但文件里没有计算结果"
                          "（文件可能由不计算公式的程序保存）。请用 Excel 或 WPS 打开后保存，"
-                         "或直接填写", sheet, row, col, rule="R5")
+                         "或直接填写", sheet, row, col, rule=self.data.pack.value_rule)
             return UNREAD
         try:
             return value_type(type_name).parse(raw)
         except ValueProblem as exc:
-            self.problem(f"{what}：{exc}", sheet, row, col, rule="R5")
+            self.problem(f"{what}：{exc}", sheet, row, col, rule=self.data.pack.value_rule)
             return UNREAD
 
     def facts(self, pack: Pack) -> None:
@@ -153,6 +190,16 @@ class _Reader:
                 continue
             value = self.read(f.type, sheet, row, 2, f.label, formulas=f.required)
             if value is UNREAD:
+                continue
+            low, high = f.min, f.max
+            if isinstance(value, int) and low is not None and value < low:
+                self.problem(f"{f.label}：{value} 不合理：应为 {low} 年以后的年份"
+                             if f.type == "year" else f"{f.label}：应不小于 {low}，实为 {value}",
+                             sheet, row, 2, rule=pack.value_rule)
+                continue
+            if isinstance(value, int) and high is not None and value > high:
+                self.problem(f"{f.label}：应不大于 {high}，实为 {value}", sheet, row, 2,
+                             rule=pack.value_rule)
                 continue
             if f.required and value in (None, ""):
                 self.problem(f"{f.label}：必须填写（{f.help}）", sheet, row, 2)
@@ -216,9 +263,16 @@ class _Reader:
 def read_report(path: Path, pack: Pack | None = None) -> ReportData:
     """Read a workbook; raise InputError only when it cannot be read as a workbook at all."""
     book = wb.open_workbook(path)
-    chosen = choose_pack(book, pack)
+    return read_book(book, choose_pack(book, pack))
+
+
+def read_book(book: wb.Workbook, chosen: Pack) -> ReportData:
+    """Read a workbook already open, through the pack chosen for it."""
+    path = book.path
     data = ReportData(pack=chosen, file=path)
     reader = _Reader(book, data)
+    if (changed := pack_changed(book, chosen)) is not None:
+        data.problems.append(changed)
     if book.pack_name and book.pack_name != chosen.name:
         reader.problem(f"这个工作簿是按「{book.pack_name}」格式生成的，不能按「{chosen.name}」"
                        "格式读取", chosen.facts_sheet)

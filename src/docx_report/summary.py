@@ -60,6 +60,7 @@ class Outcome(HasProblems):
     status: Status
     problems: list[Problem] = field(default_factory=list)
     pack: str = ""
+    pack_source: str = ""  # a built-in pack's name, or the folder of any other
     agency: str = ""
     year: int | None = None
     facts: dict[str, Any] = field(default_factory=dict)
@@ -246,7 +247,7 @@ def previous_rows(outcomes: Sequence[Outcome], index: Mapping[tuple[str, int], l
         elif len(found) > 1:
             note = f"上年有 {len(found)} 份工作簿，使用了 {found[0]}"
         else:
-            note = "已做跨年度核对（R6–R8）"
+            note = "已做跨年度核对"
         rows.append(PreviousMatch(o.agency, o.year, o.file, found[0] if found else None, note))
     for (key, year), paths in sorted(index.items(), key=lambda item: str(item[1][0])):
         if (key, year + 1) not in current:

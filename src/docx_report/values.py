@@ -218,10 +218,11 @@ class ParagraphsType(ValueType):
 
 
 class YearType(ValueType):
-    """A report year: a whole number between 2008 (the first 条例 year) and this year."""
+    """A report year: a four-digit year not in the future (a pack's field may set ``min``)."""
 
     name = "year"
     validation = ("whole", "between", None)
+    minimum: ClassVar[int] = 1900
 
     def parse(self, raw: Any) -> int:
         text = raw
@@ -234,10 +235,10 @@ class YearType(ValueType):
                                f"实为「{_describe(raw)}」") from None
         assert isinstance(year, int)
         this_year = dt.date.today().year
-        if year < 2008:
-            raise ValueProblem(f"年度 {year} 不合理：应为 2008 年以后的年份")
+        if year < self.minimum:
+            raise ValueProblem(f"年度 {year} 不合理：应为 {self.minimum} 年以后的年份")
         if year > this_year:
-            raise ValueProblem(f"年度 {year} 在未来：年度报告只能报告已经过去的年份")
+            raise ValueProblem(f"年度 {year} 在未来：报告只能报告已经过去的年份")
         return year
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from openpyxl import Workbook as _Book
 from openpyxl import load_workbook
@@ -105,12 +105,24 @@ class Workbook:
     @property
     def pack_name(self) -> str | None:
         """The pack recorded by ``init`` in the hidden sheet, if any."""
+        record = self.pack_record
+        return record.name if record else None
+
+    @property
+    def pack_record(self) -> PackRecord | None:
+        """What ``init`` recorded of the pack in the hidden sheet: name, version, fingerprint
+        and, for a pack that is not built in, its folder."""
         # Only a worksheet holds the record: a chart sheet may take the name of a deleted one.
         meta = next((ws for ws in self._book.worksheets if ws.title == META_SHEET), None)
-        if meta is None:
+        if meta is None or not meta["B1"].value:
             return None
-        value = meta["B1"].value
-        return str(value) if value else None
+        values = {str(meta.cell(row, 1).value): meta.cell(row, 2).value for row in range(1, 7)}
+        return PackRecord(*(str(values.get(k) or "") for k in (
+            "pack", "version", "fingerprint", "source")))
+
+    def openpyxl(self) -> Any:
+        """The openpyxl workbook itself (values as calculated), for the generic reader."""
+        return self._book
 
     def has_sheet(self, sheet: str) -> bool:
         return sheet in self.sheetnames
@@ -142,6 +154,13 @@ class Workbook:
 
     def max_row(self, sheet: str) -> int:
         return min(int(self._book[sheet].max_row), SCAN_ROWS)
+
+
+class PackRecord(NamedTuple):
+    name: str
+    version: str
+    fingerprint: str
+    source: str  # the pack's folder ('' for a built-in pack)
 
 
 def open_workbook(path: Path) -> Workbook:
@@ -207,8 +226,9 @@ def _write_facts(ws: Worksheet, pack: Pack, facts: Mapping[str, Any]) -> None:
                                 allow_blank=False, showErrorMessage=True,
                                 errorTitle="请从列表中选择", error="、".join(field.choices))
         elif field.type == "year":
-            dv = DataValidation(type="whole", operator="between", formula1="2008",
-                                formula2="2100", errorTitle="年度", error="请填写四位数年份")
+            dv = DataValidation(type="whole", operator="between",
+                                formula1=str(field.min or 1900), formula2=str(field.max or 2100),
+                                errorTitle="年度", error="请填写四位数年份")
         elif field.type == "date":
             target.number_format = 'yyyy"年"m"月"d"日"'
             dv = DataValidation(type="date", operator="greaterThan", formula1="39448",
@@ -333,6 +353,8 @@ def write_workbook(pack: Pack, out: Path, *, facts: Mapping[str, Any] | None = N
     meta["A1"], meta["B1"] = "pack", pack.name
     meta["A2"], meta["B2"] = "version", pack.version
     meta["A3"], meta["B3"] = "written", dt.date.today().isoformat()
+    meta["A4"], meta["B4"] = "fingerprint", pack.fingerprint
+    meta["A5"], meta["B5"] = "source", "" if pack.builtin else pack.source
     meta.sheet_state = "veryHidden"
     save_atomically(book, out)
 

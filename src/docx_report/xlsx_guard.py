@@ -39,7 +39,7 @@ def check_xlsx(path: Path) -> None:
     if size == 0:
         raise InputError("文件是空的（0 字节）", file=path)
     if size > MAX_FILE_BYTES:
-        raise InputError(f"文件过大（{size // 1024 // 1024} MB），不像年度报告工作簿", file=path)
+        raise InputError(f"文件过大（{size // 1024 // 1024} MB），不像报告工作簿", file=path)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         data = path.read_bytes()
         if "EncryptedPackage".encode("utf-16-le") in data:

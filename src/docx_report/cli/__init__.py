@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from docx_report import __version__
-from docx_report.cli import batch, build, pdf, template
+from docx_report.cli import batch, build, pack, pdf, template
 from docx_report.cli._common import ReportGroup
 
 
@@ -18,7 +18,7 @@ from docx_report.cli._common import ReportGroup
 @click.version_option(__version__, prog_name="docx-report", help="显示版本并退出",
                       message="%(prog)s %(version)s")
 def main() -> None:
-    """把填好的 Excel 工作簿生成正式的 Word 报告（政府信息公开工作年度报告等）。
+    """把填好的 Excel 工作簿生成正式的 Word 报告（报告格式见 docx-report packs）。
 
     \b
     docx-report init 报告.xlsx --agency 某某局 --year 2024
@@ -27,5 +27,5 @@ def main() -> None:
     """
 
 
-for _module in (build, template, pdf, batch):
+for _module in (build, template, pack, pdf, batch):
     _module.register(main)

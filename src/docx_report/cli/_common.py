@@ -10,6 +10,7 @@ import functools
 import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import click
@@ -67,6 +68,43 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             sys.exit(EXIT_PROBLEMS)
 
     return wrapper
+
+
+# ---------------------------------------------------------------------------------------------
+# --pack NAME|FOLDER, the same everywhere
+
+
+class PackParam(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2
+    """A built-in pack's name or a pack folder. A folder is made absolute here, at the edge; a
+    name that is no built-in pack is a usage mistake when ``strict``. The pack itself is loaded
+    (and validated) by the command, so that a broken pack is a problem (exit 1), not a usage
+    mistake."""
+
+    name = "NAME|FOLDER"
+
+    def __init__(self, *, strict: bool = True) -> None:
+        self.strict = strict
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> str:
+        from docx_report.pack import builtin_packs, is_folder
+
+        text = str(value)
+        if is_folder(text):
+            if not Path(text).exists():
+                self.fail(f"找不到报告格式（pack）文件夹「{text}」", param, ctx)
+            return str(Path(text).resolve())
+        if self.strict and text not in builtin_packs():
+            self.fail(f"「{text}」不是内置的报告格式（{'、'.join(builtin_packs())}），"
+                      "也不是 pack 文件夹（文件夹请写路径，如 ./我的格式）", param, ctx)
+        return text
+
+
+def pack_option(help_text: str, *, default: str | None = None,
+                strict: bool = True) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """The ``--pack NAME|FOLDER`` option."""
+    return click.option("--pack", "pack_name", type=PackParam(strict=strict), default=default,
+                        show_default=default is not None, help=help_text)
 
 
 # ---------------------------------------------------------------------------------------------

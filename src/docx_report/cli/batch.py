@@ -11,7 +11,7 @@ import click
 
 from docx_report import batch as batch_lib
 from docx_report.batch import Outcome, Status
-from docx_report.cli._common import EXIT_PROBLEMS, ReportCommand, handle_errors
+from docx_report.cli._common import EXIT_PROBLEMS, ReportCommand, handle_errors, pack_option
 
 
 def _label(outcome: Outcome) -> str:
@@ -102,9 +102,11 @@ class _Bar(_Lines):
               default=None, help="上一年度工作簿所在的文件夹：按机关名称对应，做跨年度核对")
 @click.option("--name", default="",
               help="汇总报告的机关名称，如“某某区”（生成“某某区（汇总，共N个机关）”）")
+@pack_option("按指定的报告格式读取每个工作簿：内置格式的名称或 pack 文件夹"
+             "（默认：各工作簿记录的格式）")
 @handle_errors
 def batch(inputs: tuple[Path, ...], outdir: Path, jobs: int | None, make_pdf: bool,
-          plain_pdf: bool, previous: Path | None, name: str) -> None:
+          plain_pdf: bool, previous: Path | None, name: str, pack_name: str | None) -> None:
     """批量检查并生成各机关的报告，另写出汇总报告和 summary.xlsx。
 
     \b
@@ -121,11 +123,16 @@ def batch(inputs: tuple[Path, ...], outdir: Path, jobs: int | None, make_pdf: bo
     docx-report batch 收到的工作簿/ -o 2024年报告/ --name 某某区
     docx-report batch 收到的工作簿/ -o 2024年报告/ --pdf --previous 2023年工作簿/ --jobs 4
     """
+    if pack_name is not None:  # resolved once, here: a broken pack stops before any work
+        from docx_report.engine import default
+
+        pack_name = default().pack(pack_name).source
     progress = _Bar() if sys.stderr.isatty() else _Lines()
     try:
         result = batch_lib.run_batch(list(inputs), outdir, jobs=jobs,
                                      make_pdf=make_pdf or plain_pdf, pdfa=not plain_pdf,
-                                     previous=previous, name=name, progress=progress)
+                                     previous=previous, name=name, progress=progress,
+                                     pack=pack_name)
     finally:
         progress.close()
     for outcome in progress.to_list(result.outcomes):

@@ -8,7 +8,13 @@ from pathlib import Path
 import click
 
 from docx_report import report
-from docx_report.cli._common import EXIT_PROBLEMS, ReportCommand, echo_problems, handle_errors
+from docx_report.cli._common import (
+    EXIT_PROBLEMS,
+    ReportCommand,
+    echo_problems,
+    handle_errors,
+    pack_option,
+)
 from docx_report.pack import builtin_packs, load_pack
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -32,10 +38,10 @@ def packs() -> None:
 
 @click.command(cls=ReportCommand)
 @click.argument("out", type=_OUT)
-@click.option("--pack", "pack_name", default=report.DEFAULT_PACK, show_default=True,
-              help="报告格式（docx-report packs 列出全部）")
+@pack_option("报告格式：内置格式的名称（docx-report packs 列出全部）或 pack 文件夹",
+             default=report.DEFAULT_PACK, strict=False)
 @click.option("--agency", default="", help="预先填入的机关名称")
-@click.option("--year", type=click.IntRange(2008, 2100), default=None, help="预先填入的年度")
+@click.option("--year", type=click.IntRange(1900, 2100), default=None, help="预先填入的年度")
 @click.option("--template", type=_FILE, default=None,
               help="不用内置格式：按这个 Word 模板里的变量生成空白工作簿")
 @click.option("--force", is_flag=True, help="覆盖已存在的文件")
@@ -47,6 +53,7 @@ def init(out: Path, pack_name: str, agency: str, year: int | None, template: Pat
     \b
     docx-report init 2024年报.xlsx --agency 某某市某某局 --year 2024
     docx-report init 旧格式.xlsx --pack gov-disclosure-2019
+    docx-report init 月报.xlsx --pack ./我的格式
     docx-report init 清单.xlsx --template 我的模板.docx
     """
     if template is not None:
@@ -60,8 +67,8 @@ def init(out: Path, pack_name: str, agency: str, year: int | None, template: Pat
     click.echo(f"填写黄色单元格后运行：docx-report build {out}")
 
 
-_PACK = click.option("--pack", "pack_name", type=click.Choice(builtin_packs()), default=None,
-                     help="按指定的报告格式读取（默认：工作簿记录的格式）")
+_PACK = pack_option("按指定的报告格式读取：内置格式的名称或 pack 文件夹"
+                    "（默认：工作簿记录的格式）")
 
 
 @click.command(cls=ReportCommand)
@@ -131,14 +138,15 @@ def build(workbook: Path, out: Path | None, template: Path | None, previous: Pat
 @click.command(cls=ReportCommand)
 @click.argument("workbook", type=_FILE)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@_PACK
 @handle_errors
-def context(workbook: Path, as_json: bool) -> None:
+def context(workbook: Path, as_json: bool, pack_name: str | None) -> None:
     """显示模板能看到的全部数据（供编写模板的人参考）。
 
     \b
     docx-report context 2024年报.xlsx --json
     """
-    data = report.read_context(workbook)
+    data = report.read_context(workbook, pack=pack_name)
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
         return

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import click
 
-from docx_report.cli._common import EXIT_PROBLEMS, ReportGroup, echo_problems, handle_errors
+from docx_report.cli._common import (
+    EXIT_PROBLEMS,
+    ReportGroup,
+    echo_problems,
+    handle_errors,
+    pack_option,
+)
 from docx_report.errors import Level
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -26,8 +32,7 @@ def template() -> None:
 
 @template.command("export")
 @click.argument("out", type=_OUT)
-@click.option("--pack", "pack_name", default=None,
-              help="报告格式（默认：最新的内置格式；docx-report packs 列出全部）")
+@pack_option("报告格式：内置格式的名称或 pack 文件夹（默认：最新的内置格式）", strict=False)
 @click.option("--force", is_flag=True, help="覆盖已存在的文件")
 @handle_errors
 def export(out: Path, pack_name: str | None, force: bool) -> None:
@@ -48,8 +53,8 @@ def export(out: Path, pack_name: str | None, force: bool) -> None:
 
 @template.command("check")
 @click.argument("docx", type=_FILE)
-@click.option("--pack", "pack_name", default=None,
-              help="按这个报告格式的示例数据检查（默认：最新的内置格式）")
+@pack_option("按这个报告格式（名称或 pack 文件夹）的示例数据检查（默认：最新的内置格式）",
+             strict=False)
 @click.option("--workbook", type=_FILE, default=None,
               help="按这个工作簿的数据检查（任意模板配通用工作簿时使用）")
 @handle_errors

@@ -1,0 +1,441 @@
+"""Build a ``Pack`` from pack.toml, finding every problem at once, each at its file and line.
+
+The schema (``pack_schema``) is checked first; then each element is built on its own, so a
+broken section, total or rule is reported and skipped while the others are still checked:
+grids of the wrong width or with overlapping cells, cells named twice, totals, figures and
+rules that name cells that do not exist (with "did you mean"), rule messages with unknown
+placeholders, cycles among totals, sheet names Excel refuses.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+import string
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from docx_report import expr
+from docx_report import pack_schema as schema
+from docx_report.errors import Level, PackError
+from docx_report.pack import (
+    RESERVED_ROW_KEYS,
+    Cell,
+    Field,
+    Figure,
+    NarrativeSection,
+    Pack,
+    Rule,
+    Section,
+    TableSection,
+    Total,
+    with_labels,
+)
+from docx_report.pack_schema import PackProblem, Path_
+from docx_report.values import TYPES
+
+_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_TOML_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+_MONTH_DAY = re.compile(r"^(\d{1,2})-(\d{1,2})$")
+
+
+class _Bad(Exception):
+    """A located problem inside one element: reported, and the element skipped."""
+
+    def __init__(self, path: Path_, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+def fingerprint(data: dict[str, Any]) -> str:
+    """What a workbook records of its pack's content: comments and layout do not count."""
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _close(word: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
+    return f"（是否应为 {close[0]}？）" if close else ""
+
+
+class Builder:
+    def __init__(self, file: Path, text: str) -> None:
+        self.file = file
+        self.text = text
+        self.locator = schema.Locator(text)
+        self.problems: list[PackProblem] = []
+        self.total_at: dict[str, int] = {}  # total cell -> index of its [[totals]]
+        self.skipped: set[str] = set()  # tables already reported broken: refs to them pass
+
+    def report(self, path: Path_, message: str) -> None:
+        self.problems.append(PackProblem(str(self.file), self.locator.line(path), message))
+
+    def fail(self) -> PackError:
+        self.problems.sort(key=lambda p: p.line)
+        error = PackError("\n".join(map(str, self.problems))
+                          + f"\n{self.file}：pack 定义有 {len(self.problems)} 处问题")
+        error.problems = list(self.problems)  # type: ignore[attr-defined]
+        return error
+
+    # -- the whole pack ------------------------------------------------------------------------
+
+    def build(self, *, builtin: bool) -> Pack | None:
+        try:
+            data = tomllib.loads(self.text)
+        except tomllib.TOMLDecodeError as exc:
+            message = str(exc)
+            at = _TOML_AT.search(message)
+            line = int(at.group(1)) if at else 0
+            reason = _TOML_AT.sub("", message)
+            if "overwrite" in reason.lower():
+                reason += "：同一个键或表写了两次"
+            self.problems.append(PackProblem(str(self.file), line, f"TOML 语法错误（{reason}）"))
+            return None
+        broken = schema.check(data, self.report)
+        if {(), ("pack",), ("facts",)} & broken:
+            return None
+        meta, facts = data["pack"], data["facts"]
+        fields = self.fields(facts["fields"])
+        sections: list[Section] = []
+        for i, raw in enumerate(data["sections"]):
+            built = self.section(i, raw) if ("sections", i) not in broken else None
+            if built is not None:
+                sections.append(built)
+            elif isinstance(raw, dict):
+                self.skipped.add(str(raw.get("key", "")))
+        years = meta.get("years", [1900, 9999])
+        if len(years) != 2 or years[0] > years[1]:
+            self.report(("pack", "years"), "years 应为 [起始年度, 截止年度]")
+            years = [1900, 9999]
+        aggregate = {k: v for k, v in data.get("aggregate", {}).items() if isinstance(v, str)}
+        pack = Pack(
+            name=meta["name"], title=meta["title"], basis=meta.get("basis", ""),
+            version=meta.get("version", 1), years=(years[0], years[1]),
+            root=self.file.parent, template=meta.get("template", "template.docx"),
+            output=meta["output"], facts_sheet=facts["sheet"], fields=tuple(fields),
+            sections=tuple(sections), totals=(), rules=(),
+            description=meta.get("description", ""), keywords=tuple(meta.get("keywords", ())),
+            value_rule=meta.get("value_rule", ""), aggregate=aggregate,
+            fingerprint=fingerprint(data), builtin=builtin)
+        self.meta(pack, data)
+        keys = list(pack.value_cells())
+        totals = [t for i, raw in enumerate(data.get("totals", []))
+                  if ("totals", i) not in broken for t in self.totals(i, raw, keys)]
+        rules = [r for i, raw in enumerate(data.get("rules", []))
+                 if ("rules", i) not in broken and (r := self.rule(i, raw, pack, keys))]
+        figures = [f for i, raw in enumerate(data.get("figures", []))
+                   if ("figures", i) not in broken and (f := self.figure(i, raw, keys))]
+        pack = Pack(**{**pack.__dict__, "totals": tuple(totals), "rules": tuple(rules),
+                       "figures": tuple(figures)})
+        self.cycles(pack)
+        return None if self.problems else pack
+
+    def meta(self, pack: Pack, data: dict[str, Any]) -> None:
+        names = [pack.facts_sheet, *(s.sheet for s in pack.sections)]
+        paths: list[Path_] = [("facts", "sheet")] + [
+            ("sections", i, "sheet") for i in range(len(data["sections"]))]
+        seen: set[str] = set()
+        for name, path in zip(names, paths, strict=False):
+            if name in seen:
+                self.report(path, f"工作表名称「{name}」重复")
+            seen.add(name)
+            if len(name) > 31 or set(name) & set("[]:*?/\\") or not name.strip():
+                self.report(path, f"工作表名称「{name}」不能为空、超过 31 个字符，或含 []:*?/\\")
+        top: dict[str, Path_] = {}
+        for i, f in enumerate(pack.fields):
+            self.unique_key(f.key, ("facts", "fields", i, "key"), top)
+        for i, raw in enumerate(data["sections"]):
+            if isinstance(raw, dict) and isinstance(raw.get("key"), str):
+                self.unique_key(raw["key"], ("sections", i, "key"), top)
+        fields = {f.key for f in pack.fields}
+        try:
+            used = {name for _, name, _, _ in string.Formatter().parse(pack.output) if name}
+        except ValueError as exc:
+            self.report(("pack", "output"), f"output「{pack.output}」格式有误（{exc}）")
+        else:
+            for name in sorted(used - fields):
+                self.report(("pack", "output"), f"output 中的 {{{name}}} 不是字段"
+                            f"{_close(name, sorted(fields))}")
+        if not (pack.root / pack.template).is_file():
+            self.report(("pack", "template"), f"找不到模板文件 {pack.template}"
+                        f"（应在 {pack.root} 中）")
+
+    def unique_key(self, key: str, path: Path_, seen: dict[str, Path_]) -> None:
+        if not _KEY.match(key):
+            self.report(path, f"key「{key}」只能含英文字母、数字、下划线，且不能以数字开头")
+        elif key in seen:
+            self.report(path, f"key「{key}」重复（第 {self.locator.line(seen[key])} 行已用过）")
+        seen.setdefault(key, path)
+
+    # -- facts ---------------------------------------------------------------------------------
+
+    def fields(self, raw: list[dict[str, Any]]) -> Iterator[Field]:
+        for i, f in enumerate(raw):
+            at: Path_ = ("facts", "fields", i)
+            kind = f.get("type", "text")
+            choices = tuple(f.get("choices", ()))
+            if kind == "choice" and not choices:
+                self.report(at, f"字段 {f['key']} 的类型是 choice，但没有 choices")
+            if choices and f.get("default") is not None and f["default"] not in choices:
+                self.report((*at, "default"), f"字段 {f['key']} 的默认值「{f['default']}」"
+                            "不在 choices 中")
+            yield Field(key=f["key"], label=f["label"], type=kind,
+                        required=f.get("required", False), help=f.get("help", ""),
+                        choices=choices, default=f.get("default"),
+                        in_report=f.get("in_report", True), min=f.get("min"), max=f.get("max"))
+
+    # -- sections ------------------------------------------------------------------------------
+
+    def section(self, i: int, raw: dict[str, Any]) -> Section | None:
+        if raw["kind"] == "narrative":
+            return NarrativeSection(
+                key=raw["key"], heading=raw["heading"], sheet=raw["sheet"],
+                subsections=tuple(raw.get("subsections", ())),
+                intro_label=raw.get("intro_label", "导语（可不填）"),
+                required=raw.get("required", True), rows=raw.get("rows", 10),
+                intro=raw.get("intro", ""))
+        try:
+            return self.table(i, raw)
+        except _Bad as bad:
+            self.report(bad.path, str(bad))
+            return None
+
+    def table(self, i: int, raw: dict[str, Any]) -> TableSection:
+        key, width = raw["key"], raw["width"]
+        columns = list(raw.get("columns", []))
+        default_type = raw.get("type", "count")
+        occupied: set[tuple[int, int]] = set()
+        cells: list[Cell] = []
+        named: dict[str, int] = {}
+        for r, row in enumerate(raw["grid"]):
+            at: Path_ = ("sections", i, "grid", r)
+            c = 0
+            for item in row:
+                if isinstance(item, dict) and "row" in item:
+                    if not columns:
+                        raise _Bad(at, f"表 {key} 第 {r + 1} 行用了 row，但表没有 columns")
+                    spec: list[Any] = [{"value": f"{item['row']}.{col}",
+                                        "type": item.get("type", default_type)}
+                                       for col in columns]
+                else:
+                    spec = [item]
+                for one in spec:
+                    while (r, c) in occupied:
+                        c += 1
+                    cell = self.cell(key, r, c, one, default_type, at)
+                    for rr in range(r, r + cell.rows):
+                        for cc in range(c, c + cell.cols):
+                            if (rr, cc) in occupied:
+                                raise _Bad(at, f"表 {key} 第 {r + 1} 行的单元格与上方跨行的"
+                                               "单元格重叠")
+                            occupied.add((rr, cc))
+                    if cell.key in named:
+                        raise _Bad(at, f"单元格 {cell.key} 重复（表格第 {named[cell.key]} 行"
+                                       "已有）")
+                    if cell.key:
+                        named[cell.key] = r + 1
+                    cells.append(cell)
+                    c += cell.cols
+            while (r, c) in occupied:
+                c += 1
+            if c != width:
+                raise _Bad(at, f"表 {key} 第 {r + 1} 行宽 {c} 列，应为 {width} 列（width）")
+        if not cells:
+            raise _Bad(("sections", i, "grid"), f"表 {key} 的 grid 是空的")
+        depth = max(cell.row + cell.rows for cell in cells)
+        if depth > len(raw["grid"]):
+            raise _Bad(("sections", i, "grid"), f"表 {key} 有单元格跨行超出了表格末行")
+        header_rows = 0
+        for r in range(depth):
+            if any(cell.is_value and cell.row == r for cell in cells):
+                break
+            header_rows = r + 1
+        widths = raw.get("widths", ())
+        if widths and (len(widths) != width or not all(
+                isinstance(w, int | float) and not isinstance(w, bool) for w in widths)):
+            raise _Bad(("sections", i, "widths"), f"表 {key} 的 widths 应为 {width} 个数字")
+        return TableSection(key=key, heading=raw["heading"], sheet=raw["sheet"], width=width,
+                            cells=tuple(with_labels(cells)), header_rows=header_rows,
+                            widths=tuple(widths), intro=raw.get("intro", ""))
+
+    def cell(self, table: str, r: int, c: int, item: Any, default_type: str,
+             at: Path_) -> Cell:
+        if isinstance(item, str):
+            return Cell(r, c, 1, 1, text=item)
+        if not isinstance(item, dict):
+            raise _Bad(at, f"表 {table} 第 {r + 1} 行有一格既不是文字也不是 {{…}}：{item!r}")
+        allowed = {"rows", "cols", "value", "type", "text", "hint"}
+        for name in item:
+            if name not in allowed:
+                raise _Bad(at, f"表 {table} 第 {r + 1} 行的单元格有未知的键「{name}」"
+                               f"{schema.did_you_mean(name, allowed)}")
+        rows, cols = item.get("rows", 1), item.get("cols", 1)
+        if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1
+                   for n in (rows, cols)):
+            raise _Bad(at, f"表 {table} 第 {r + 1} 行：rows 和 cols 应为正整数")
+        if "value" in item:
+            rel = str(item["value"])
+            if not all(_KEY.match(p) for p in rel.split(".")) or rel.count(".") != 1:
+                raise _Bad(at, f"单元格名「{rel}」应为 行名.列名（英文字母、数字、下划线）")
+            if rel.split(".")[0] in RESERVED_ROW_KEYS:
+                raise _Bad(at, f"行名「{rel.split('.')[0]}」是保留字")
+            kind = item.get("type", default_type)
+            if kind not in TYPES or not TYPES[kind].numeric:
+                raise _Bad(at, f"单元格 {table}.{rel} 的类型「{kind}」不是数值类型（count、"
+                               "signed、amount）")
+            return Cell(r, c, rows, cols, key=f"{table}.{rel}", type=kind)
+        if "text" not in item:
+            raise _Bad(at, f"表 {table} 第 {r + 1} 行的单元格既没有 text 也没有 value")
+        return Cell(r, c, rows, cols, text=str(item["text"]), hint=str(item.get("hint", "")))
+
+    # -- totals, figures, rules ----------------------------------------------------------------
+
+    def involves_skipped(self, refs: list[str]) -> bool:
+        """Does any ref point into a table already reported broken (so not built)?"""
+        return any(ref.split(".")[0] in self.skipped for ref in refs)
+
+    def missing(self, refs: list[str], keys: list[str]) -> str:
+        """'' when every ref names cells (for some value of its wildcard), else the first bad."""
+        for ref in refs:
+            if ref.split(".")[0] in self.skipped:
+                continue
+            if "*" in ref:
+                if not expr.expand([ref], keys):
+                    star = ref.split(".").index("*") if "*" in ref.split(".") else -1
+                    patterns = sorted({".".join(p if n != star else "*" for n, p in enumerate(
+                        key.split("."))) for key in keys if key.count(".") == ref.count(".")})
+                    hint = _close(ref, patterns) if star >= 0 else ""
+                    return f"{ref}（没有与之匹配的单元格）{hint}"
+            elif ref not in keys:
+                return f"{ref}{_close(ref, keys)}"
+        return ""
+
+    def totals(self, i: int, raw: dict[str, Any], keys: list[str]) -> Iterator[Total]:
+        target, parts = raw["cell"], list(raw["of"])
+        if bad := self.missing([target, *parts], keys):
+            self.report(("totals", i, "cell"), f"合计「{target}」引用了不存在的单元格 {bad}")
+            return
+        values = expr.expand([target, *parts], keys)
+        if self.involves_skipped([target, *parts]):
+            return
+        if not values:
+            self.report(("totals", i, "cell"), f"合计「{target}」找不到一组都存在的单元格")
+            return
+        for value in values:
+            concrete = [expr.substitute(p, value) for p in parts]
+            cell = expr.substitute(target, value)
+            if cell in concrete:
+                self.report(("totals", i, "of"), f"合计 {cell} 不能是自己的一部分")
+                return
+            self.total_at.setdefault(cell, i)
+            yield Total(cell, tuple(concrete), rule=str(raw.get("id", "")))
+
+    def figure(self, i: int, raw: dict[str, Any], keys: list[str]) -> Figure | None:
+        if bad := self.missing(raw["of"], keys):
+            self.report(("figures", i, "of"), f"关键数字「{raw['label']}」引用了不存在的单元格 "
+                        f"{bad}")
+            return None
+        if self.involves_skipped(raw["of"]):
+            return None
+        return Figure(raw["label"], tuple(raw["of"]))
+
+    def rule(self, i: int, raw: dict[str, Any], pack: Pack, keys: list[str]) -> Rule | None:
+        at: Path_ = ("rules", i)
+        kind = raw.get("kind", "equation")
+        equation = None
+        ok = True
+        if kind == "equation":
+            try:
+                equation = expr.parse_equation(raw["check"])
+            except expr.ExprError as exc:
+                self.report((*at, "check"), f"规则 {raw['id']}：{exc}")
+                return None
+            refs = [t.key for t in equation.terms if t.ref]
+            if self.involves_skipped([*refs, raw.get("at", "")]):
+                ok = False
+            elif bad := self.missing(refs, keys):
+                self.report((*at, "check"), f"规则 {raw['id']} 引用了不存在的单元格 {bad}")
+                ok = False
+            elif not expr.expand(refs, keys):
+                self.report((*at, "check"), f"规则 {raw['id']} 的 * 找不到一组都存在的单元格")
+                ok = False
+            if ok and "at" in raw and (bad := self.missing([raw["at"]], keys)):
+                self.report((*at, "at"), f"规则 {raw['id']} 的 at 是不存在的单元格 {bad}")
+                ok = False
+        elif kind == "contains":
+            sections = [s.key for s in pack.narratives()]
+            if raw["section"] not in sections:
+                self.report((*at, "section"), f"规则 {raw['id']} 的 section「{raw['section']}」"
+                            f"不是叙述章节{_close(raw['section'], sections)}")
+                ok = False
+        elif kind == "deadline":
+            fields = [f.key for f in pack.fields]
+            if raw["by"] not in fields:
+                self.report((*at, "by"), f"规则 {raw['id']} 的 by「{raw['by']}」不是字段"
+                            f"{_close(raw['by'], fields)}")
+                ok = False
+            for name, day in raw["deadlines"].items():
+                match = _MONTH_DAY.match(day)
+                if not match or not (1 <= int(match[1]) <= 12 and 1 <= int(match[2]) <= 31):
+                    self.report((*at, "deadlines"), f"规则 {raw['id']} 的期限「{name}」应写成"
+                                f" 月-日（如 01-31），实为「{day}」")
+                    ok = False
+        allowed = schema.RULE_PLACEHOLDERS[kind]
+        try:
+            used = {name for _, name, _, _ in string.Formatter().parse(raw["message"]) if name}
+        except ValueError:
+            used = set()
+            self.report((*at, "message"), f"规则 {raw['id']} 的 message 中的 {{ }} 不成对")
+            ok = False
+        for name in sorted(used - allowed):
+            hint = "、".join(f"{{{a}}}" for a in sorted(allowed)) or "无"
+            self.report((*at, "message"), f"规则 {raw['id']} 的 message 中的 {{{name}}} 无法"
+                        f"填入（这种规则可用：{hint}；要写花括号本身请写 {{{{ }}}}）")
+            ok = False
+        if not ok:
+            return None
+        options = {k: v for k, v in raw.items()
+                   if k not in {"id", "level", "kind", "message", "check", "at"}}
+        return Rule(id=raw["id"], level=Level(raw.get("level", "error")), kind=kind,
+                    message=raw["message"], equation=equation, at=raw.get("at", ""),
+                    options=options)
+
+    def cycles(self, pack: Pack) -> None:
+        totals = pack.total_of()
+        done: set[str] = set()
+
+        def visit(key: str, path: tuple[str, ...]) -> bool:
+            if key in path:
+                self.report(("totals", self.total_at.get(key, 0)),
+                            f"合计循环引用：{' → '.join((*path, key))}")
+                return False
+            if key in done:
+                return True
+            ok = all(visit(part, (*path, key)) for part in totals.get(key, ()))
+            done.add(key)
+            return ok
+
+        for key in totals:
+            if not visit(key, ()):
+                return
+
+
+def build(path: Path, *, builtin: bool = False) -> Pack:
+    """Read and build a pack.toml; PackError listing every located problem otherwise."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PackError(f"{path.parent}：不是 pack 文件夹（没有 pack.toml）") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PackError(f"{path}：无法读取 pack 定义（{exc}）") from None
+    builder = Builder(path, text)
+    pack = builder.build(builtin=builtin)
+    if pack is None:
+        if not builder.problems:  # pragma: no cover - build returns None only with problems
+            builder.report((), "pack 定义有误")
+        raise builder.fail()
+    return pack

@@ -1,0 +1,306 @@
+"""What a pack.toml may say, and where it says it: the schema and a TOML line locator.
+
+``tomllib`` gives values without line numbers, so ``Locator`` scans the text once and records
+the line of every table header (``[pack]``, the third ``[[sections]]``…), every key, and every
+row of a multi-line array (the rows of a table grid). ``check`` walks the parsed data against
+the schema and returns every problem at once: unknown keys (with "did you mean"), missing
+keys, wrong types, unknown kinds and levels, each at the line it sits on.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from docx_report.errors import Level
+
+Path_ = tuple[str | int, ...]  # a place in the parsed data: ("sections", 2, "grid", 5)
+
+
+@dataclass(frozen=True)
+class PackProblem:
+    """One mistake in a pack, located by file and line (0: the file as a whole)."""
+
+    file: str
+    line: int
+    message: str
+    level: Level = Level.ERROR
+
+    def __str__(self) -> str:
+        return f"{self.file} 第 {self.line} 行：{self.message}" if self.line else \
+            f"{self.file}：{self.message}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Where things are
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+_KEY = re.compile(r'^\s*("[^"]*"|\'[^\']*\'|[A-Za-z0-9_.\-]+)\s*=')
+
+
+def _parts(dotted: str) -> list[str]:
+    return [p.strip().strip("\"'") for p in re.findall(r'"[^"]*"|\'[^\']*\'|[^.]+', dotted)]
+
+
+def _depth_change(text: str, state: dict[str, Any]) -> tuple[int, list[int]]:
+    """Net bracket depth change of a line, and the positions where a '[' opens at depth 1
+    (relative to the depth at the line start); strings and comments are skipped."""
+    depth = 0
+    opens: list[int] = []
+    i = 0
+    while i < len(text):
+        if state.get("triple"):
+            end = text.find(state["triple"], i)
+            if end < 0:
+                return depth, opens
+            i = end + 3
+            state["triple"] = ""
+            continue
+        ch = text[i]
+        if text.startswith(('"""', "'''"), i):
+            state["triple"] = text[i:i + 3]
+            i += 3
+            continue
+        if ch in "\"'":
+            j = i + 1
+            while j < len(text) and text[j] != ch:
+                j += 2 if ch == '"' and text[j] == "\\" else 1
+            i = j + 1
+            continue
+        if ch == "#":
+            break
+        if ch in "[{":
+            if ch == "[" and state["depth"] + depth == 1:
+                opens.append(i)
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+        i += 1
+    return depth, opens
+
+
+class Locator:
+    """Line numbers (1-based) of the places in a pack.toml."""
+
+    def __init__(self, text: str) -> None:
+        self.lines: dict[Path_, int] = {}
+        counts: dict[tuple[str, ...], int] = {}
+        table: Path_ = ()
+        state: dict[str, Any] = {"depth": 0, "triple": ""}
+        key_path: Path_ = ()
+        rows = 0
+        for n, line in enumerate(text.splitlines(), start=1):
+            if state["depth"] == 0 and not state["triple"]:
+                header = _HEADER.match(line)
+                if header:
+                    names = tuple(_parts(header.group(2)))
+                    if header.group(1) == "[[":
+                        index = counts.get(names, -1) + 1
+                        counts[names] = index
+                        table = (*names, index)
+                    else:
+                        table = names
+                    self.lines.setdefault(table, n)
+                    continue
+                key = _KEY.match(line)
+                if key:
+                    key_path = (*table, *_parts(key.group(1)))
+                    self.lines.setdefault(key_path, n)
+                    rows = 0
+                    value = line[key.end():]
+                    change, opens = _depth_change(value, state)
+                    state["depth"] += change
+                    for _ in opens:  # rows that start on the key's own line
+                        self.lines.setdefault((*key_path, rows), n)
+                        rows += 1
+                    continue
+            change, opens = _depth_change(line, state)
+            for _ in opens:
+                self.lines.setdefault((*key_path, rows), n)
+                rows += 1
+            state["depth"] = max(0, state["depth"] + change)
+
+    def line(self, path: Path_) -> int:
+        """The line of a place, or of the nearest enclosing place the text shows."""
+        for end in range(len(path), 0, -1):
+            if path[:end] in self.lines:
+                return self.lines[path[:end]]
+        return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# What may be said
+
+
+@dataclass(frozen=True)
+class Key:
+    type: str  # str int bool any list[str] list[int] table:str table:any grid list
+    required: bool = False
+    values: tuple[str, ...] = ()  # allowed values of a str
+
+
+_TYPE_NAMES = {"str": "文字", "int": "整数", "bool": "true 或 false", "list[str]": "文字的数组",
+               "list[int]": "整数的数组", "table:str": "键值都是文字的表", "grid": "数组的数组",
+               "list[table]": "表的数组（[[…]]）", "table": "表（[…]）", "list": "数组"}
+
+LEVELS = ("error", "warning")
+VALUE_TYPES = ("count", "signed", "amount", "text", "paragraphs", "year", "date", "choice")
+
+PACK = {"name": Key("str", True), "title": Key("str", True), "basis": Key("str"),
+        "description": Key("str"), "version": Key("int"), "years": Key("list[int]"),
+        "template": Key("str"), "output": Key("str", True), "keywords": Key("list[str]"),
+        "value_rule": Key("str")}
+AGGREGATE = {k: Key("str") for k in ("agency", "agency_unnamed", "intro", "excluded",
+                                      "quotes", "elsewhere")}
+FACTS = {"sheet": Key("str", True), "fields": Key("list[table]", True)}
+FIELD = {"key": Key("str", True), "label": Key("str", True),
+         "type": Key("str", values=VALUE_TYPES), "required": Key("bool"), "help": Key("str"),
+         "choices": Key("list[str]"), "default": Key("any"), "in_report": Key("bool"),
+         "min": Key("int"), "max": Key("int")}
+SECTION = {"key": Key("str", True), "kind": Key("str", True, ("table", "narrative")),
+           "heading": Key("str", True), "sheet": Key("str", True), "intro": Key("str")}
+SECTION_KINDS = {
+    "narrative": {"subsections": Key("list[str]"), "intro_label": Key("str"),
+                  "required": Key("bool"), "rows": Key("int")},
+    "table": {"width": Key("int", True), "widths": Key("list"), "type": Key(
+        "str", values=("count", "signed", "amount")), "columns": Key("list[str]"),
+        "grid": Key("grid", True)},
+}
+TOTAL = {"id": Key("str"), "cell": Key("str", True), "of": Key("list[str]", True)}
+FIGURE = {"label": Key("str", True), "of": Key("list[str]", True)}
+RULE = {"id": Key("str", True), "kind": Key("str"), "level": Key("str", values=LEVELS),
+        "message": Key("str", True)}
+RULE_KINDS: dict[str, dict[str, Key]] = {
+    "equation": {"check": Key("str", True), "at": Key("str")},
+    "contains": {"section": Key("str", True), "any": Key("list[str]", True)},
+    "pack_years": {},
+    "after_year_end": {},
+    "deadline": {"by": Key("str", True), "deadlines": Key("table:str", True)},
+}
+# The placeholders each rule kind fills in its message.
+RULE_PLACEHOLDERS = {"equation": {"left", "right"}, "contains": set(),
+                     "pack_years": {"year", "expected", "actual"},
+                     "after_year_end": {"date", "year"},
+                     "deadline": {"date", "deadline", "kind"}}
+TOP = {"pack": Key("table", True), "facts": Key("table", True),
+       "sections": Key("list[table]", True), "totals": Key("list[table]"),
+       "figures": Key("list[table]"), "rules": Key("list[table]"),
+       "aggregate": Key("table")}
+
+
+def _fits(value: Any, type_: str) -> bool:
+    if type_ == "any":
+        return True
+    if type_ == "str":
+        return isinstance(value, str)
+    if type_ == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if type_ == "bool":
+        return isinstance(value, bool)
+    if type_ == "list":
+        return isinstance(value, list)
+    if type_ == "list[str]":
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if type_ == "list[int]":
+        return isinstance(value, list) and all(_fits(v, "int") for v in value)
+    if type_ == "table":
+        return isinstance(value, dict)
+    if type_ == "table:str":
+        return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+    if type_ == "list[table]":
+        return isinstance(value, list) and all(isinstance(v, dict) for v in value)
+    if type_ == "grid":
+        return isinstance(value, list) and all(isinstance(v, list) for v in value)
+    raise AssertionError(type_)
+
+
+def _describe(value: Any) -> str:
+    kind = {str: "文字", bool: "逻辑值", int: "整数", float: "小数", list: "数组",
+            dict: "表"}.get(type(value), type(value).__name__)
+    shown = repr(value) if not isinstance(value, dict | list) else ""
+    if len(shown) > 30:
+        shown = shown[:30] + "…"
+    return f"{kind} {shown}".strip()
+
+
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, sorted(known), n=1, cutoff=0.6)
+    return f"；是否应为「{close[0]}」？" if close else ""
+
+
+Report = Callable[[Path_, str], None]
+
+
+def check_table(table: Mapping[str, Any], spec: Mapping[str, Key], where: Path_, what: str,
+                report: Report) -> bool:
+    """Check one table's keys against its spec; False when anything is wrong."""
+    ok = True
+    for name, value in table.items():
+        key = spec.get(name)
+        if key is None:
+            report((*where, name), f"{what}中有未知的键「{name}」{did_you_mean(name, set(spec))}")
+            ok = False
+        elif not _fits(value, key.type):
+            report((*where, name), f"{what}的「{name}」应为{_TYPE_NAMES.get(key.type, key.type)}，"
+                                   f"实为{_describe(value)}")
+            ok = False
+        elif key.values and value not in key.values:
+            report((*where, name), f"{what}的「{name}」不能是「{value}」，可用的有："
+                                   f"{'、'.join(key.values)}{did_you_mean(value, key.values)}")
+            ok = False
+    for name, key in spec.items():
+        if key.required and name not in table:
+            report(where, f"{what}缺少「{name}」")
+            ok = False
+    return ok
+
+
+def check(data: Mapping[str, Any], report: Report) -> set[Path_]:
+    """Check the whole pack against the schema; the places of the elements that are broken
+    (a section, a rule…) so that building skips them rather than stumbling on them."""
+    broken: set[Path_] = set()
+    if not check_table(data, TOP, (), "pack.toml", report):
+        broken.add(())
+    if isinstance(data.get("pack"), dict) and not check_table(
+            data["pack"], PACK, ("pack",), "[pack]", report):
+        broken.add(("pack",))
+    if isinstance(data.get("aggregate"), dict):
+        check_table(data["aggregate"], AGGREGATE, ("aggregate",), "[aggregate]", report)
+    facts = data.get("facts")
+    if isinstance(facts, dict):
+        if not check_table(facts, FACTS, ("facts",), "[facts]", report):
+            broken.add(("facts",))
+        for i, field in enumerate(facts.get("fields") or []):
+            if isinstance(field, dict) and not check_table(
+                    field, FIELD, ("facts", "fields", i), f"第 {i + 1} 个字段", report):
+                broken.add(("facts",))
+    for i, section in enumerate(data.get("sections") or []):
+        if not isinstance(section, dict):
+            continue
+        kind = section.get("kind")
+        spec = {**SECTION, **SECTION_KINDS.get(kind, {})} if isinstance(kind, str) else SECTION
+        what = f"第 {i + 1} 个章节（{section.get('key', '?')}）"
+        if not check_table(section, spec, ("sections", i), what, report):
+            broken.add(("sections", i))
+    for name, spec, label in (("totals", TOTAL, "合计"), ("figures", FIGURE, "关键数字")):
+        for i, item in enumerate(data.get(name) or []):
+            if isinstance(item, dict) and not check_table(
+                    item, spec, (name, i), f"第 {i + 1} 个{label}", report):
+                broken.add((name, i))
+    for i, rule in enumerate(data.get("rules") or []):
+        if not isinstance(rule, dict):
+            continue
+        kind = rule.get("kind", "equation")
+        what = f"规则 {rule.get('id', i + 1)} "
+        if isinstance(kind, str) and kind not in RULE_KINDS:
+            report(("rules", i, "kind"), f"{what}的种类「{kind}」未知，可用的有："
+                   f"{'、'.join(RULE_KINDS)}{did_you_mean(kind, set(RULE_KINDS))}")
+            broken.add(("rules", i))
+            continue
+        spec = {**RULE, **RULE_KINDS.get(kind, {})} if isinstance(kind, str) else RULE
+        if not check_table(rule, spec, ("rules", i), what, report):
+            broken.add(("rules", i))
+    return broken
