@@ -116,10 +116,13 @@ def write_aggregate(pack: Pack, year: int, agency: str, members: Sequence[Outcom
                    narratives=aggregate_narratives(pack, year, members, excluded), force=True)
 
 
-def aggregate_filename(pack: Pack, agency: str, year: int) -> str:
-    """The aggregate's file name (no extension), by the pack's output pattern."""
+def aggregate_filename(pack: Pack, agency: str, year: int,
+                       facts: Mapping[str, Any] | None = None) -> str:
+    """The aggregate's file name (no extension), by the pack's output pattern (the other facts
+    it names are the members' most common values)."""
     try:
-        return safe_filename(pack.output.format(agency=agency, year=year))
+        return safe_filename(pack.output.format(**{**(facts or {}), "agency": agency,
+                                                   "year": year}))
     except (KeyError, IndexError, ValueError):
         return safe_filename(f"{agency}{year}年")
 

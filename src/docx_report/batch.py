@@ -331,7 +331,9 @@ def _aggregates(outcomes: Sequence[Outcome], outdir: Path, name: str) -> list[Ag
     for (pack_name, year), members in sorted(groups.items()):
         pack = engine.default().pack(pack_name)
         agency = aggregate.aggregate_agency(pack, name, len(members))
-        base = _unique(aggregate.aggregate_filename(pack, agency, year), used, f"{year}年汇总")
+        facts = aggregate.aggregate_facts(pack, year, agency, members)
+        base = _unique(aggregate.aggregate_filename(pack, agency, year, facts), used,
+                       f"{year}年汇总")
         results.append(aggregate.build_aggregate(
             pack, year, agency, members, sorted(excluded.get((pack_name, year), ())),
             outdir / AGGREGATE_DIR / f"{base}.xlsx"))

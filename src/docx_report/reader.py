@@ -88,12 +88,14 @@ def choose_pack(book: wb.Workbook, pack: Pack | None) -> Pack:
 def _recorded(book: wb.Workbook, record: wb.PackRecord) -> Pack:
     """The pack a workbook records: a built-in by name, any other by the folder recorded."""
     if record.source and is_folder(record.source):
-        if not Path(record.source, "pack.toml").is_file():
+        folder = next((f for f in record.folders(book.path) if (f / "pack.toml").is_file()),
+                      None)
+        if folder is None:
             raise InputError(f"工作簿是按报告格式「{record.name}」生成的，但它的文件夹 "
                              f"{record.source} 已找不到（移动或删除了？）；请用 --pack 文件夹 "
                              "指定这个报告格式", file=book.path)
         try:
-            return load_pack(record.source)
+            return load_pack(folder)
         except PackError as exc:
             raise InputError(f"工作簿是按报告格式「{record.name}」（{record.source}）生成的，"
                              f"这个 pack 现在有错误：\n{exc}", file=book.path) from None

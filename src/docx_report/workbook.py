@@ -10,7 +10,9 @@ blank workbook and to read a filled one:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -118,7 +120,7 @@ class Workbook:
             return None
         values = {str(meta.cell(row, 1).value): meta.cell(row, 2).value for row in range(1, 7)}
         return PackRecord(*(str(values.get(k) or "") for k in (
-            "pack", "version", "fingerprint", "source")))
+            "pack", "version", "fingerprint", "source", "relative")))
 
     def openpyxl(self) -> Any:
         """The openpyxl workbook itself (values as calculated), for the generic reader."""
@@ -161,6 +163,12 @@ class PackRecord(NamedTuple):
     version: str
     fingerprint: str
     source: str  # the pack's folder ('' for a built-in pack)
+    relative: str = ""  # the same, relative to the workbook's folder when it was written
+
+    def folders(self, workbook: Path) -> list[Path]:
+        """Where the pack's folder may be: beside the workbook as it was, then where it was."""
+        found = [workbook.parent / self.relative] if self.relative else []
+        return found + ([Path(self.source)] if self.source else [])
 
 
 def open_workbook(path: Path) -> Workbook:
@@ -355,6 +363,10 @@ def write_workbook(pack: Pack, out: Path, *, facts: Mapping[str, Any] | None = N
     meta["A3"], meta["B3"] = "written", dt.date.today().isoformat()
     meta["A4"], meta["B4"] = "fingerprint", pack.fingerprint
     meta["A5"], meta["B5"] = "source", "" if pack.builtin else pack.source
+    if not pack.builtin:  # the folder as seen from the workbook: both may move together
+        with contextlib.suppress(ValueError):  # another drive (Windows)
+            meta["A6"], meta["B6"] = "relative", os.path.relpath(pack.root.resolve(),
+                                                                 out.resolve().parent)
     meta.sheet_state = "veryHidden"
     save_atomically(book, out)
 

@@ -144,7 +144,7 @@ def batch(inputs: tuple[Path, ...], outdir: Path, jobs: int | None, make_pdf: bo
     for aggregate in result.aggregates:
         made = aggregate.docx or aggregate.xlsx or aggregate.agency
         click.echo(f"汇总：{made}（{aggregate.pack}，{aggregate.year}年度，"
-                   f"共 {len(aggregate.members)} 个机关）")
+                   f"共 {len(aggregate.members)} 份）")
     click.echo(f"情况汇总表：{result.summary}")
     if result.stale:
         click.echo("上次运行写出、本次不再需要的以下文件未能删除（是否正在打开？），"
