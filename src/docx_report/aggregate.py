@@ -82,9 +82,9 @@ def aggregate_narratives(pack: Pack, year: int, members: Sequence[Outcome],
     """A short factual text for each narrative section of the aggregate.
 
     The first section names the agencies included (and those left out for errors); a section a
-    ``contains`` rule asks about (such as 信息处理费 in 六) quotes what each agency wrote there,
-    so the aggregate states facts rather than filler; any other section refers to the agencies'
-    own reports.
+    ``contains`` rule asks about quotes what each agency wrote there (the paragraph with one of
+    the rule's words), so the aggregate states facts rather than filler; any other section
+    refers to the agencies' own reports.
     """
     names = "、".join(m.agency for m in members)
     count = len(members)

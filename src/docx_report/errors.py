@@ -40,7 +40,7 @@ class Problem:
 
     @property
     def location(self) -> str:
-        """``三、依申请公开!J28`` style location, or the sheet alone, or ''."""
+        """``Sheet!J28`` style location, or the sheet alone, or ''."""
         if self.sheet and self.cell:
             return f"{self.sheet}!{self.cell}"
         return self.sheet

@@ -70,6 +70,7 @@ class Builder:
         self.problems: list[PackProblem] = []
         self.total_at: dict[str, int] = {}  # total cell -> index of its [[totals]]
         self.skipped: set[str] = set()  # tables already reported broken: refs to them pass
+        self.skipped_fields: set[Any] = set()
 
     def report(self, path: Path_, message: str) -> None:
         self.problems.append(PackProblem(str(self.file), self.locator.line(path), message))
@@ -99,7 +100,10 @@ class Builder:
         if {(), ("pack",), ("facts",)} & broken:
             return None
         meta, facts = data["pack"], data["facts"]
-        fields = self.fields(facts["fields"])
+        fields = [(i, f) for i, f in enumerate(facts["fields"])
+                  if ("facts", "fields", i) not in broken]
+        self.skipped_fields = {f.get("key") for f in facts["fields"]} - {f.get("key")
+                                                                          for _, f in fields}
         sections: list[Section] = []
         for i, raw in enumerate(data["sections"]):
             built = self.section(i, raw) if ("sections", i) not in broken else None
@@ -116,7 +120,8 @@ class Builder:
             name=meta["name"], title=meta["title"], basis=meta.get("basis", ""),
             version=meta.get("version", 1), years=(years[0], years[1]),
             root=self.file.parent, template=meta.get("template", "template.docx"),
-            output=meta["output"], facts_sheet=facts["sheet"], fields=tuple(fields),
+            output=meta["output"], facts_sheet=facts["sheet"],
+            fields=tuple(self.fields(fields)),
             sections=tuple(sections), totals=(), rules=(),
             description=meta.get("description", ""), keywords=tuple(meta.get("keywords", ())),
             value_rule=meta.get("value_rule", ""), aggregate=aggregate,
@@ -157,7 +162,7 @@ class Builder:
         except ValueError as exc:
             self.report(("pack", "output"), f"output「{pack.output}」格式有误（{exc}）")
         else:
-            for name in sorted(used - fields):
+            for name in sorted(used - fields - self.skipped_fields):
                 self.report(("pack", "output"), f"output 中的 {{{name}}} 不是字段"
                             f"{_close(name, sorted(fields))}")
         if not (pack.root / pack.template).is_file():
@@ -173,8 +178,11 @@ class Builder:
 
     # -- facts ---------------------------------------------------------------------------------
 
-    def fields(self, raw: list[dict[str, Any]]) -> Iterator[Field]:
-        for i, f in enumerate(raw):
+    def fields(self, raw: list[tuple[int, dict[str, Any]]]) -> list[Field]:
+        return list(self._fields(raw))
+
+    def _fields(self, raw: list[tuple[int, dict[str, Any]]]) -> Iterator[Field]:
+        for i, f in raw:
             at: Path_ = ("facts", "fields", i)
             kind = f.get("type", "text")
             choices = tuple(f.get("choices", ()))
@@ -374,7 +382,7 @@ class Builder:
                 ok = False
         elif kind == "deadline":
             fields = [f.key for f in pack.fields]
-            if raw["by"] not in fields:
+            if raw["by"] not in fields and raw["by"] not in self.skipped_fields:
                 self.report((*at, "by"), f"规则 {raw['id']} 的 by「{raw['by']}」不是字段"
                             f"{_close(raw['by'], fields)}")
                 ok = False

@@ -236,13 +236,13 @@ Report = Callable[[Path_, str], None]
 
 def check_table(table: Mapping[str, Any], spec: Mapping[str, Key], where: Path_, what: str,
                 report: Report) -> bool:
-    """Check one table's keys against its spec; False when anything is wrong."""
+    """Check one table's keys against its spec; False when it cannot be used (a wrong type, a
+    missing key). An unknown key is reported but does not stop the table being used."""
     ok = True
     for name, value in table.items():
         key = spec.get(name)
         if key is None:
             report((*where, name), f"{what}中有未知的键「{name}」{did_you_mean(name, set(spec))}")
-            ok = False
         elif not _fits(value, key.type):
             report((*where, name), f"{what}的「{name}」应为{_TYPE_NAMES.get(key.type, key.type)}，"
                                    f"实为{_describe(value)}")
@@ -276,7 +276,7 @@ def check(data: Mapping[str, Any], report: Report) -> set[Path_]:
         for i, field in enumerate(facts.get("fields") or []):
             if isinstance(field, dict) and not check_table(
                     field, FIELD, ("facts", "fields", i), f"第 {i + 1} 个字段", report):
-                broken.add(("facts",))
+                broken.add(("facts", "fields", i))
     for i, section in enumerate(data.get("sections") or []):
         if not isinstance(section, dict):
             continue
