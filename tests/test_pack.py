@@ -132,6 +132,8 @@ CASES = [
            '[[totals]]\ncell = "service.social.window"\nof = ["service.social.done"]\n'
            '[[totals]]\ncell = "service.social.done"\nof = ["service.social.window"]\n',
            'cell = "service.social.window"', "合计循环引用", offset=-1),
+    Broken("aggregate-placeholder", "共{count}个街道）", "共{n}个街道）", 'agency = "{name}',
+           "[aggregate] 的 agency 中的 {n} 无法填入（可用：{count}、{name}）"),
     Broken("contains-unknown-section", 'section = "plan"', 'section = "plans"', "plans",
            "section「plans」不是叙述章节（是否应为 plan？）"),
     Broken("template-missing", 'template = "template.docx"', 'template = "模板.docx"',
@@ -158,6 +160,14 @@ def test_a_broken_pack_says_where(tmp_path: Path, case: Broken) -> None:
 
 def test_there_are_at_least_twenty_cases() -> None:
     assert len(CASES) >= 20
+
+
+def test_the_rule_kinds_a_pack_may_name_are_the_ones_the_checks_know() -> None:
+    """A kind the schema accepts but no check implements would fail only at check time."""
+    from docx_report import checks
+    from docx_report.pack_schema import RULE_KINDS, RULE_PLACEHOLDERS
+
+    assert set(RULE_KINDS) == {"equation", *checks.KINDS} == set(RULE_PLACEHOLDERS)
 
 
 def test_every_problem_at_once(tmp_path: Path) -> None:

@@ -52,7 +52,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from docx_report.errors import InputError, OutputError, Problem, ProblemsFound, TemplateError
 from docx_report.errors import error as problem
 from docx_report.files import atomic_write
-from docx_report.values import clean_text
+from docx_report.values import EXCEL_ERRORS, clean_text, format_date
 from docx_report.xlsx_guard import check_xlsx
 
 FIELD_HEADER = ("字段", "值")
@@ -63,8 +63,6 @@ _KEYWORDS = frozenset({
     "endmacro", "call", "endcall", "filter", "endfilter", "block", "endblock", "extends",
     "include", "import", "from", "as", "raw", "endraw", "recursive", "loop", "self", "range",
     "dict", "namespace", "caller", "varargs", "kwargs"})
-_EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
-                           "#GETTING_DATA", "#SPILL!", "#CALC!"})
 
 
 def variable_name(text: str) -> str:
@@ -234,10 +232,10 @@ def _text(cell: Any, problems: list[Problem]) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, datetime):
-        day = f"{value.year}年{value.month}月{value.day}日"
+        day = format_date(value)
         return day if value.time() == time(0) else f"{day} {value.hour}:{value.minute:02d}"
     if isinstance(value, date):
-        return f"{value.year}年{value.month}月{value.day}日"
+        return format_date(value)
     if isinstance(value, time):
         return f"{value.hour}:{value.minute:02d}"
     if isinstance(value, timedelta):
@@ -245,7 +243,7 @@ def _text(cell: Any, problems: list[Problem]) -> str:
     if isinstance(value, int | float):
         return _number(value, cell.number_format or "General")
     text = clean_text(str(value)).strip()  # Excel's _x000D_ escapes, as in pack workbooks
-    if text in _EXCEL_ERRORS:
+    if text in EXCEL_ERRORS:
         problems.append(problem(f"单元格是 Excel 错误值 {text}，请先修正公式",
                                 sheet=cell.parent.title, cell=cell.coordinate))
     return text

@@ -127,6 +127,7 @@ class Builder:
             value_rule=meta.get("value_rule", ""), aggregate=aggregate,
             fingerprint=fingerprint(data), builtin=builtin)
         self.meta(pack, data)
+        self.wording(data)
         keys = list(pack.value_cells())
         totals = [t for i, raw in enumerate(data.get("totals", []))
                   if ("totals", i) not in broken for t in self.totals(i, raw, keys)]
@@ -168,6 +169,22 @@ class Builder:
         if not (pack.root / pack.template).is_file():
             self.report(("pack", "template"), f"找不到模板文件 {pack.template}"
                         f"（应在 {pack.root} 中）")
+
+    def wording(self, data: dict[str, Any]) -> None:
+        """The 汇总 wording may use only the placeholders the batch fills."""
+        for key, text in data.get("aggregate", {}).items():
+            allowed = schema.AGGREGATE_PLACEHOLDERS.get(key)
+            if allowed is None or not isinstance(text, str):
+                continue
+            try:
+                used = {name for _, name, _, _ in string.Formatter().parse(text) if name}
+            except ValueError:
+                self.report(("aggregate", key), f"[aggregate] 的 {key} 中的 {{ }} 不成对")
+                continue
+            for name in sorted(used - allowed):
+                hint = "、".join(f"{{{a}}}" for a in sorted(allowed)) or "无"
+                self.report(("aggregate", key), f"[aggregate] 的 {key} 中的 {{{name}}} 无法填入"
+                            f"（可用：{hint}）")
 
     def unique_key(self, key: str, path: Path_, seen: dict[str, Path_]) -> None:
         if not _KEY.match(key):
@@ -392,9 +409,10 @@ class Builder:
                     self.report((*at, "deadlines"), f"规则 {raw['id']} 的期限「{name}」应写成"
                                 f" 月-日（如 01-31），实为「{day}」")
                     ok = False
-        allowed = schema.RULE_PLACEHOLDERS[kind]
+        allowed = schema.RULE_PLACEHOLDERS.get(kind, set())
         try:
-            used = {name for _, name, _, _ in string.Formatter().parse(raw["message"]) if name}
+            used = {name for _, name, _, _ in string.Formatter().parse(raw.get("message", ""))
+                    if name}
         except ValueError:
             used = set()
             self.report((*at, "message"), f"规则 {raw['id']} 的 message 中的 {{ }} 不成对")
@@ -409,7 +427,7 @@ class Builder:
         options = {k: v for k, v in raw.items()
                    if k not in {"id", "level", "kind", "message", "check", "at"}}
         return Rule(id=raw["id"], level=Level(raw.get("level", "error")), kind=kind,
-                    message=raw["message"], equation=equation, at=raw.get("at", ""),
+                    message=raw.get("message", ""), equation=equation, at=raw.get("at", ""),
                     options=options)
 
     def cycles(self, pack: Pack) -> None:

@@ -155,6 +155,9 @@ PACK = {"name": Key("str", True), "title": Key("str", True), "basis": Key("str")
         "value_rule": Key("str")}
 AGGREGATE = {k: Key("str") for k in ("agency", "agency_unnamed", "intro", "excluded",
                                       "quotes", "elsewhere")}
+AGGREGATE_PLACEHOLDERS = {"agency": {"name", "count"}, "agency_unnamed": {"count"},
+                          "intro": {"count", "year", "names"}, "excluded": {"count", "names"},
+                          "quotes": set(), "elsewhere": {"count", "year"}}
 FACTS = {"sheet": Key("str", True), "fields": Key("list[table]", True)}
 FIELD = {"key": Key("str", True), "label": Key("str", True),
          "type": Key("str", values=VALUE_TYPES), "required": Key("bool"), "help": Key("str"),
@@ -172,7 +175,9 @@ SECTION_KINDS = {
 TOTAL = {"id": Key("str"), "cell": Key("str", True), "of": Key("list[str]", True)}
 FIGURE = {"label": Key("str", True), "of": Key("list[str]", True)}
 RULE = {"id": Key("str", True), "kind": Key("str"), "level": Key("str", values=LEVELS),
-        "message": Key("str", True)}
+        "message": Key("str")}
+# Every rule kind and its options (besides id, kind, level, message). The checks implement
+# exactly these (checks.KINDS, and equations); a test keeps the two lists the same.
 RULE_KINDS: dict[str, dict[str, Key]] = {
     "equation": {"check": Key("str", True), "at": Key("str")},
     "contains": {"section": Key("str", True), "any": Key("list[str]", True)},

@@ -23,8 +23,10 @@ MAX_NUMBER = Decimal(10) ** 12  # no count or amount in a yearly report comes ne
 # Characters XML 1.0 cannot store (Word would refuse the file): C0 controls but tab and newline,
 # lone surrogates (only an _xD800_ escape can make one), U+FFFE and U+FFFF.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_EXCEL_ERRORS = {"#REF!", "#DIV/0!", "#VALUE!", "#N/A", "#NAME?", "#NUM!", "#NULL!",
-                 "#SPILL!", "#CALC!", "#GETTING_DATA"}
+# What Excel shows for a broken formula (the generic reader and the value parsers both refuse
+# them).
+EXCEL_ERRORS = frozenset({"#REF!", "#DIV/0!", "#VALUE!", "#N/A", "#NAME?", "#NUM!", "#NULL!",
+                          "#SPILL!", "#CALC!", "#GETTING_DATA"})
 _PLACEHOLDERS = {"/", "／", "—", "——", "-", "－", "无", "空", "暂无", "null", "none", "n/a"}
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
@@ -56,6 +58,11 @@ def clean_text(value: str) -> str:
     value = _EXCEL_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), value)
     value = _CARRIAGE_RETURNS.sub("\n", value)
     return _XML_ILLEGAL.sub("", value)
+
+
+def format_date(value: dt.date) -> str:
+    """A date as reports print it: 2024年3月1日."""
+    return f"{value.year}年{value.month}月{value.day}日"
 
 
 def _describe(raw: Any) -> str:
@@ -119,7 +126,7 @@ class _NumberType(ValueType):
             raise _error_value(raw, self.what)
         text = unicodedata.normalize("NFKC", str(raw)).strip().replace(" ", "")
         text = text.replace("\u2212", "-")  # the minus sign pasted from Word or a PDF
-        if text.upper() in _EXCEL_ERRORS:
+        if text.upper() in EXCEL_ERRORS:
             raise ValueProblem(f"单元格是 Excel 错误值 {text}，请改为{self.what}")
         if text == "":
             raise ValueProblem(f"未填写（没有请填 0）；此处应填{self.what}")
@@ -277,7 +284,7 @@ class DateType(ValueType):
         if value is None:
             return ""
         assert isinstance(value, dt.date)
-        return f"{value.year}年{value.month}月{value.day}日"
+        return format_date(value)
 
 
 class ChoiceType(TextType):
