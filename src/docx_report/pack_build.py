@@ -128,6 +128,8 @@ class Builder:
             fingerprint=fingerprint(data), builtin=builtin)
         self.meta(pack, data)
         self.wording(data)
+        self.unique(data, "rules", "id", "规则编号")
+        self.unique(data, "figures", "label", "关键数字")
         keys = list(pack.value_cells())
         totals = [t for i, raw in enumerate(data.get("totals", []))
                   if ("totals", i) not in broken for t in self.totals(i, raw, keys)]
@@ -185,6 +187,18 @@ class Builder:
                 hint = "、".join(f"{{{a}}}" for a in sorted(allowed)) or "无"
                 self.report(("aggregate", key), f"[aggregate] 的 {key} 中的 {{{name}}} 无法填入"
                             f"（可用：{hint}）")
+
+    def unique(self, data: dict[str, Any], table: str, key: str, what: str) -> None:
+        """Rule ids and figure labels name one thing each (messages, summary columns)."""
+        seen: dict[str, int] = {}
+        for i, raw in enumerate(data.get(table, [])):
+            value = raw.get(key) if isinstance(raw, dict) else None
+            if not isinstance(value, str):
+                continue
+            if value in seen:
+                first = self.locator.line((table, seen[value], key))
+                self.report((table, i, key), f"{what}「{value}」重复（第 {first} 行已用过）")
+            seen.setdefault(value, i)
 
     def unique_key(self, key: str, path: Path_, seen: dict[str, Path_]) -> None:
         if not _KEY.match(key):
