@@ -135,9 +135,10 @@ def _pack_years(ch: _Checker, rule: Rule) -> None:
     low, high = ch.pack.years
     if not isinstance(year, int) or low <= year <= high:
         return
-    packs = (load_pack(n) for n in builtin_packs())
+    # A built-in pack points to the built-in format for that year; any other pack cannot know.
+    packs = (load_pack(n) for n in builtin_packs()) if ch.pack.builtin else iter(())
     fitting = [p for p in packs if p.years[0] <= year <= p.years[1]]
-    expected = fitting[0].title if fitting else "其他格式"
+    expected = fitting[0].title if fitting else "适用于该年度的格式"
     ch.add(rule.level, rule.message.format(year=year, expected=expected, actual=ch.pack.title),
            field="year", rule=rule.id)
 

@@ -70,7 +70,7 @@ class Builder:
         self.problems: list[PackProblem] = []
         self.total_at: dict[str, int] = {}  # total cell -> index of its [[totals]]
         self.skipped: set[str] = set()  # tables already reported broken: refs to them pass
-        self.skipped_fields: set[Any] = set()
+        self.skipped_fields: set[str] = set()
 
     def report(self, path: Path_, message: str) -> None:
         self.problems.append(PackProblem(str(self.file), self.locator.line(path), message))
@@ -102,8 +102,8 @@ class Builder:
         meta, facts = data["pack"], data["facts"]
         fields = [(i, f) for i, f in enumerate(facts["fields"])
                   if ("facts", "fields", i) not in broken]
-        self.skipped_fields = {f.get("key") for f in facts["fields"]} - {f.get("key")
-                                                                          for _, f in fields}
+        self.skipped_fields = {str(f.get("key")) for f in facts["fields"]} - {
+            str(f.get("key")) for _, f in fields}
         sections: list[Section] = []
         for i, raw in enumerate(data["sections"]):
             built = self.section(i, raw) if ("sections", i) not in broken else None
