@@ -119,15 +119,20 @@ class Engine:
 
     # -- reading -------------------------------------------------------------------------------
 
+    @staticmethod
+    def open(path: Path) -> wb.Workbook:
+        """The one place a workbook is opened (and so parsed)."""
+        return wb.open_workbook(path)
+
     def read(self, path: Path, pack: PackRef | None = None) -> ReportData:
         """Read a pack workbook (the pack given, else the one it records or fits)."""
-        book = wb.open_workbook(path)
+        book = self.open(path)
         return read_book(book, choose_pack(book, self.pack(pack) if pack else None))
 
     def read_any(self, path: Path, pack: PackRef | None = None) -> ReportData | dict[str, Any]:
         """A pack workbook's data, or a generic workbook's template context: the workbook is
         opened once either way."""
-        book = wb.open_workbook(path)
+        book = self.open(path)
         if pack is not None:
             return read_book(book, self.pack(pack))
         if book.pack_record is None:
@@ -136,7 +141,8 @@ class Engine:
             except (InputError, PackError):
                 from docx_report import generic
 
-                return generic.read_generic(path, book=book.openpyxl())
+                opened = book.openpyxl() if isinstance(book, wb.Workbook) else None
+                return generic.read_generic(path, book=opened)
             return read_book(book, chosen)
         return read_book(book, choose_pack(book, None))
 

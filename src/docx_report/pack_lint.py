@@ -36,7 +36,7 @@ def check_pack(folder: Path) -> tuple[Pack | None, list[PackProblem]]:
     try:
         pack = pack_build.build(toml)
     except PackError as exc:
-        found = getattr(exc, "problems", None) or [PackProblem(str(toml), 0, str(exc))]
+        found = getattr(exc, "problems", None) or [PackProblem("", 0, str(exc))]
         return None, list(found)
     problems: list[PackProblem] = []
     locator = Locator(toml.read_text(encoding="utf-8"))

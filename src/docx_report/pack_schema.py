@@ -30,6 +30,8 @@ class PackProblem:
     level: Level = Level.ERROR
 
     def __str__(self) -> str:
+        if not self.file:
+            return self.message
         return f"{self.file} 第 {self.line} 行：{self.message}" if self.line else \
             f"{self.file}：{self.message}"
 

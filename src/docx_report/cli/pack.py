@@ -36,7 +36,7 @@ def check(folder: Path) -> None:
 
     \b
     docx-report pack check 我的格式
-    docx-report pack check examples/街道月报/pack.toml
+    docx-report pack check examples/street-monthly
     """
     from docx_report.pack_lint import check_pack
 
