@@ -103,10 +103,15 @@ def test_a_changed_pack_is_a_warning(tmp_path: Path) -> None:
     shutil.copyfile(QINGSHAN, workbook)
     assert cli("check", workbook, "--pack", folder)[0] == 0
     toml = folder / "pack.toml"
-    toml.write_text(toml.read_text(encoding="utf-8").replace("version = 1", "version = 2"),
-                    encoding="utf-8")
+    text = toml.read_text(encoding="utf-8")
+    # New wording or rules leave the workbook's layout as it was: no warning.
+    toml.write_text(text.replace("version = 1", "version = 2").replace(
+        "如“下月将……”", "如“下月将”"), encoding="utf-8")
+    assert cli("check", workbook, "--pack", folder) == (0, f"{workbook}：没有错误\n")
+    toml.write_text(text.replace("version = 1", "version = 2").replace(
+        'help = "统计的月份，1 至 12"', 'help = "1 至 12"'), encoding="utf-8")
     code, output = cli("check", workbook, "--pack", folder)
-    assert code == 0 and "改动过（版本 1 → 2）" in output
+    assert code == 0 and "工作表布局改动过（版本 1 → 2）" in output
 
 
 def test_batch_with_the_example_pack(tmp_path: Path) -> None:

@@ -16,6 +16,8 @@ docs/writing-a-pack.md). This script writes, next to it:
 from __future__ import annotations
 
 import datetime as dt
+import io
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -130,7 +132,20 @@ def make_template() -> None:
     paragraph(document, "{{ date }}", align=WD_ALIGN_PARAGRAPH.RIGHT)
     document.core_properties.title = "街道办事处月度工作统计报告模板"
     document.core_properties.author = "docx-report 示例"
-    document.save(TEMPLATE)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    TEMPLATE.write_bytes(stable_zip(buffer.getvalue()))
+
+
+def stable_zip(data: bytes) -> bytes:
+    """The same zip with fixed entry dates, so that an unchanged template is the same file."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(zipfile.ZipInfo(info.filename, (1980, 1, 1, 0, 0, 0)),
+                            source.read(info), zipfile.ZIP_DEFLATED)
+    return out.getvalue()
 
 
 def service(rows: dict[str, tuple[int, int, int]]) -> dict[str, int]:

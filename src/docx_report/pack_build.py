@@ -52,8 +52,11 @@ class _Bad(Exception):
 
 
 def fingerprint(data: dict[str, Any]) -> str:
-    """What a workbook records of its pack's content: comments and layout do not count."""
-    text = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+    """What a workbook records of its pack: the facts and sections, which decide where
+    everything sits in the workbook (new rules or wording do not make a workbook stale;
+    comments and formatting of pack.toml do not count)."""
+    layout = {"facts": data.get("facts"), "sections": data.get("sections")}
+    text = json.dumps(layout, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 

@@ -115,8 +115,9 @@ def pack_changed(book: wb.Workbook, pack: Pack) -> Problem | None:
         return None
     versions = f"（版本 {record.version} → {pack.version}）" if record.version != str(
         pack.version) else ""
-    return warning(f"生成这个工作簿之后，报告格式「{pack.name}」改动过{versions}；如果下面有"
-                   "标签或结构不符的错误，请用 docx-report init 重新生成工作簿后把内容抄过去",
+    return warning(f"生成这个工作簿之后，报告格式「{pack.name}」的工作表布局改动过{versions}；"
+                   "如果下面有标签或结构不符的错误，请用 docx-report init 重新生成工作簿后把内容"
+                   "抄过去",
                    sheet=pack.facts_sheet)
 
 
