@@ -7,9 +7,7 @@ from pathlib import Path
 
 import click
 
-from docx_report.cli._common import EXIT_PROBLEMS, ReportGroup, handle_errors
-
-_FOLDER = click.Path(exists=True, path_type=Path)
+from docx_report.cli._common import EXIT_PROBLEMS, PackParam, ReportGroup, handle_errors
 
 
 @click.group(cls=ReportGroup)
@@ -23,9 +21,9 @@ def pack() -> None:
 
 
 @pack.command("check")
-@click.argument("folder", type=_FOLDER)
+@click.argument("folder", type=PackParam())
 @handle_errors
-def check(folder: Path) -> None:
+def check(folder: str) -> None:
     """检查 pack 文件夹：pack.toml 的每一处错误（指明行号），以及 Word 模板。
 
     \b
@@ -37,10 +35,12 @@ def check(folder: Path) -> None:
     \b
     docx-report pack check 我的格式
     docx-report pack check examples/street-monthly
+    docx-report pack check gov-disclosure-2021
     """
+    from docx_report.pack import builtin_root, is_folder
     from docx_report.pack_lint import check_pack
 
-    loaded, problems = check_pack(folder)
+    loaded, problems = check_pack(Path(folder) if is_folder(folder) else builtin_root() / folder)
     for problem in problems:
         click.echo(f"{problem.level.label}  {problem}", err=True)
     if not problems and loaded is not None:
@@ -53,8 +53,8 @@ def check(folder: Path) -> None:
 
 @pack.command("new")
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--from", "source", default="gov-disclosure-2021", show_default=True,
-              help="从哪个报告格式复制：内置格式的名称或 pack 文件夹")
+@click.option("--from", "source", type=PackParam(), default="gov-disclosure-2021",
+              show_default=True, help="从哪个报告格式复制：内置格式的名称或 pack 文件夹")
 @handle_errors
 def new(folder: Path, source: str) -> None:
     """复制一个报告格式（pack.toml 和 template.docx）到新文件夹，作为新 pack 的起点。
