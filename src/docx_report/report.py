@@ -68,3 +68,19 @@ def read_context(path: Path, *, pack: PackRef | None = None) -> dict[str, Any]:
 def template_data(path: Path, *, pack: PackRef | None = None) -> tuple[dict[str, Any], set[str]]:
     """The data a template sees, and the fields it need not print (facts kept for the checks)."""
     return engine.default().template_data(path, pack=pack)
+
+
+def _is_generic(path: Path) -> bool:
+    """Is this a workbook of the generic conventions rather than of a pack? (Kept for callers
+    written before the engine; ``engine.default().read_any`` answers and reads in one open.)"""
+    from docx_report.errors import InputError, PackError
+    from docx_report.reader import choose_pack
+
+    book = engine.default().open(path)
+    if book.pack_record is not None:
+        return False
+    try:
+        choose_pack(book, None)
+    except (InputError, PackError):
+        return True
+    return False
