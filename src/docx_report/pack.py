@@ -155,7 +155,7 @@ class Pack:
     keywords: tuple[str, ...] = ()  # document keywords of the report (the year is added)
     value_rule: str = ""  # the rule id given to problems with a single cell's value
     aggregate: Mapping[str, str] = field(default_factory=dict)  # the 汇总's wording
-    fingerprint: str = ""  # of pack.toml's content: a workbook records it
+    fingerprint: str = ""  # of the workbook layout pack.toml declares: a workbook records it
     builtin: bool = False
 
     @property
@@ -245,9 +245,10 @@ def _load_folder(path: Path) -> Pack:
     from docx_report import pack_build
 
     toml = path / "pack.toml" if path.is_dir() else path
-    stat = toml.stat() if toml.is_file() else None
-    return _folder_pack(toml, stat.st_mtime_ns if stat else 0, stat.st_size if stat else 0) \
-        if stat else pack_build.build(toml)
+    if not toml.is_file():
+        return pack_build.build(toml)  # says what is missing
+    stat = toml.stat()
+    return _folder_pack(toml, stat.st_mtime_ns, stat.st_size)
 
 
 @functools.lru_cache(maxsize=32)
