@@ -193,9 +193,8 @@ def test_a_broken_table_is_reported_once_not_again_by_every_rule(tmp_path: Path)
     folder = copy_pack(tmp_path)
     break_pack(folder, ('sheet = "二、便民服务"', 'sheeet = "二、便民服务"'))
     found = problems_of(folder)
-    assert {p.message.split("：")[0] for p in found} == {
-        "第 2 个章节（service）中有未知的键「sheeet」；是否应为「sheet」？",
-        "第 2 个章节（service）缺少「sheet」"}
+    assert [p.message for p in found] == [
+        "第 2 个章节（service）中有未知的键「sheeet」；是否应为「sheet」？"]
 
 
 def test_the_official_and_example_packs_pass_pack_check() -> None:

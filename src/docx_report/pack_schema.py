@@ -246,10 +246,12 @@ def check_table(table: Mapping[str, Any], spec: Mapping[str, Key], where: Path_,
     """Check one table's keys against its spec; False when it cannot be used (a wrong type, a
     missing key). An unknown key is reported but does not stop the table being used."""
     ok = True
+    meant: set[str] = set()  # keys an unknown key was probably meant to be
     for name, value in table.items():
         key = spec.get(name)
         if key is None:
             report((*where, name), f"{what}中有未知的键「{name}」{did_you_mean(name, set(spec))}")
+            meant.update(difflib.get_close_matches(name, sorted(spec), n=1, cutoff=0.6))
         elif not _fits(value, key.type):
             report((*where, name), f"{what}的「{name}」应为{_TYPE_NAMES.get(key.type, key.type)}，"
                                    f"实为{_describe(value)}")
@@ -260,7 +262,8 @@ def check_table(table: Mapping[str, Any], spec: Mapping[str, Key], where: Path_,
             ok = False
     for name, key in spec.items():
         if key.required and name not in table:
-            report(where, f"{what}缺少「{name}」")
+            if name not in meant:  # a misspelt key is reported once, where it is
+                report(where, f"{what}缺少「{name}」")
             ok = False
     return ok
 

@@ -82,8 +82,9 @@ class PackParam(click.ParamType):  # type: ignore[type-arg]  # generic from clic
 
     name = "NAME|FOLDER"
 
-    def __init__(self, *, strict: bool = True) -> None:
+    def __init__(self, *, strict: bool = True, resolve: bool = True) -> None:
         self.strict = strict
+        self.resolve = resolve  # False: a folder as typed (messages show what the user wrote)
 
     def convert(self, value: Any, param: click.Parameter | None,
                 ctx: click.Context | None) -> str:
@@ -93,7 +94,7 @@ class PackParam(click.ParamType):  # type: ignore[type-arg]  # generic from clic
         if is_folder(text):
             if not Path(text).exists():
                 self.fail(f"找不到报告格式（pack）文件夹「{text}」", param, ctx)
-            return str(Path(text).resolve())
+            return str(Path(text).resolve()) if self.resolve else text
         if self.strict and text not in builtin_packs():
             self.fail(f"「{text}」不是内置的报告格式（{'、'.join(builtin_packs())}），"
                       "也不是 pack 文件夹（文件夹请写路径，如 ./我的格式）", param, ctx)

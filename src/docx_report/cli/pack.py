@@ -21,7 +21,7 @@ def pack() -> None:
 
 
 @pack.command("check")
-@click.argument("folder", type=PackParam())
+@click.argument("folder", type=PackParam(resolve=False))
 @handle_errors
 def check(folder: str) -> None:
     """检查 pack 文件夹：pack.toml 的每一处错误（指明行号），以及 Word 模板。
