@@ -181,6 +181,20 @@ def test_one_engine_opens_each_workbook_once(tmp_path: Path,
     assert eng.template(generic / "采购清单模板.docx") is compiled
 
 
+def test_the_template_cache_is_bounded(tmp_path: Path) -> None:
+    """A server rendering uploaded templates keeps only the most recently used compiled."""
+    eng = engine.Engine()
+    copies = []
+    for n in range(engine.Engine.MAX_TEMPLATES + 3):
+        copy = tmp_path / f"t{n}.docx"
+        shutil.copyfile(EXAMPLE / "template.docx", copy)
+        copies.append(copy)
+        eng.template(copy)
+    first_again = eng.template(copies[-1])
+    assert eng.template(copies[-1]) is first_again
+    assert len(eng._templates) == engine.Engine.MAX_TEMPLATES
+
+
 FORMAT_WORDS = re.compile(r"政府信息公开|年度报告|信息处理费|依申请|国办|条例|2008|\bR[0-9]+\b")
 
 

@@ -11,6 +11,8 @@ or renders.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -92,10 +94,14 @@ def _with_file(problems: list[Problem], file: Path) -> list[Problem]:
 
 
 class Engine:
-    """Packs and compiled templates, kept while the process lives (a batch worker, the CLI)."""
+    """Packs and compiled templates, kept while the process lives (a batch worker, the CLI, a
+    web server: the template cache is bounded, so uploaded templates do not pile up)."""
+
+    MAX_TEMPLATES = 16
 
     def __init__(self) -> None:
-        self._templates: dict[tuple[Path, int, int], CompiledTemplate] = {}
+        self._templates: OrderedDict[tuple[Path, int, int], CompiledTemplate] = OrderedDict()
+        self._lock = threading.Lock()  # a web server renders from several threads
 
     # -- packs and templates -------------------------------------------------------------------
 
@@ -113,9 +119,16 @@ class Engine:
         except OSError:
             raise PackError(f"找不到报告模板：{path}") from None
         key = (path.resolve(), stat.st_mtime_ns, stat.st_size)
-        if key not in self._templates:
-            self._templates[key] = CompiledTemplate.load(path)
-        return self._templates[key]
+        with self._lock:
+            if key in self._templates:
+                self._templates.move_to_end(key)
+                return self._templates[key]
+        compiled = CompiledTemplate.load(path)  # outside the lock: compiling takes a while
+        with self._lock:
+            self._templates[key] = compiled
+            while len(self._templates) > self.MAX_TEMPLATES:
+                self._templates.popitem(last=False)  # the least recently used
+        return compiled
 
     # -- reading -------------------------------------------------------------------------------
 
