@@ -16,6 +16,7 @@ from docx_report.pack_schema import Path_
 from docx_report.values import TYPES
 
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+MAX_WIDTH, MAX_ROWS = 64, 1000  # far beyond any report table; spans are bounded by them
 
 
 class GridError(Exception):
@@ -29,6 +30,10 @@ class GridError(Exception):
 def build_table(i: int, raw: dict[str, Any]) -> TableSection:
     """A table section from its grid (HTML-like rows); GridError at the first mistake."""
     key, width = raw["key"], raw["width"]
+    if not 1 <= width <= MAX_WIDTH:
+        raise GridError(("sections", i, "width"), f"表 {key} 的 width 应在 1 到 {MAX_WIDTH} 之间")
+    if len(raw["grid"]) > MAX_ROWS:
+        raise GridError(("sections", i, "grid"), f"表 {key} 超过 {MAX_ROWS} 行")
     columns = list(raw.get("columns", []))
     default_type = raw.get("type", "count")
     occupied: set[tuple[int, int]] = set()
@@ -50,15 +55,20 @@ def build_table(i: int, raw: dict[str, Any]) -> TableSection:
                 while (r, c) in occupied:
                     c += 1
                 cell = _cell(key, r, c, one, default_type, at)
+                if c + cell.cols > width:  # checked before any cell is marked: spans stay small
+                    raise GridError(at, f"表 {key} 第 {r + 1} 行超出了表格宽度 {width} 列"
+                                        "（width）")
+                if r + cell.rows > len(raw["grid"]):
+                    raise GridError(at, f"表 {key} 第 {r + 1} 行有单元格跨行超出了表格末行")
                 for rr in range(r, r + cell.rows):
                     for cc in range(c, c + cell.cols):
                         if (rr, cc) in occupied:
                             raise GridError(at, f"表 {key} 第 {r + 1} 行的单元格与上方跨行的"
-                                           "单元格重叠")
+                                                "单元格重叠")
                         occupied.add((rr, cc))
                 if cell.key in named:
                     raise GridError(at, f"单元格 {cell.key} 重复（表格第 {named[cell.key]} 行"
-                                   "已有）")
+                                        "已有）")
                 if cell.key:
                     named[cell.key] = r + 1
                 cells.append(cell)
@@ -70,8 +80,6 @@ def build_table(i: int, raw: dict[str, Any]) -> TableSection:
     if not cells:
         raise GridError(("sections", i, "grid"), f"表 {key} 的 grid 是空的")
     depth = max(cell.row + cell.rows for cell in cells)
-    if depth > len(raw["grid"]):
-        raise GridError(("sections", i, "grid"), f"表 {key} 有单元格跨行超出了表格末行")
     header_rows = 0
     for r in range(depth):
         if any(cell.is_value and cell.row == r for cell in cells):
@@ -85,17 +93,18 @@ def build_table(i: int, raw: dict[str, Any]) -> TableSection:
                         cells=tuple(with_labels(cells)), header_rows=header_rows,
                         widths=tuple(widths), intro=raw.get("intro", ""))
 
-def _cell(table: str, r: int, c: int, item: Any, default_type: str,
-         at: Path_) -> Cell:
+
+def _cell(table: str, r: int, c: int, item: Any, default_type: str, at: Path_) -> Cell:
     if isinstance(item, str):
         return Cell(r, c, 1, 1, text=item)
     if not isinstance(item, dict):
-        raise GridError(at, f"表 {table} 第 {r + 1} 行有一格既不是文字也不是 {{…}}：{item!r}")
+        raise GridError(at, f"表 {table} 第 {r + 1} 行有一格既不是文字也不是 {{…}}："
+                            f"{str(item)[:30]}")
     allowed = {"rows", "cols", "value", "type", "text", "hint"}
     for name in item:
         if name not in allowed:
             raise GridError(at, f"表 {table} 第 {r + 1} 行的单元格有未知的键「{name}」"
-                           f"{schema.did_you_mean(name, allowed)}")
+                                f"{schema.did_you_mean(name, allowed)}")
     rows, cols = item.get("rows", 1), item.get("cols", 1)
     if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1
                for n in (rows, cols)):
@@ -109,7 +118,7 @@ def _cell(table: str, r: int, c: int, item: Any, default_type: str,
         kind = item.get("type", default_type)
         if kind not in TYPES or not TYPES[kind].numeric:
             raise GridError(at, f"单元格 {table}.{rel} 的类型「{kind}」不是数值类型（count、"
-                           "signed、amount）")
+                                "signed、amount）")
         return Cell(r, c, rows, cols, key=f"{table}.{rel}", type=kind)
     if "text" not in item:
         raise GridError(at, f"表 {table} 第 {r + 1} 行的单元格既没有 text 也没有 value")
