@@ -139,6 +139,8 @@ CASES = [
     Broken("span-below-the-table", '["合计", { row = "total" }],',
            '[{ text = "合计", rows = 9 }, { row = "total" }],', '[{ text = "合计"',
            "跨行超出了表格末行"),
+    Broken("narrative-rows", "rows = 6", "rows = 100000000", "rows = 100000000",
+           "rows 应在 0 到 200 之间"),
     Broken("duplicate-rule-id", 'id = "S5"', 'id = "S4"', 'check = "funds.*.ytd >= funds',
            "规则编号「S4」重复", offset=-2),
     Broken("duplicate-figure", 'label = "办结"', 'label = "受理"', 'of = ["service.total.done"]',

@@ -37,6 +37,7 @@ from docx_report.pack_schema import PackProblem, Path_
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TOML_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 _MONTH_DAY = re.compile(r"^(\d{1,2})-(\d{1,2})$")
+MAX_NARRATIVE_ROWS = 200  # subsection rows of a narrative sheet
 
 
 def fingerprint(data: dict[str, Any]) -> str:
@@ -222,6 +223,10 @@ class Builder:
 
     def section(self, i: int, raw: dict[str, Any]) -> Section | None:
         if raw["kind"] == "narrative":
+            if not 0 <= raw.get("rows", 10) <= MAX_NARRATIVE_ROWS:
+                self.report(("sections", i, "rows"), f"章节 {raw['key']} 的 rows 应在 0 到 "
+                            f"{MAX_NARRATIVE_ROWS} 之间")
+                return None
             return NarrativeSection(
                 key=raw["key"], heading=raw["heading"], sheet=raw["sheet"],
                 subsections=tuple(raw.get("subsections", ())),
