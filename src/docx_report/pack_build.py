@@ -38,6 +38,7 @@ _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TOML_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 _MONTH_DAY = re.compile(r"^(\d{1,2})-(\d{1,2})$")
 MAX_NARRATIVE_ROWS = 200  # subsection rows of a narrative sheet
+MAX_PACK_BYTES = 2 * 2**20  # the official packs are 15 KB
 
 
 def fingerprint(data: dict[str, Any]) -> str:
@@ -375,6 +376,8 @@ class Builder:
 def build(path: Path, *, builtin: bool = False) -> Pack:
     """Read and build a pack.toml; PackError listing every located problem otherwise."""
     try:
+        if path.stat().st_size > MAX_PACK_BYTES:
+            raise PackError(f"{path}：文件超过 {MAX_PACK_BYTES // 2**20} MB，不像 pack 定义")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise PackError(f"{path.parent}：不是 pack 文件夹（没有 pack.toml）") from None
