@@ -30,6 +30,7 @@ from docx_report.errors import (
     Problem,
     ProblemsFound,
     ReportError,
+    TemplateError,
     errors_in,
     sort_problems,
 )
@@ -117,7 +118,7 @@ class Engine:
         try:
             stat = path.stat()
         except OSError:
-            raise PackError(f"找不到报告模板：{path}") from None
+            raise TemplateError(f"找不到报告模板：{path}") from None
         key = (path.resolve(), stat.st_mtime_ns, stat.st_size)
         with self._lock:
             if key in self._templates:
@@ -146,18 +147,16 @@ class Engine:
         """A pack workbook's data, or a generic workbook's template context: the workbook is
         opened once either way."""
         book = self.open(path)
-        if pack is not None:
-            return read_book(book, self.pack(pack))
-        if book.pack_record is None:
-            try:
-                chosen = choose_pack(book, None)
-            except (InputError, PackError):
-                from docx_report import generic
+        if pack is not None or book.pack_record is not None:
+            return read_book(book, choose_pack(book, self.pack(pack) if pack else None))
+        try:  # no record: a pack workbook whose record was lost, or a generic one
+            chosen = choose_pack(book, None)
+        except (InputError, PackError):
+            from docx_report import generic
 
-                opened = book.openpyxl() if isinstance(book, wb.Workbook) else None
-                return generic.read_generic(path, book=opened)
-            return read_book(book, chosen)
-        return read_book(book, choose_pack(book, None))
+            opened = book.openpyxl() if isinstance(book, wb.Workbook) else None
+            return generic.read_generic(path, book=opened)
+        return read_book(book, chosen)
 
     def read_previous(self, path: Path) -> ReportData:
         try:
