@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from docx_report import aggregate, engine, manifest, summary
+from docx_report import aggregate, engine, manifest, similar, summary
 from docx_report import workbook as wb
 from docx_report.errors import (
     InputError,
@@ -172,7 +172,7 @@ def _check_one(index: int, path: Path, settings: _Settings) -> Outcome:
                       agency=agency, year=year, facts=dict(data.facts),
                       figures=summary.figures(data.pack, checked.computed),
                       name=checked.output_name(),
-                      previous=prev_path)
+                      previous=prev_path, texts=similar.texts(data.pack, data.narratives))
     if not checked.ok:
         return outcome
     staged = settings.staging / f"{index:06d}.docx"
@@ -446,7 +446,8 @@ def run_batch(inputs: Sequence[Path], outdir: Path, *, jobs: int | None = None,
         written = manifest.publish([*finished, *aggregates], stage, outdir,
                                   recorded | {SUMMARY_NAME}) | {SUMMARY_NAME}
         matches = summary.previous_rows(finished, index, unusable) if previous else None
-        result = BatchResult(outdir, finished, aggregates, matches, summary_path)
+        result = BatchResult(outdir, finished, aggregates, matches, summary_path,
+                             similar=similar.agencies(finished))
         summary.write_summary(result, summary_path)
         result.stale = manifest.remove_stale(outdir, recorded, written)
     finally:

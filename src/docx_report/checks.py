@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from docx_report import expr
+from docx_report import expr, narrative, textchecks
 from docx_report import workbook as wb
 from docx_report.errors import Level, Problem
 from docx_report.pack import Pack, Rule, builtin_packs, load_pack
@@ -82,6 +82,7 @@ class _Checker:
         if rule.equation.uses_previous and self.previous is None:
             return
         keys = list(self.cells)
+        failed: dict[str, str] = {}  # cell → message, in order
         for wild in expr.expand([t.key for t in rule.equation.terms if t.ref], keys):
             sides: list[Number] = []
             for terms in (rule.equation.left, rule.equation.right):
@@ -102,8 +103,13 @@ class _Checker:
             if len(sides) != 2 or rule.equation.holds(sides[0], sides[1]):
                 continue
             at = expr.substitute(rule.at or rule.equation.left[0].key, wild)
-            message = rule.message.format(left=_fmt(sides[0]), right=_fmt(sides[1]))
-            self.add(rule.level, message, key=at, rule=rule.id)
+            failed[at] = rule.message.format(left=_fmt(sides[0]), right=_fmt(sides[1]))
+        # A total whose parts already fail this rule fails because of them: one cause, one
+        # message (a wrong 上年结转·自然人 is not reported again at 上年结转·总计).
+        parts = self.pack.total_of()
+        for at, message in failed.items():
+            if not any(part in failed for part in _leaves(parts, at)):
+                self.add(rule.level, message, key=at, rule=rule.id)
 
     def run(self) -> list[Problem]:
         self.totals()
@@ -115,19 +121,56 @@ class _Checker:
         return self.problems
 
 
+def _leaves(totals: Mapping[str, tuple[str, ...]], key: str) -> set[str]:
+    """Every cell a total is made of, through totals of totals (not the total itself)."""
+    found: set[str] = set()
+    stack = list(totals.get(key, ()))
+    while stack:
+        part = stack.pop()
+        if part not in found:
+            found.add(part)
+            stack.extend(totals.get(part, ()))
+    return found
+
+
 # ---------------------------------------------------------------------------------------------
 # Rule kinds other than equations: each takes the checker and the rule.
 
 
 def _contains(ch: _Checker, rule: Rule) -> None:
-    section = str(rule.options["section"])
-    story = ch.data.narratives.get(section)
-    if story is None:
+    ch.problems += textchecks.contains(ch.pack, ch.data.narratives, ch.data.facts, rule.options,
+                                       rule.level, rule.message, rule.id)
+
+
+def _narrative_figures(ch: _Checker, rule: Rule) -> None:
+    ch.problems += narrative.check_figures(
+        ch.pack, ch.data.narratives, ch.computed, sections=rule.options.get("sections", ()),
+        rule=rule.id, level=rule.level, message=rule.message)
+
+
+def _placeholders(ch: _Checker, rule: Rule) -> None:
+    ch.problems += narrative.check_placeholders(ch.pack, ch.data.narratives, rule=rule.id,
+                                                level=rule.level, message=rule.message)
+
+
+def _year_rule(check: Callable[..., list[Problem]], fact: str) -> Callable[[_Checker, Rule],
+                                                                           None]:
+    def run(ch: _Checker, rule: Rule) -> None:
+        value = ch.data.facts.get(fact)
+        if isinstance(value, dt.date):
+            value = value.year
+        if isinstance(value, int):
+            ch.problems += check(ch.pack, ch.data.narratives, value, rule.options, rule.level,
+                                 rule.message, rule.id)
+    return run
+
+
+def _copied_previous(ch: _Checker, rule: Rule) -> None:
+    if ch.previous is None:
         return
-    if not any(word in story.text for word in rule.options["any"]):
-        sheet = next(s.sheet for s in ch.pack.sections if s.key == section)
-        ch.add(rule.level, rule.message, sheet=sheet, cell=wb.coordinate(wb.INTRO_ROW, 2),
-               rule=rule.id)
+    ch.problems += textchecks.copied_previous(
+        ch.pack, ch.data.narratives, ch.previous.pack, ch.previous.narratives,
+        ch.previous.file.name, rule.options, rule.level, rule.message, rule.id)
 
 
 def _pack_years(ch: _Checker, rule: Rule) -> None:
@@ -173,6 +216,12 @@ def _deadline(ch: _Checker, rule: Rule) -> None:
 
 KINDS: dict[str, Callable[[_Checker, Rule], None]] = {
     "contains": _contains,
+    "narrative_figures": _narrative_figures,
+    "placeholders": _placeholders,
+    "period_years": _year_rule(textchecks.period_years, "year"),
+    "future_years": _year_rule(textchecks.future_years, "date"),
+    "opening_year": _year_rule(textchecks.opening_year, "year"),
+    "copied_previous": _copied_previous,
     "pack_years": _pack_years,
     "after_year_end": _after_year_end,
     "deadline": _deadline,

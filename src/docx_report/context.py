@@ -3,7 +3,7 @@
 ::
 
     agency, agency_kind, year, date          basic facts (strings)
-    <narrative>.intro                        list of paragraphs
+    <narrative>.intro                        list of paragraphs (【placeholders】 filled in)
     <narrative>.subsections                  list of {title, paragraphs}; titles numbered （一）…
     <narrative>.empty                        true when the section has no text
     <table>.note                             list of paragraphs before the table
@@ -20,6 +20,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from docx_report.narrative import fill
 from docx_report.pack import Pack, TableSection
 from docx_report.reader import Narrative
 from docx_report.values import Number, value_type
@@ -78,8 +79,8 @@ def build_context(pack: Pack, facts: Mapping[str, Any], values: Mapping[str, Num
         if isinstance(section, TableSection):
             context[section.key] = table_context(section, values, notes.get(section.key, []))
         else:
-            context[section.key] = narrative_context(
-                narratives.get(section.key, Narrative()))
+            story = narratives.get(section.key, Narrative())
+            context[section.key] = narrative_context(fill(pack, story, values))
     return context
 
 

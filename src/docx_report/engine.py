@@ -201,7 +201,7 @@ class Engine:
               make_pdf: bool = False, pdfa: bool = True) -> Built:
         """Check a workbook and, without error, write the report (and its PDF); a generic
         workbook is rendered by its conventions when a ``template`` is given."""
-        from docx_report import render
+        from docx_report import render, template_fit
 
         read = self.read_any(path, pack) if template is not None else self.read(path, pack)
         if isinstance(read, dict):
@@ -211,8 +211,11 @@ class Engine:
                                   properties={"title": path.stem})
             return Built(docx=target, pdf=_pdf(target, pdfa) if make_pdf else None, warnings=[])
         checked = self.check_data(read, self.read_previous(previous) if previous else None)
-        if checked.errors:
-            raise ProblemsFound(checked.problems, file=str(path))
+        # a template of one's own must still print what the pack requires, in its words
+        fit = template_fit.fit(template, checked.data.pack) if template is not None else []
+        if checked.errors or errors_in(fit):
+            raise ProblemsFound(sort_problems([*checked.problems, *fit]), file=str(path))
+        checked.problems += fit
         target = _output(out or path.parent / f"{checked.output_name()}.docx", path)
         self.render(checked, target, template)
         pdf_path = _pdf(target, pdfa) if make_pdf else None

@@ -24,6 +24,7 @@ from typing import Any
 
 from docx_report import expr
 from docx_report.errors import Level, PackError
+from docx_report.pack_narrative import NarrativeFigure, NarrativeOptions
 
 _SUBITEM = re.compile(r"^\d+[.、．]")
 RESERVED_ROW_KEYS = {"note"}
@@ -128,7 +129,7 @@ class Figure:
 class Rule:
     id: str
     level: Level
-    kind: str  # equation | contains | pack_years | deadline | after_year_end
+    kind: str  # one of RULE_KINDS
     message: str
     equation: expr.Equation | None = None
     at: str = ""
@@ -162,6 +163,10 @@ class Pack:
     def source(self) -> str:
         """How a workbook names this pack: a built-in's name, else its folder."""
         return self.name if self.builtin else str(self.root.resolve())
+    narrative_figures: tuple[NarrativeFigure, ...] = ()  # [[narrative_figures]] (narrative.py)
+    narrative: NarrativeOptions = field(default_factory=NarrativeOptions)  # [narrative]
+    verbatim_labels: bool = False  # official format: a template must print every label as is
+    similar: Mapping[str, Any] = field(default_factory=dict)  # [similar]: batch copied text
 
     @property
     def template_path(self) -> Path:

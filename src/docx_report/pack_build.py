@@ -32,6 +32,12 @@ from docx_report.pack import (
     Total,
 )
 from docx_report.pack_grid import GridError, build_table
+from docx_report.pack_narrative import (
+    TEXT_KINDS,
+    NarrativeFigure,
+    narrative_figure,
+    narrative_options,
+)
 from docx_report.pack_schema import PackProblem, Path_
 
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -130,8 +136,16 @@ class Builder:
                  if ("rules", i) not in broken and (r := self.rule(i, raw, pack, keys))]
         figures = [f for i, raw in enumerate(data.get("figures", []))
                    if ("figures", i) not in broken and (f := self.figure(i, raw, keys))]
+        stated = [n for i, raw in enumerate(data.get("narrative_figures", []))
+                  if ("narrative_figures", i) not in broken
+                  and (n := self.narrative_figure(i, raw, keys))]
+        narrative = data.get("narrative", {}) if ("narrative",) not in broken else {}
+        similar = data.get("similar", {}) if ("similar",) not in broken else {}
         pack = Pack(**{**pack.__dict__, "totals": tuple(totals), "rules": tuple(rules),
-                       "figures": tuple(figures)})
+                       "figures": tuple(figures), "narrative_figures": tuple(stated),
+                       "narrative": narrative_options(narrative),
+                       "verbatim_labels": bool(meta.get("verbatim_labels", False)),
+                       "similar": dict(similar)})
         self.cycles(pack)
         return None if self.problems else pack
 
@@ -291,6 +305,20 @@ class Builder:
             return None
         return Figure(raw["label"], tuple(raw["of"]))
 
+    def narrative_figure(self, i: int, raw: dict[str, Any], keys: list[str]
+                         ) -> NarrativeFigure | None:
+        if bad := self.missing(raw["of"], keys):
+            self.report(("narrative_figures", i, "of"), f"叙述数字「{raw['label']}」引用了不存在"
+                        f"的单元格 {bad}")
+            return None
+        if self.involves_skipped(raw["of"]):
+            return None
+        try:
+            return narrative_figure(raw, keys)
+        except (TypeError, ValueError) as exc:
+            self.report(("narrative_figures", i), str(exc))
+            return None
+
     def rule(self, i: int, raw: dict[str, Any], pack: Pack, keys: list[str]) -> Rule | None:
         at: Path_ = ("rules", i)
         kind = raw.get("kind", "equation")
@@ -314,12 +342,15 @@ class Builder:
             if ok and "at" in raw and (bad := self.missing([raw["at"]], keys)):
                 self.report((*at, "at"), f"规则 {raw['id']} 的 at 是不存在的单元格 {bad}")
                 ok = False
-        elif kind == "contains":
+        elif kind in TEXT_KINDS:  # the narrative sections it names must be narrative sections
             sections = [s.key for s in pack.narratives()]
-            if raw["section"] not in sections:
-                self.report((*at, "section"), f"规则 {raw['id']} 的 section「{raw['section']}」"
-                            f"不是叙述章节{_close(raw['section'], sections)}")
-                ok = False
+            named = [("section", raw["section"])] if "section" in raw else []
+            named += [("sections", name) for name in raw.get("sections", ())]
+            for option, name in named:
+                if name not in sections:
+                    self.report((*at, option), f"规则 {raw['id']} 的 {option}「{name}」"
+                                f"不是叙述章节{_close(name, sections)}")
+                    ok = False
         elif kind == "deadline":
             fields = [f.key for f in pack.fields]
             if raw["by"] not in fields and raw["by"] not in self.skipped_fields:

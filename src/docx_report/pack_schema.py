@@ -146,7 +146,8 @@ class Key:
 
 _TYPE_NAMES = {"str": "文字", "int": "整数", "bool": "true 或 false", "list[str]": "文字的数组",
                "list[int]": "整数的数组", "table:str": "键值都是文字的表", "grid": "数组的数组",
-               "list[table]": "表的数组（[[…]]）", "table": "表（[…]）", "list": "数组"}
+               "list[table]": "表的数组（[[…]]）", "table": "表（[…]）", "list": "数组",
+               "number": "数字"}
 
 LEVELS = ("error", "warning")
 VALUE_TYPES = ("count", "signed", "amount", "text", "paragraphs", "year", "date", "choice")
@@ -154,7 +155,7 @@ VALUE_TYPES = ("count", "signed", "amount", "text", "paragraphs", "year", "date"
 PACK = {"name": Key("str", True), "title": Key("str", True), "basis": Key("str"),
         "description": Key("str"), "version": Key("int"), "years": Key("list[int]"),
         "template": Key("str"), "output": Key("str", True), "keywords": Key("list[str]"),
-        "value_rule": Key("str")}
+        "value_rule": Key("str"), "verbatim_labels": Key("bool")}
 AGGREGATE = {k: Key("str") for k in ("agency", "agency_unnamed", "intro", "excluded",
                                       "quotes", "elsewhere")}
 AGGREGATE_PLACEHOLDERS = {"agency": {"name", "count"}, "agency_unnamed": {"count"},
@@ -180,22 +181,49 @@ RULE = {"id": Key("str", True), "kind": Key("str"), "level": Key("str", values=L
         "message": Key("str")}
 # Every rule kind and its options (besides id, kind, level, message). The checks implement
 # exactly these (checks.KINDS, and equations); a test keeps the two lists the same.
+_WHERE = {"section": Key("str"), "sections": Key("list[str]")}  # narrative sections
+_SKIP = {"skip_before": Key("list[str]"), "skip_after": Key("list[str]")}
 RULE_KINDS: dict[str, dict[str, Key]] = {
     "equation": {"check": Key("str", True), "at": Key("str")},
-    "contains": {"section": Key("str", True), "any": Key("list[str]", True)},
+    # the narrative says one of ``any``, and one word of each group of ``all``; ``when``: only
+    # for these facts (agency_kind = "人民政府")
+    "contains": {**_WHERE, "any": Key("list[str]"), "all": Key("grid"),
+                 "when": Key("table:str")},
     "pack_years": {},
     "after_year_end": {},
     "deadline": {"by": Key("str", True), "deadlines": Key("table:str", True)},
+    # the narrative against the tables ([[narrative_figures]], narrative.py), and its
+    # 【placeholders】; years, and text copied from last year (textchecks.py)
+    "narrative_figures": {"sections": Key("list[str]")},
+    "placeholders": {},
+    "period_years": {**_WHERE, "any": Key("list[str]")},
+    "future_years": {**_WHERE, **_SKIP},
+    "opening_year": {"section": Key("str", True), **_SKIP},
+    "copied_previous": {"ratio": Key("number"), "min_chars": Key("int")},
 }
 # The placeholders each rule kind fills in its message.
-RULE_PLACEHOLDERS = {"equation": {"left", "right"}, "contains": set(),
+RULE_PLACEHOLDERS = {"equation": {"left", "right"}, "contains": {"missing"},
                      "pack_years": {"year", "expected", "actual"},
                      "after_year_end": {"date", "year"},
-                     "deadline": {"date", "deadline", "kind"}}
+                     "deadline": {"date", "deadline", "kind"},
+                     "narrative_figures": {"sentence", "said", "figure", "value"},
+                     "placeholders": {"name", "hint", "names"},
+                     "period_years": {"year", "found", "sentence"},
+                     "future_years": {"published", "found", "sentence"},
+                     "opening_year": {"year", "found", "sentence"},
+                     "copied_previous": {"title", "how", "file", "where"}}
+# [narrative]: how figures in the narrative are read; [[narrative_figures]]: which wording
+# states which table figure (pack_narrative.py, narrative.py); [similar]: batch copied text.
+NARRATIVE = {"message": Key("str"), "units": Key("list[str]"), "parts": Key("list[str]")}
+NARRATIVE_FIGURE = {"of": Key("list[str]", True), "label": Key("str", True),
+                    "phrases": Key("list[str]"), "none": Key("list[str]"),
+                    "placeholder": Key("str"), "units": Key("table")}
+SIMILAR = {"ratio": Key("number"), "min_chars": Key("int")}
 TOP = {"pack": Key("table", True), "facts": Key("table", True),
        "sections": Key("list[table]", True), "totals": Key("list[table]"),
        "figures": Key("list[table]"), "rules": Key("list[table]"),
-       "aggregate": Key("table")}
+       "aggregate": Key("table"), "narrative": Key("table"),
+       "narrative_figures": Key("list[table]"), "similar": Key("table")}
 
 
 def _fits(value: Any, type_: str) -> bool:
@@ -209,6 +237,8 @@ def _fits(value: Any, type_: str) -> bool:
         return isinstance(value, bool)
     if type_ == "list":
         return isinstance(value, list)
+    if type_ == "number":
+        return isinstance(value, int | float) and not isinstance(value, bool)
     if type_ == "list[str]":
         return isinstance(value, list) and all(isinstance(v, str) for v in value)
     if type_ == "list[int]":
@@ -295,7 +325,13 @@ def check(data: Mapping[str, Any], report: Report) -> set[Path_]:
         what = f"第 {i + 1} 个章节（{section.get('key', '?')}）"
         if not check_table(section, spec, ("sections", i), what, report):
             broken.add(("sections", i))
-    for name, spec, label in (("totals", TOTAL, "合计"), ("figures", FIGURE, "关键数字")):
+    for name, table_spec, label in (("narrative", NARRATIVE, "[narrative]"),
+                                    ("similar", SIMILAR, "[similar]")):
+        if isinstance(data.get(name), dict) and not check_table(
+                data[name], table_spec, (name,), label, report):
+            broken.add((name,))
+    for name, spec, label in (("totals", TOTAL, "合计"), ("figures", FIGURE, "关键数字"),
+                              ("narrative_figures", NARRATIVE_FIGURE, "叙述数字")):
         for i, item in enumerate(data.get(name) or []):
             if isinstance(item, dict) and not check_table(
                     item, spec, (name, i), f"第 {i + 1} 个{label}", report):

@@ -31,6 +31,7 @@ from docx_report.values import Number, ValueProblem, value_type
 class Narrative:
     intro: list[str] = field(default_factory=list)
     subsections: list[tuple[str, list[str]]] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)  # each subsection's workbook row, if known
 
     @property
     def empty(self) -> bool:
@@ -235,6 +236,7 @@ class _Reader:
                     "如果是新的一小节，请填写小标题", sheet=sheet, cell=wb.coordinate(row, 1)))
             if title or body:
                 story.subsections.append((title, body))
+                story.rows.append(row)
         self.data.narratives[section.key] = story
 
     def table(self, pack: Pack, table: TableSection) -> None:

@@ -31,6 +31,7 @@ from lxml import etree  # type: ignore[import-untyped]
 
 from docx_report.errors import OutputError, TemplateError
 from docx_report.files import write_bytes_atomically
+from docx_report.salvage import salvage
 from docx_report.sandbox import (
     DEFAULT_TIME_LIMIT,
     ENV,
@@ -416,13 +417,19 @@ def _uses(parts: list[_Compiled]) -> list[FieldUse]:
 
 
 def field_uses(path: Path) -> list[FieldUse]:
-    """Like ``CompiledTemplate.variables``, from the parts that compile (lint goes on when one
-    part has a syntax error)."""
+    """Like ``CompiledTemplate.variables``, from the parts that compile, and from the tags that
+    parse of those that do not (lint goes on when one part has a syntax error)."""
     compiled = []
+    salvaged: list[FieldUse] = []
     for part in read_parts(path):
-        with contextlib.suppress(TemplateError):
+        try:
             compiled.append(_compile(part, path))
-    return _uses(compiled)
+        except TemplateError:  # the fields of its tags that parse are linted all the same
+            source, lines = _jinja_source(part.xml)
+            tree = salvage(source)
+            for use, lineno in field_paths(tree) if tree is not None else ():
+                salvaged.append(FieldUse(use, part.label, _place(part, lines, lineno)))
+    return _uses(compiled) + salvaged
 
 
 def render_to_file(template: CompiledTemplate, context: Mapping[str, Any], out: Path, *,

@@ -37,6 +37,7 @@ REPORTS_SHEET = "各机关情况"
 PROBLEMS_SHEET = "问题清单"
 AGGREGATES_SHEET = "汇总文件"
 PREVIOUS_SHEET = "上年对照"
+SIMILAR_SHEET = "雷同文字"
 
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _MAX_CELL = 32_000  # Excel refuses more than 32,767 characters in a cell
@@ -69,6 +70,8 @@ class Outcome(HasProblems):
     # dict, so that hundreds of outcomes do not each hold the pack's keys).
     values: tuple[Number | None, ...] | None = None
     quotes: dict[str, str] = field(default_factory=dict)
+    # The narrative texts worth comparing with other agencies' (similar.texts).
+    texts: tuple[tuple[str, str, str, tuple[int, ...]], ...] = ()
     name: str = ""  # safe file name (no extension) made from the data
     previous: Path | None = None
     staged: Path | None = None
@@ -85,6 +88,8 @@ class BatchResult:
     previous: list[PreviousMatch] | None
     summary: Path
     stale: list[Path] = field(default_factory=list)  # the last run's files that could not go
+    # Agencies whose narrative sections are (nearly) the same: (one, other, section, ratio).
+    similar: list[tuple[Outcome, Outcome, str, float]] = field(default_factory=list)
 
     def count(self, status: Status) -> int:
         return sum(1 for o in self.outcomes if o.status is status)
@@ -219,6 +224,11 @@ def write_summary(result: BatchResult, out: Path) -> None:
            [[a.pack, a.year, len(a.members), a.agency, a.status, a.xlsx, a.docx, a.pdf,
              "、".join(a.members)] for a in result.aggregates],
            [20, 7, 7, 30, 9, 40, 40, 40, 80], base)
+    _sheet(book.create_sheet(SIMILAR_SHEET),
+           ["机关名称", "文件", "雷同的机关", "其文件", "章节", "相似度"],
+           [[a.agency, a.file, b.agency, b.file, place, f"{ratio:.0%}"]
+            for a, b, place, ratio in result.similar],
+           [30, 40, 30, 40, 40, 8], base)
     if result.previous is not None:
         _sheet(book.create_sheet(PREVIOUS_SHEET),
                ["机关名称", "年度", "本年工作簿", "上年工作簿", "情况"],

@@ -26,8 +26,10 @@ from typing import Any, NamedTuple
 
 from lxml import etree  # type: ignore[import-untyped]
 
+from docx_report import template_fit
 from docx_report.errors import Level, OutputError, Problem, TemplateError
 from docx_report.files import write_bytes_atomically
+from docx_report.pack import Pack
 from docx_report.render import (
     CompiledTemplate,
     FieldUse,
@@ -63,11 +65,13 @@ class _Block(NamedTuple):
 
 
 def lint_template(path: Path, known: Mapping[str, Any], *,
-                  optional: Iterable[str] = ()) -> list[Problem]:
+                  optional: Iterable[str] = (), pack: Pack | None = None) -> list[Problem]:
     """Every problem of a template, errors and warnings, in the order found.
 
     ``known`` is an example context of the pack (nested dicts and lists of sample values);
-    fields named in ``optional`` (data for the checks, not for the page) may go unused.
+    fields named in ``optional`` (data for the checks, not for the page) may go unused. With
+    the ``pack``, what it requires in print and its official labels are checked too
+    (template_fit: errors, where a generic template's unused fields are only warnings).
     Raises TemplateError only when the file is not a Word document at all.
     """
     path = Path(path)
@@ -86,9 +90,12 @@ def lint_template(path: Path, known: Mapping[str, Any], *,
     uses = field_uses(path)
     unknown = list(_unknown_fields(uses, known))
     problems += unknown
+    if pack is not None:
+        problems += template_fit.fit(path, pack)
     if syntax:  # what is used is not fully known, and nothing can be rendered
         return _with_file(problems, path)
-    problems += _unused_fields(known, [u.path for u in uses], set(optional))
+    if pack is None:
+        problems += _unused_fields(known, [u.path for u in uses], set(optional))
     try:
         CompiledTemplate.load(path).render(known)
     except TemplateError as exc:

@@ -74,6 +74,7 @@ def check(docx: Path, pack_name: str | None, workbook: Path | None) -> None:
     from docx_report.report import DEFAULT_PACK
     from docx_report.template_lint import lint_template
 
+    pack = None
     if workbook is not None:
         from docx_report.report import template_data
 
@@ -84,7 +85,7 @@ def check(docx: Path, pack_name: str | None, workbook: Path | None) -> None:
         pack = load_pack(pack_name or DEFAULT_PACK)
         known = example_context(pack)
         optional = {f.key for f in pack.fields if not f.in_report}
-    problems = lint_template(docx, known, optional=optional)
+    problems = lint_template(docx, known, optional=optional, pack=pack)
     errors = sum(1 for p in problems if p.level is Level.ERROR)
     echo_problems(problems)
     if not problems:

@@ -1,0 +1,444 @@
+"""The narrative against the tables: figures stated in the text, and 【placeholders】 filled in.
+
+Evaluators read 一、总体情况 beside tables 三 and 四 ("全年新收政府信息公开申请60件" beside a
+table that says 63). The pack declares which wording states which table figure
+(``[[narrative_figures]]``); this module finds those statements and compares them:
+
+- the text is split into sentences (。！？；) and clauses (，：, and ASCII commas not between
+  digits); a statement never reaches over a clause;
+- a number is Arabic, full-width or Chinese (六十三, 一百零五, 两千, 1.2万), followed by a unit
+  (件, 条, 件次 …; the pack's ``[narrative] units``, or the figure's own ``units``); approximate
+  wording (约, 近, 余, 多, 以上, 不到 …) is compared as a range, vague wording (数十, 几百) never;
+- a phrase pattern is literal pieces joined by ``…`` (a short gap); the number follows its last
+  piece (or stands where ``{n}`` is) with at most a few characters between;
+- a number binds to the nearest phrase; a phrase never reaches over another number, a word that
+  makes the number a part or a change of the figure (``[narrative] parts``: 其中, 自然人, 同比 …)
+  or another figure's phrase — so "收到行政复议申请2件" is not a statement about new requests.
+
+``none`` patterns ("未收到…申请") state that a figure is zero.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from docx_report import workbook as wb
+from docx_report.errors import Level, Problem
+from docx_report.pack import NarrativeSection, Pack
+from docx_report.pack_narrative import NarrativeFigure
+from docx_report.reader import Narrative
+from docx_report.values import Number, value_type
+
+GAP = 20  # characters a "…" in a phrase may stand for
+FILLER = 8  # characters allowed between a phrase and its number ("共计", "数量为" …)
+_FULLWIDTH = str.maketrans("０１２３４５６７８９．", "0123456789.")
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
+              "七": 7, "八": 8, "九": 9}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+_CN_BIG = {"万": 10_000, "亿": 100_000_000}
+_CN = "零〇一二两三四五六七八九十百千万亿"
+_SENTENCE = re.compile(r"[^。！？；;!?\n]+[。！？；;!?]?")
+_CLAUSE = re.compile(r"[，：:]|,(?!\d{3})|(?<!\d),")
+_PRE = ("大约|大概|约|将近|接近|近|逾|超过|多于|超|不到|不足|少于|上|数|几")
+_TAIL = "左右|上下|以上|以下|以内|之多"
+_PLACEHOLDER = re.compile(r"【([^【】\s，。、；：,.;:]{1,16})】")
+
+_ABOUT = {"大约", "大概", "约", "左右", "上下"}
+_NEAR = {"将近", "接近", "近"}
+_OVER = {"逾", "超过", "多于", "超", "以上", "之多"}
+_UNDER = {"不到", "不足", "少于", "以下", "以内"}
+_SOME = {"余", "多"}
+_VAGUE = {"数", "几"}
+
+
+# --- numbers ----------------------------------------------------------------------------------
+
+
+def cn_number(text: str) -> int:
+    """六十三 → 63, 一百零五 → 105, 两千 → 2000, 三万五千 → 35000, 二〇二四 → 2024."""
+    if all(ch in _CN_DIGITS for ch in text):
+        return int("".join(str(_CN_DIGITS[ch]) for ch in text))
+    total = section = number = 0
+    for ch in text:
+        if ch in _CN_DIGITS:
+            number = _CN_DIGITS[ch]
+        elif ch in _CN_UNITS:
+            section += (number or 1) * _CN_UNITS[ch]
+            number = 0
+        else:  # 万, 亿
+            total = (total + section + number or 1) * _CN_BIG[ch]
+            section = number = 0
+    return total + section + number
+
+
+def _last_place(value: int) -> int:
+    """The place value of the last non-zero digit: 200 → 100, 63 → 1, 0 → 1."""
+    place = 1
+    while value and value % (place * 10) == 0:
+        place *= 10
+    return place
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number + unit found in a clause, in the unit it was written in."""
+
+    start: int
+    end: int
+    value: Decimal
+    ulp: Decimal  # the unit in the last place written (1.2万 → 1000): exact means within it
+    place: Decimal  # the place of the last non-zero digit (200 → 100), for approximations
+    unit: str
+    approx: frozenset[str]
+    text: str
+
+
+def _pattern(units: Sequence[str]) -> re.Pattern[str]:
+    unit = "|".join(re.escape(u) for u in sorted(units, key=len, reverse=True))
+    return re.compile(
+        rf"(?P<pre>{_PRE})?(?P<num>\d+(?:\.\d+)?[万亿]?|[{_CN}]+)(?P<post>余|多)?\s*"
+        rf"(?P<unit>{unit})(?!工作日|个工作日|月|小时|百分点|性)(?P<tail>{_TAIL})?")
+
+
+def numbers(clause: str, units: Sequence[str]) -> list[Quantity]:
+    found = []
+    for m in _pattern(units).finditer(clause):
+        before = clause[m.start() - 1] if m.start() else ""
+        if before.isdigit() or before in ".第":
+            continue
+        if m["pre"] == "上" and m["num"][0] not in "百千万":  # 上百, 上千: "上" is not 上年
+            continue
+        num = m["num"]
+        mult = 1
+        if num[-1] in _CN_BIG and num[0].isdigit():
+            mult, num = _CN_BIG[num[-1]], num[:-1]
+        if num[0].isdigit():
+            value = Decimal(num)
+            decimals = len(num.split(".")[1]) if "." in num else 0
+            ulp = Decimal(1).scaleb(-decimals) * mult
+            place = Decimal(_last_place(int(num))) * mult if not decimals else ulp
+        else:
+            try:
+                whole = cn_number(num)
+            except KeyError:
+                continue
+            value, ulp, place, mult = Decimal(whole), Decimal(1), Decimal(_last_place(whole)), 1
+        approx = frozenset(x for x in (m["pre"], m["post"], m["tail"]) if x)
+        found.append(Quantity(m.start(), m.end(), value * mult, ulp, place, m["unit"], approx,
+                             m.group(0)))
+    return found
+
+
+def agrees(figure: Decimal, said: Quantity, scale: Decimal) -> bool:
+    """Does what the text says agree with the table's figure (in the table's unit)?"""
+    v, ulp, place = said.value * scale, said.ulp * scale, said.place * scale
+    kinds = said.approx
+    if kinds & _VAGUE:
+        return True
+    if not kinds:
+        return abs(figure - v) < ulp
+    ok = True
+    if kinds & _SOME:
+        ok &= v <= figure <= v + place
+    if kinds & _OVER:
+        ok &= v <= figure <= max(2 * v, v + place)
+    if kinds & _UNDER:
+        ok &= figure <= v
+    if kinds & _NEAR:
+        ok &= Decimal("0.7") * v <= figure <= v
+    if kinds & _ABOUT:
+        ok &= abs(figure - v) <= max(Decimal("0.2") * v, place / 2)
+    if "上" in kinds:
+        ok &= v <= figure < 10 * v
+    return ok
+
+
+# --- phrases ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Phrase:
+    pieces: tuple[str, ...]
+    number_first: bool
+    regex: re.Pattern[str]
+
+    @classmethod
+    def parse(cls, text: str) -> Phrase:
+        first = text.startswith("{n}")
+        pieces = tuple(p for p in text.removeprefix("{n}").split("…") if p)
+        regex = re.compile(f".{{0,{GAP}}}?".join(re.escape(p) for p in pieces))
+        return cls(pieces, first, regex)
+
+    def backwards(self, clause: str, end: int) -> list[int] | None:
+        """The starts of the pieces of the tightest match ending exactly at ``end``."""
+        start = end - len(self.pieces[-1])
+        if start < 0 or clause[start:end] != self.pieces[-1]:
+            return None
+        starts = [start]
+        for piece in reversed(self.pieces[:-1]):
+            found = clause.rfind(piece, max(0, start - GAP - len(piece)), start)
+            if found < 0:
+                return None
+            starts.insert(0, start := found)
+        return starts
+
+    def forwards(self, clause: str, start: int) -> list[int] | None:
+        """The starts of the pieces of the tightest match starting exactly at ``start``."""
+        if not clause.startswith(self.pieces[0], start):
+            return None
+        starts, end = [start], start + len(self.pieces[0])
+        for piece in self.pieces[1:]:
+            found = clause.find(piece, end, end + GAP + len(piece))
+            if found < 0:
+                return None
+            starts.append(found)
+            end = found + len(piece)
+        return starts
+
+    def gaps(self, starts: Sequence[int]) -> Iterator[tuple[int, int]]:
+        """The stretches the ``…`` of a match covered."""
+        for (a, piece), b in zip(zip(starts, self.pieces, strict=True), starts[1:],
+                                 strict=False):
+            yield a + len(piece), b
+
+    def end(self, starts: Sequence[int]) -> int:
+        return starts[-1] + len(self.pieces[-1])
+
+
+@dataclass(frozen=True)
+class _Figure:
+    spec: NarrativeFigure
+    phrases: tuple[Phrase, ...]
+    none: tuple[Phrase, ...]
+    units: tuple[str, ...]
+    scale: Mapping[str, Decimal]
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A number in the text bound to a figure (or a 'none' wording, ``number`` None)."""
+
+    figure: NarrativeFigure
+    said: str
+    sentence: str
+    number: Quantity | None
+    scale: Decimal
+
+
+class Reader:
+    """The pack's narrative figures, compiled once; ``statements`` reads one paragraph."""
+
+    def __init__(self, pack: Pack) -> None:
+        self.parts = pack.narrative.parts
+        self.figures = [
+            _Figure(f, tuple(map(Phrase.parse, f.phrases)), tuple(map(Phrase.parse, f.none)),
+                    tuple(u for u, _ in f.units) or pack.narrative.units,
+                    {u: Decimal(str(x)) for u, x in f.units} or
+                    dict.fromkeys(pack.narrative.units, Decimal(1)))
+            for f in pack.narrative_figures if f.phrases or f.none]
+        self.units = sorted({u for f in self.figures for u in f.units})
+
+    def _clean(self, figure: _Figure, tokens: Sequence[Quantity], lo: int, hi: int,
+               clause: str, *, enumerations: bool = False) -> bool:
+        """Is clause[lo:hi] free of numbers, part words and other figures' phrases?"""
+        if lo > hi or any(lo < t.end and t.start < hi for t in tokens):
+            return False
+        gap = clause[lo:hi]
+        if any(w in gap for w in self.parts):
+            return False
+        if enumerations and re.search("[、和及与或]", gap):
+            return True
+        return not any(p.regex.search(gap) for f in self.figures if f is not figure
+                       for p in f.phrases)
+
+    def _bind(self, clause: str, token: Quantity, tokens: Sequence[Quantity]
+              ) -> tuple[int, int, int, int, _Figure] | None:
+        """The nearest phrase of any figure to this number: (distance, length, lo, hi, figure)
+        where clause[lo:hi] is the whole statement."""
+        best: tuple[int, int, int, int, _Figure] | None = None
+        for figure in self.figures:
+            if token.unit not in figure.units:
+                continue
+            for phrase in figure.phrases:
+                found = None  # (distance, statement start, end, piece starts, filler)
+                if phrase.number_first:
+                    for begin in range(token.end, min(len(clause), token.end + FILLER) + 1):
+                        starts = phrase.forwards(clause, begin)
+                        if starts is not None:
+                            found = (begin - token.end, token.start, phrase.end(starts), starts,
+                                     (token.end, begin))
+                            break
+                else:  # the last piece's occurrences ending within reach, nearest first
+                    last, end = phrase.pieces[-1], token.start
+                    reach = max(0, token.start - FILLER - len(last))
+                    while (at := clause.rfind(last, reach, end)) >= 0:
+                        stop = at + len(last)
+                        starts = phrase.backwards(clause, stop)
+                        if starts is not None:
+                            found = (token.start - stop, starts[0], token.end, starts,
+                                     (stop, token.start))
+                            break
+                        end = stop - 1
+                if found is None:
+                    continue
+                distance, lo, hi, starts, (fs, fe) = found
+                if _sum_of_several(clause, starts[0], clause[fs:fe]):
+                    continue
+                if not all(self._clean(figure, tokens, a, b, clause)
+                           for a, b in [*phrase.gaps(starts), (fs, fe)]):
+                    continue
+                key = (distance, hi - lo, lo, hi, figure)
+                if best is None or key[0] < best[0] or (key[0] == best[0] and key[1] > best[1]):
+                    best = key  # the nearest phrase; of two as near, the fuller one
+        return best
+
+    def statements(self, paragraph: str) -> Iterator[Statement]:
+        text = paragraph.translate(_FULLWIDTH)
+        for sm in _SENTENCE.finditer(text):
+            sentence = sm.group(0).strip()
+            for clause in _CLAUSE.split(sm.group(0)):
+                tokens = numbers(clause, self.units)
+                for token in tokens:
+                    bound = self._bind(clause, token, tokens)
+                    if bound:
+                        _, _, lo, hi, figure = bound
+                        yield Statement(figure.spec, clause[lo:hi].strip(), sentence, token,
+                                        figure.scale[token.unit])
+                for figure in self.figures:
+                    for phrase in figure.none:
+                        m = phrase.regex.search(clause)
+                        if m and self._clean(figure, tokens, m.start(), m.end(), clause,
+                                                    enumerations=True):
+                            yield Statement(figure.spec, m.group(0), sentence, None, Decimal(1))
+                            break
+
+
+def _sum_of_several(clause: str, start: int, filler: str) -> bool:
+    """"新收、上年结转申请合计67件": the number is the sum of the items listed, not the last."""
+    return start > 0 and clause[start - 1] in "、和及与" and any(
+        w in filler for w in ("合计", "共计", "总计", "累计", "共"))
+
+
+# --- figures from the tables ------------------------------------------------------------------
+
+
+def figure_value(pack: Pack, figure: NarrativeFigure,
+                 computed: Mapping[str, Number | None]) -> Number | None:
+    values = [computed.get(k) for k in figure.of]
+    if any(v is None for v in values):
+        return None
+    return sum(values, start=0)  # type: ignore[arg-type]
+
+
+def format_figure(pack: Pack, figure: NarrativeFigure, value: Number) -> str:
+    return value_type(_kinds(pack).get(figure.of[0], "count")).format(value)
+
+
+_KINDS: dict[int, tuple[Pack, dict[str, str]]] = {}
+
+
+def _kinds(pack: Pack) -> dict[str, str]:
+    """Each value cell's type (packs are frozen: computed once per pack object)."""
+    known = _KINDS.get(id(pack))
+    if known is None or known[0] is not pack:
+        known = _KINDS[id(pack)] = (pack, {k: c.type for k, (_, c) in pack.value_cells().items()})
+    return known[1]
+
+
+def paragraphs(section: NarrativeSection, story: Narrative) -> Iterator[tuple[str, str]]:
+    """(cell, paragraph) of a narrative section, intro first (titles are not read)."""
+    for p in story.intro:
+        yield wb.coordinate(wb.INTRO_ROW, 2), p
+    for i, (_, body) in enumerate(story.subsections):
+        row = story.rows[i] if i < len(story.rows) else wb.INTRO_ROW
+        for p in body:
+            yield wb.coordinate(row, 2), p
+
+
+def _short(sentence: str, limit: int = 80) -> str:
+    return sentence if len(sentence) <= limit else sentence[:limit - 1] + "…"
+
+
+def check_figures(pack: Pack, narratives: Mapping[str, Narrative],
+                  computed: Mapping[str, Number | None], *, sections: Sequence[str] = (),
+                  rule: str = "", level: Level | None = None,
+                  message: str = "") -> list[Problem]:
+    """Every statement in the narrative that disagrees with its table figure, located."""
+    options = pack.narrative
+    reader = Reader(pack)
+    problems: list[Problem] = []
+    for section in pack.narratives():
+        if sections and section.key not in sections:
+            continue
+        story = narratives.get(section.key, Narrative())  # a 【placeholder】 is no number
+        for cell, paragraph in paragraphs(section, story):
+            for st in reader.statements(paragraph):
+                value = figure_value(pack, st.figure, computed)
+                if value is None:
+                    continue
+                figure = Decimal(str(value))
+                if st.number is None:
+                    if figure == 0:
+                        continue
+                elif agrees(figure, st.number, st.scale):
+                    continue
+                problems.append(Problem(
+                    level or options.level,
+                    (message or options.message).format(
+                        sentence=_short(st.sentence), said=st.said, figure=st.figure.label,
+                        value=format_figure(pack, st.figure, value)),
+                    sheet=section.sheet, cell=cell, rule=rule or options.id))
+    return problems
+
+
+# --- placeholders -----------------------------------------------------------------------------
+
+
+def placeholders(pack: Pack) -> dict[str, NarrativeFigure]:
+    return {f.placeholder: f for f in pack.narrative_figures if f.placeholder}
+
+
+def _fill_text(text: str, known: Mapping[str, str]) -> str:
+    return _PLACEHOLDER.sub(lambda m: known.get(m.group(1), m.group(0)), text)
+
+
+def fill(pack: Pack, story: Narrative, computed: Mapping[str, Number | None]) -> Narrative:
+    """The narrative with every known 【placeholder】 replaced by its table figure."""
+    known: dict[str, str] = {}
+    for name, figure in placeholders(pack).items():
+        value = figure_value(pack, figure, computed)
+        if value is not None:
+            known[name] = format_figure(pack, figure, value)
+    if not known:
+        return story
+    return Narrative(intro=[_fill_text(p, known) for p in story.intro],
+                     subsections=[(t, [_fill_text(p, known) for p in body])
+                                  for t, body in story.subsections],
+                     rows=list(story.rows))
+
+
+def check_placeholders(pack: Pack, narratives: Mapping[str, Narrative], *, rule: str = "",
+                       level: Level = Level.ERROR, message: str = "") -> list[Problem]:
+    """A 【name】 the pack does not know is an error at its cell (it would print as typed)."""
+    import difflib
+
+    known = placeholders(pack)
+    problems: list[Problem] = []
+    for section in pack.narratives():
+        story = narratives.get(section.key, Narrative())
+        for cell, paragraph in paragraphs(section, story):
+            for m in _PLACEHOLDER.finditer(paragraph):
+                name = m.group(1)
+                if name in known:
+                    continue
+                guess = difflib.get_close_matches(name, list(known), n=1, cutoff=0.4)
+                hint = f"是否应为【{guess[0]}】？" if guess else ""
+                names = "、".join(f"【{k}】" for k in known) or "（无）"
+                text = message or ("未知的占位符【{name}】，{hint}可用的占位符：{names}；"
+                                   "如是正文中的方括号文字，请改用〔〕或「」")
+                problems.append(Problem(level, text.format(name=name, hint=hint, names=names),
+                                        sheet=section.sheet, cell=cell, rule=rule))
+    return problems

@@ -1,0 +1,134 @@
+"""Agencies whose narrative sections are identical or nearly so, among thousands, in a batch.
+
+Comparing every agency's text with every other's is quadratic (5,000 agencies, 8 sections:
+100 million comparisons). Instead:
+
+- texts equal once numbers, years, spaces and punctuation are taken out are grouped by their
+  hash: each is paired with the group's first (n-1 pairs for n copies, not n²/2);
+- near copies are found by MinHash over character 3-grams, with locality-sensitive hashing:
+  the signature is cut into bands, and only texts sharing a whole band (of the same section)
+  become candidates; a crowded bucket (boilerplate many agencies share) compares each text
+  with its few neighbours only, so the work stays linear in the number of texts;
+- each candidate pair is confirmed with difflib's ratio on the normalised texts.
+
+The pack's ``[similar]`` table sets ``ratio`` (default 0.9) and ``min_chars`` (default 40).
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from docx_report.pack import Pack, load_pack
+from docx_report.reader import Narrative
+from docx_report.summary import Outcome, Status, agency_key
+from docx_report.textchecks import parts, similarity
+
+SHINGLE = 3
+BANDS, ROWS = 8, 3
+CROWDED = 24  # a bucket with more texts than this compares neighbours only
+NEIGHBOURS = 3
+LIKELY = 0.5  # estimated 3-gram Jaccard below which a pair is not worth difflib's time
+_BITS = 2**64 - 1
+_RANDOM = random.Random(20241)
+_MASKS = tuple(_RANDOM.getrandbits(64) for _ in range(BANDS * ROWS))
+
+# (section key + title key, "一、总体情况·（三）政府信息管理", normalised text, MinHash)
+Text = tuple[str, str, str, tuple[int, ...]]
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Two agencies' texts of one section, (nearly) the same."""
+
+    first: int  # indexes into the items given to ``similar_pairs``
+    second: int
+    place: str
+    ratio: float
+
+
+def texts(pack: Pack, narratives: Mapping[str, Narrative]) -> tuple[Text, ...]:
+    """The texts of a workbook worth comparing (long enough), small enough to send home."""
+    shortest = int(pack.similar.get("min_chars", 40))
+    found = []
+    for part in parts(pack, narratives):
+        if len(part.text) >= shortest:
+            title = part.title.split("）", 1)[-1]
+            found.append((f"{part.section.key}/{title}", f"{part.section.heading}·{part.title}",
+                          part.text, signature(part.text)))
+    return tuple(found)
+
+
+def signature(text: str) -> tuple[int, ...]:
+    """MinHash of the text's 3-grams (a stable hash: batch workers compute it in parallel)."""
+    grams = {zlib.crc32(text[i:i + SHINGLE].encode()) * 0x9E3779B97F4A7C15 & _BITS
+             for i in range(max(1, len(text) - SHINGLE + 1))}
+    return tuple(min(map(mask.__xor__, grams)) for mask in _MASKS)
+
+
+def _estimate(a: tuple[int, ...], b: tuple[int, ...]) -> float:
+    """The Jaccard similarity of two texts' 3-grams, estimated from their signatures."""
+    return sum(x == y for x, y in zip(a, b, strict=True)) / len(a)
+
+
+def similar_pairs(items: Sequence[tuple[Text, ...]], *, ratio: float = 0.9) -> list[Pair]:
+    """Pairs of different items with a section (nearly) the same, each pair once, by place."""
+    entries: list[tuple[int, Text]] = [(i, t) for i, ts in enumerate(items) for t in ts]
+    candidates: set[tuple[int, int]] = set()  # indexes into entries
+
+    def add(group: Iterable[int]) -> None:
+        members = sorted(group)
+        if len(members) <= CROWDED:
+            candidates.update((a, b) for k, a in enumerate(members) for b in members[k + 1:])
+        else:
+            candidates.update((a, b) for k, a in enumerate(members)
+                              for b in members[k + 1:k + 1 + NEIGHBOURS])
+
+    exact: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for n, (_, (key, _, text, _)) in enumerate(entries):
+        exact[key, text].append(n)
+    buckets: dict[tuple[str, int, tuple[int, ...]], list[int]] = defaultdict(list)
+    signatures: dict[int, tuple[int, ...]] = {}
+    for members in exact.values():
+        first = members[0]
+        key, _, _, sig = entries[first][1]
+        signatures[first] = sig
+        for band in range(BANDS):
+            buckets[key, band, sig[band * ROWS:(band + 1) * ROWS]].append(first)
+    for members in buckets.values():
+        if len(members) > 1:
+            add(set(members))
+    # near copies share most 3-grams: leave the others before the (costly) exact ratio
+    candidates = {(a, b) for a, b in candidates
+                  if _estimate(signatures[a], signatures[b]) >= LIKELY}
+    for members in exact.values():
+        candidates.update((members[0], other) for other in members[1:])
+    found: dict[tuple[int, int, str], Pair] = {}
+    for a, b in sorted(candidates):
+        (ia, (key, place, ta, _)), (ib, (_, _, tb, _)) = entries[a], entries[b]
+        if ia == ib:
+            continue
+        score = 1.0 if ta == tb else similarity(ta, tb)
+        if score >= ratio:
+            first, second = min(ia, ib), max(ia, ib)
+            found.setdefault((first, second, key), Pair(first, second, place, score))
+    return sorted(found.values(), key=lambda p: (p.first, p.second, p.place))
+
+
+def agencies(outcomes: Sequence[Outcome]) -> list[tuple[Outcome, Outcome, str, float]]:
+    """Agencies (of one pack and year) whose narrative sections are (nearly) the same."""
+    groups: dict[tuple[str, int | None], list[Outcome]] = {}
+    for o in outcomes:
+        if o.texts and o.status is not Status.DUPLICATE:
+            groups.setdefault((o.pack, o.year), []).append(o)
+    found = []
+    for (pack, _), members in groups.items():
+        ratio = float(load_pack(pack).similar.get("ratio", 0.9))
+        for pair in similar_pairs([o.texts for o in members], ratio=ratio):
+            a, b = members[pair.first], members[pair.second]
+            if agency_key(a.agency) != agency_key(b.agency):
+                found.append((a, b, pair.place, pair.ratio))
+    return found
