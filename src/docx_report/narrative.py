@@ -1,7 +1,7 @@
 """The narrative against the tables: figures stated in the text, and 【placeholders】 filled in.
 
-Evaluators read 一、总体情况 beside tables 三 and 四 ("全年新收政府信息公开申请60件" beside a
-table that says 63). The pack declares which wording states which table figure
+Evaluators read the narrative beside the tables ("新收申请60件" beside a table that says 63).
+The pack declares which wording states which table figure
 (``[[narrative_figures]]``); this module finds those statements and compares them:
 
 - the text is split into sentences (。！？；) and clauses (，：, and ASCII commas not between

@@ -343,6 +343,9 @@ class Builder:
                 self.report((*at, "at"), f"规则 {raw['id']} 的 at 是不存在的单元格 {bad}")
                 ok = False
         elif kind in TEXT_KINDS:  # the narrative sections it names must be narrative sections
+            if kind == "contains" and not raw.get("any") and not raw.get("all"):
+                self.report(at, f"规则 {raw['id']} 缺少「any」或「all」（要找的词）")
+                ok = False
             sections = [s.key for s in pack.narratives()]
             named = [("section", raw["section"])] if "section" in raw else []
             named += [("sections", name) for name in raw.get("sections", ())]

@@ -123,10 +123,10 @@ def agencies(outcomes: Sequence[Outcome]) -> list[tuple[Outcome, Outcome, str, f
     groups: dict[tuple[str, int | None], list[Outcome]] = {}
     for o in outcomes:
         if o.texts and o.status is not Status.DUPLICATE:
-            groups.setdefault((o.pack, o.year), []).append(o)
+            groups.setdefault((o.pack_source or o.pack, o.year), []).append(o)
     found = []
-    for (pack, _), members in groups.items():
-        ratio = float(load_pack(pack).similar.get("ratio", 0.9))
+    for (source, _), members in groups.items():
+        ratio = float(load_pack(source).similar.get("ratio", 0.9))
         for pair in similar_pairs([o.texts for o in members], ratio=ratio):
             a, b = members[pair.first], members[pair.second]
             if agency_key(a.agency) != agency_key(b.agency):
