@@ -262,3 +262,14 @@ def test_unknown_builtin_name_and_missing_folder() -> None:
         load_pack("nope")
     with pytest.raises(PackError, match="找不到报告格式（pack）文件夹"):
         load_pack("./no/such/pack")
+
+
+@pytest.mark.parametrize("name", ['引号"格式', "反斜杠\\格式"])
+def test_pack_new_writes_a_valid_name_for_any_folder_name(tmp_path: Path, name: str) -> None:
+    """A folder name with a quote or a backslash is escaped in pack.toml, not pasted in."""
+    target = tmp_path / name
+    result = CliRunner().invoke(main, ["pack", "new", str(target), "--from",
+                                       "gov-disclosure-2021"])
+    assert result.exit_code == 0, result.output
+    assert load_pack(target).name == name
+

@@ -8,6 +8,7 @@ and every label of every table that the template does not print.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import unicodedata
@@ -97,11 +98,30 @@ def new_pack(folder: Path, source: str) -> Pack:
     name = folder.resolve().name
     text = (original.root / "pack.toml").read_text(encoding="utf-8")
     pattern = re.compile(r'^(name\s*=\s*)"[^"]*"', re.M)
-    text = pattern.sub(lambda m: f'{m.group(1)}"{name}"', text, count=1)
+    # A TOML basic string: JSON's escapes (\\ \" \n \uXXXX) are a subset of TOML's.
+    quoted = json.dumps(name, ensure_ascii=False)
+    text = pattern.sub(lambda m: f"{m.group(1)}{quoted}", text, count=1)
+    created = not folder.exists()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "pack.toml").write_text(text, encoding="utf-8")
         shutil.copyfile(original.template_path, folder / original.template)
+        return load_pack(folder)
     except OSError as exc:
+        _remove(folder, created)
         raise OutputError(f"无法写入 {folder}（{exc.strerror or exc}）") from None
-    return load_pack(folder)
+    except BaseException:
+        _remove(folder, created)
+        raise
+
+
+def _remove(folder: Path, created: bool) -> None:
+    """Undo a half-made copy: nothing partial is left behind."""
+    if created:
+        shutil.rmtree(folder, ignore_errors=True)
+    else:  # it was an empty folder: empty it again
+        for child in folder.iterdir():
+            if child.is_dir():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink(missing_ok=True)
