@@ -273,3 +273,14 @@ def test_pack_new_writes_a_valid_name_for_any_folder_name(tmp_path: Path, name: 
     assert result.exit_code == 0, result.output
     assert load_pack(target).name == name
 
+
+
+def test_a_pack_toml_not_in_utf8_is_named_in_chinese(tmp_path: Path) -> None:
+    folder = copy_pack(tmp_path)
+    toml = folder / "pack.toml"
+    toml.write_bytes(toml.read_text(encoding="utf-8").encode("gb18030"))  # saved as GBK
+    with pytest.raises(PackError) as caught:
+        build(toml)
+    message = str(caught.value)
+    assert "UTF-8" in message and "codec" not in message and "byte" not in message
+    assert str(toml) in message

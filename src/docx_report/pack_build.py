@@ -381,8 +381,12 @@ def build(path: Path, *, builtin: bool = False) -> Pack:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise PackError(f"{path.parent}：不是 pack 文件夹（没有 pack.toml）") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PackError(f"{path}：无法读取 pack 定义（{exc}）") from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[:exc.start].count(b"\n") + 1
+        raise PackError(f"{path} 第 {line} 行：不是 UTF-8 编码的文本（可能以 GBK/ANSI 保存）；"
+                        "请在编辑器中另存为 UTF-8") from None
+    except OSError as exc:
+        raise PackError(f"{path}：无法读取 pack 定义（{exc.strerror or exc}）") from None
     builder = Builder(path, text)
     pack = builder.build(builtin=builtin)
     if pack is None:
