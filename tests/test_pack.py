@@ -284,3 +284,16 @@ def test_a_pack_toml_not_in_utf8_is_named_in_chinese(tmp_path: Path) -> None:
     message = str(caught.value)
     assert "UTF-8" in message and "codec" not in message and "byte" not in message
     assert str(toml) in message
+
+
+def test_a_pack_toml_saved_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    """Windows Notepad saves UTF-8 with a byte-order mark; that is still UTF-8."""
+    folder = copy_pack(tmp_path)
+    toml = folder / "pack.toml"
+    toml.write_bytes(b"\xef\xbb\xbf" + toml.read_bytes())
+    pack, problems = check_pack(folder)
+    assert pack is not None and problems == [], problems
+    copy = tmp_path / "副本"
+    result = CliRunner().invoke(main, ["pack", "new", str(copy), "--from", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert load_pack(copy).name == "副本"

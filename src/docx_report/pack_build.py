@@ -378,7 +378,8 @@ def build(path: Path, *, builtin: bool = False) -> Pack:
     try:
         if path.stat().st_size > MAX_PACK_BYTES:
             raise PackError(f"{path}：文件超过 {MAX_PACK_BYTES // 2**20} MB，不像 pack 定义")
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: Windows Notepad may save UTF-8 with a byte-order mark
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise PackError(f"{path.parent}：不是 pack 文件夹（没有 pack.toml）") from None
     except UnicodeDecodeError as exc:

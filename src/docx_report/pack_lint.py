@@ -40,7 +40,7 @@ def check_pack(folder: Path) -> tuple[Pack | None, list[PackProblem]]:
         found = getattr(exc, "problems", None) or [PackProblem("", 0, str(exc))]
         return None, list(found)
     problems: list[PackProblem] = []
-    locator = Locator(toml.read_text(encoding="utf-8"))
+    locator = Locator(toml.read_text(encoding="utf-8-sig"))
     template_line = locator.line(("pack", "template"))
     problems += _template_lint(pack, template_line)
     problems += _labels_not_printed(pack, locator)
@@ -96,7 +96,7 @@ def new_pack(folder: Path, source: str) -> Pack:
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise OutputError(f"{folder} 已存在且不是空文件夹；请换一个新文件夹名")
     name = folder.resolve().name
-    text = (original.root / "pack.toml").read_text(encoding="utf-8")
+    text = (original.root / "pack.toml").read_text(encoding="utf-8-sig")
     pattern = re.compile(r'^(name\s*=\s*)"[^"]*"', re.M)
     # A TOML basic string: JSON's escapes (\\ \" \n \uXXXX) are a subset of TOML's.
     quoted = json.dumps(name, ensure_ascii=False)
