@@ -297,3 +297,11 @@ def test_a_pack_toml_saved_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["pack", "new", str(copy), "--from", str(folder)])
     assert result.exit_code == 0, result.output
     assert load_pack(copy).name == "副本"
+
+
+def test_pack_check_names_a_broken_template_once(tmp_path: Path) -> None:
+    folder = copy_pack(tmp_path)
+    (folder / "template.docx").write_text("不是 Word 文件", encoding="utf-8")
+    result = CliRunner().invoke(main, ["pack", "check", str(folder)])
+    assert result.exit_code == 1 and "不是有效的 Word 文件" in result.output
+    assert result.output.count(str(folder / "template.docx")) == 1, result.output

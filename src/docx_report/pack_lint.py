@@ -54,8 +54,9 @@ def _template_lint(pack: Pack, line: int) -> list[PackProblem]:
     optional = {f.key for f in pack.fields if not f.in_report}
     try:
         found = lint_template(pack.template_path, example_context(pack), optional=optional)
-    except TemplateError as exc:
-        return [PackProblem(str(pack.template_path), 0, str(exc))]
+    except TemplateError as exc:  # its message may already start with the template's path
+        message = str(exc).removeprefix(f"{pack.template_path}：")
+        return [PackProblem(str(pack.template_path), 0, message)]
     return [PackProblem(str(pack.template_path), 0, p.message, p.level) for p in found]
 
 
