@@ -305,3 +305,29 @@ def test_pack_check_names_a_broken_template_once(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["pack", "check", str(folder)])
     assert result.exit_code == 1 and "不是有效的 Word 文件" in result.output
     assert result.output.count(str(folder / "template.docx")) == 1, result.output
+
+
+@pytest.mark.parametrize("where", ["../other/template.docx", "/etc/hostname"])
+def test_a_template_outside_the_pack_folder_is_refused(tmp_path: Path, where: str) -> None:
+    """A pack is a folder: its template is inside it (``pack new`` copies the folder, and
+    would otherwise write beside or over another pack's template)."""
+    folder = copy_pack(tmp_path)
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copyfile(folder / "template.docx", other / "template.docx")
+    text = break_pack(folder, ('template = "template.docx"', f'template = "{where}"'))
+    [problem] = problems_of(folder)
+    assert problem.line == line_of(text, "template =")
+    assert "pack 文件夹中" in problem.message
+
+
+def test_pack_new_copies_a_template_kept_in_a_subfolder(tmp_path: Path) -> None:
+    folder = copy_pack(tmp_path)
+    (folder / "word").mkdir()
+    (folder / "template.docx").rename(folder / "word" / "template.docx")
+    break_pack(folder, ('template = "template.docx"', 'template = "word/template.docx"'))
+    target = tmp_path / "子目录模板"
+    result = CliRunner().invoke(main, ["pack", "new", str(target), "--from", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert (target / "word" / "template.docx").read_bytes() == \
+        (folder / "word" / "template.docx").read_bytes()

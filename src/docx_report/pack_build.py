@@ -16,7 +16,7 @@ import re
 import string
 import tomllib
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import Any
 
 from docx_report import expr
@@ -161,7 +161,11 @@ class Builder:
             for name in sorted(used - fields - self.skipped_fields):
                 self.report(("pack", "output"), f"output 中的 {{{name}}} 不是字段"
                             f"{_close(name, sorted(fields))}")
-        if not (pack.root / pack.template).is_file():
+        template = PureWindowsPath(pack.template)  # also splits at "/" and knows "C:"
+        if template.is_absolute() or template.drive or template.root or ".." in template.parts:
+            self.report(("pack", "template"), "模板文件应在 pack 文件夹中（写相对于 pack.toml "
+                        f"的文件名，如 template.docx），实为「{pack.template}」")
+        elif not (pack.root / pack.template).is_file():
             self.report(("pack", "template"), f"找不到模板文件 {pack.template}"
                         f"（应在 {pack.root} 中）")
 

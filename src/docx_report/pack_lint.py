@@ -106,6 +106,7 @@ def new_pack(folder: Path, source: str) -> Pack:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "pack.toml").write_text(text, encoding="utf-8")
+        (folder / original.template).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(original.template_path, folder / original.template)
         return load_pack(folder)
     except OSError as exc:
