@@ -331,3 +331,27 @@ def test_pack_new_copies_a_template_kept_in_a_subfolder(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert (target / "word" / "template.docx").read_bytes() == \
         (folder / "word" / "template.docx").read_bytes()
+
+
+def test_a_builtin_name_means_the_builtin_pack_even_beside_a_folder_of_that_name(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--pack gov-disclosure-2021` is the built-in pack; a folder of that name in the current
+    folder (an old copy, a broken draft) is reached as ./gov-disclosure-2021."""
+    monkeypatch.chdir(tmp_path)
+    draft = copy_pack(tmp_path, "gov-disclosure-2021")
+    break_pack(draft, ('kind = "contains"', 'kind = "contain"'))
+    assert load_pack("gov-disclosure-2021").builtin
+    result = CliRunner().invoke(main, ["init", "a.xlsx", "--pack", "gov-disclosure-2021",
+                                       "--agency", "某某局", "--year", "2024"])
+    assert result.exit_code == 0, result.output
+    assert CliRunner().invoke(main, ["pack", "check", "gov-disclosure-2021"]).exit_code == 0
+    local = CliRunner().invoke(main, ["pack", "check", "./gov-disclosure-2021"])
+    assert local.exit_code == 1 and "contain" in local.output
+
+
+def test_pack_new_refuses_a_builtin_pack_name(tmp_path: Path) -> None:
+    target = tmp_path / "gov-disclosure-2021"
+    result = CliRunner().invoke(main, ["pack", "new", str(target), "--from",
+                                       "gov-disclosure-2019"])
+    assert result.exit_code == 1 and "内置报告格式的名称" in result.output
+    assert not target.exists()

@@ -213,9 +213,13 @@ def builtin_packs() -> list[str]:
 
 
 def is_folder(ref: str | Path) -> bool:
-    """Does ``ref`` name a pack folder (or its pack.toml) rather than a built-in pack?"""
+    """Does ``ref`` name a pack folder (or its pack.toml) rather than a built-in pack?
+    A built-in pack's bare name is the built-in pack even when the current folder holds a
+    folder of that name (write ``./name`` for that folder)."""
     text = str(ref)
-    return Path(text).exists() or "/" in text or "\\" in text or text.startswith(".")
+    if "/" in text or "\\" in text or text.startswith("."):
+        return True
+    return text not in builtin_packs() and Path(text).exists()
 
 
 def load_pack(name_or_path: str | Path) -> Pack:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from docx_report import pack_build
 from docx_report.errors import Level, OutputError, PackError, TemplateError
-from docx_report.pack import Pack, TableSection, load_pack
+from docx_report.pack import Pack, TableSection, builtin_packs, load_pack
 from docx_report.pack_schema import Locator, PackProblem
 
 _TAGS = re.compile(r"<[^>]+>")
@@ -97,6 +97,9 @@ def new_pack(folder: Path, source: str) -> Pack:
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise OutputError(f"{folder} 已存在且不是空文件夹；请换一个新文件夹名")
     name = folder.resolve().name
+    if name in builtin_packs():
+        raise OutputError(f"「{name}」是内置报告格式的名称；新 pack 的文件夹请换一个名字，"
+                          "以免工作簿和 --pack 把两者混淆")
     text = (original.root / "pack.toml").read_text(encoding="utf-8-sig")
     pattern = re.compile(r'^(name\s*=\s*)"[^"]*"', re.M)
     # A TOML basic string: JSON's escapes (\\ \" \n \uXXXX) are a subset of TOML's.
