@@ -355,3 +355,22 @@ def test_pack_new_refuses_a_builtin_pack_name(tmp_path: Path) -> None:
                                        "gov-disclosure-2019"])
     assert result.exit_code == 1 and "内置报告格式的名称" in result.output
     assert not target.exists()
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ('width = 5', 'width = [5'),                      # unclosed list
+    ('title = "街道办事处月度工作统计报告"', 'title = "街道办事处'),  # unterminated text
+    ('title = "街道办事处月度工作统计报告"', 'title = 街道'),          # text without quotes
+    ('title = "街道办事处月度工作统计报告"', 'title "街道"'),          # no '='
+    ('title = "街道办事处月度工作统计报告"', 'title = "街"道"'),       # a stray quote
+    ('[pack]', '[pack'),                             # unclosed table name
+    ('[pack]', '[pack]\n[pack]'),                    # a table twice
+])
+def test_toml_syntax_errors_are_explained_in_chinese(tmp_path: Path, old: str, new: str) -> None:
+    folder = copy_pack(tmp_path)
+    text = break_pack(folder, (old, new))
+    [problem] = problems_of(folder)
+    assert problem.message.startswith("TOML 语法错误（")
+    said = re.sub(r"\[[^\]]*\]|「[^」]*」", "", problem.message.removeprefix("TOML"))
+    assert not re.search(r"[A-Za-z]{3,}", said), problem.message  # keys aside, no English
+    assert 0 < problem.line <= len(text.splitlines())

@@ -84,9 +84,7 @@ class Builder:
             message = str(exc)
             at = _TOML_AT.search(message)
             line = int(at.group(1)) if at else 0
-            reason = _TOML_AT.sub("", message)
-            if "overwrite" in reason.lower():
-                reason += "：同一个键或表写了两次"
+            reason = schema.toml_reason(_TOML_AT.sub("", message))
             self.problems.append(PackProblem(str(self.file), line, f"TOML 语法错误（{reason}）"))
             return None
         broken = schema.check(data, self.report)
