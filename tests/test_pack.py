@@ -128,6 +128,8 @@ CASES = [
     Broken("output-placeholder", 'output = "{agency}{year}年{month}月',
            'output = "{agency}{year}年{moth}月',
            "output = ", "output 中的 {moth} 不是字段（是否应为 month？）"),
+    Broken("output-braces", 'output = "{agency}{year}年{month}月', 'output = "{agency}{year年',
+           "output = ", "output「{agency}{year年工作统计报告」中的 { } 不成对"),
     Broken("total-cycle", "# " + "-" * 78 + " figures",
            '[[totals]]\ncell = "service.social.window"\nof = ["service.social.done"]\n'
            '[[totals]]\ncell = "service.social.done"\nof = ["service.social.window"]\n',

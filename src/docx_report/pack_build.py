@@ -153,8 +153,9 @@ class Builder:
         fields = {f.key for f in pack.fields}
         try:
             used = {name for _, name, _, _ in string.Formatter().parse(pack.output) if name}
-        except ValueError as exc:
-            self.report(("pack", "output"), f"output「{pack.output}」格式有误（{exc}）")
+        except ValueError:
+            self.report(("pack", "output"), f"output「{pack.output}」中的 {{ }} 不成对"
+                        "（字段写作 {agency}，花括号本身写作 {{ }}）")
         else:
             for name in sorted(used - fields - self.skipped_fields):
                 self.report(("pack", "output"), f"output 中的 {{{name}}} 不是字段"
