@@ -376,3 +376,17 @@ def test_toml_syntax_errors_are_explained_in_chinese(tmp_path: Path, old: str, n
     said = re.sub(r"\[[^\]]*\]|「[^」]*」", "", problem.message.removeprefix("TOML"))
     assert not re.search(r"[A-Za-z]{3,}", said), problem.message  # keys aside, no English
     assert 0 < problem.line <= len(text.splitlines())
+
+
+def test_a_file_given_as_the_pack_folder_is_named(tmp_path: Path) -> None:
+    folder = copy_pack(tmp_path)
+    template = folder / "template.docx"
+    for args in (["pack", "check", str(template)],
+                 ["init", str(tmp_path / "a.xlsx"), "--pack", str(template), "--year", "2024"]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 1, result.output
+        assert f"{template}：是文件，不是 pack 文件夹" in result.output, result.output
+        assert "UTF-8" not in result.output and "directory" not in result.output
+    assert not (tmp_path / "a.xlsx").exists()
+    # pack.toml itself still stands for its folder
+    assert CliRunner().invoke(main, ["pack", "check", str(folder / "pack.toml")]).exit_code == 0

@@ -248,7 +248,7 @@ def _builtin_pack(name: str) -> Pack:
 def _load_folder(path: Path) -> Pack:
     from docx_report import pack_build
 
-    toml = path / "pack.toml" if path.is_dir() else path
+    toml = path if path.is_file() and path.suffix.lower() == ".toml" else path / "pack.toml"
     if not toml.is_file():
         return pack_build.build(toml)  # says what is missing
     stat = toml.stat()

@@ -385,6 +385,9 @@ def build(path: Path, *, builtin: bool = False) -> Pack:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise PackError(f"{path.parent}：不是 pack 文件夹（没有 pack.toml）") from None
+    except NotADirectoryError:  # a file given where a pack folder belongs
+        raise PackError(f"{path.parent}：是文件，不是 pack 文件夹（pack 文件夹里有 pack.toml "
+                        "和 Word 模板）") from None
     except UnicodeDecodeError as exc:
         line = exc.object[:exc.start].count(b"\n") + 1
         raise PackError(f"{path} 第 {line} 行：不是 UTF-8 编码的文本（可能以 GBK/ANSI 保存）；"

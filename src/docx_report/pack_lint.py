@@ -28,7 +28,9 @@ def _norm(text: str) -> str:
 
 
 def _toml(folder: Path) -> Path:
-    return folder if folder.name == "pack.toml" else folder / "pack.toml"
+    if folder.is_file() and folder.suffix.lower() == ".toml":
+        return folder
+    return folder / "pack.toml"
 
 
 def check_pack(folder: Path) -> tuple[Pack | None, list[PackProblem]]:
