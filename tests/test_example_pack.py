@@ -213,3 +213,10 @@ def test_the_examples_pack_is_not_in_the_wheel_layout() -> None:
     assert not (ROOT / "templates" / "street-monthly").exists()
     with zipfile.ZipFile(EXAMPLE / "template.docx") as z:
         assert "word/document.xml" in z.namelist()
+
+
+def test_the_example_template_prints_on_a4() -> None:
+    """python-docx starts from US Letter; a Chinese office prints A4 (210 × 297 mm)."""
+    section = docx.Document(str(EXAMPLE / "template.docx")).sections[0]
+    assert section.page_width is not None and section.page_height is not None
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)

@@ -128,6 +128,8 @@ CASES = [
     Broken("output-placeholder", 'output = "{agency}{year}年{month}月',
            'output = "{agency}{year}年{moth}月',
            "output = ", "output 中的 {moth} 不是字段（是否应为 month？）"),
+    Broken("output-braces", 'output = "{agency}{year}年{month}月', 'output = "{agency}{year年',
+           "output = ", "output「{agency}{year年工作统计报告」中的 { } 不成对"),
     Broken("total-cycle", "# " + "-" * 78 + " figures",
            '[[totals]]\ncell = "service.social.window"\nof = ["service.social.done"]\n'
            '[[totals]]\ncell = "service.social.done"\nof = ["service.social.window"]\n',
@@ -262,3 +264,129 @@ def test_unknown_builtin_name_and_missing_folder() -> None:
         load_pack("nope")
     with pytest.raises(PackError, match="找不到报告格式（pack）文件夹"):
         load_pack("./no/such/pack")
+
+
+@pytest.mark.parametrize("name", ['引号"格式', "反斜杠\\格式"])
+def test_pack_new_writes_a_valid_name_for_any_folder_name(tmp_path: Path, name: str) -> None:
+    """A folder name with a quote or a backslash is escaped in pack.toml, not pasted in."""
+    target = tmp_path / name
+    result = CliRunner().invoke(main, ["pack", "new", str(target), "--from",
+                                       "gov-disclosure-2021"])
+    assert result.exit_code == 0, result.output
+    assert load_pack(target).name == name
+
+
+
+def test_a_pack_toml_not_in_utf8_is_named_in_chinese(tmp_path: Path) -> None:
+    folder = copy_pack(tmp_path)
+    toml = folder / "pack.toml"
+    toml.write_bytes(toml.read_text(encoding="utf-8").encode("gb18030"))  # saved as GBK
+    with pytest.raises(PackError) as caught:
+        build(toml)
+    message = str(caught.value)
+    assert "UTF-8" in message and "codec" not in message and "byte" not in message
+    assert str(toml) in message
+
+
+def test_a_pack_toml_saved_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    """Windows Notepad saves UTF-8 with a byte-order mark; that is still UTF-8."""
+    folder = copy_pack(tmp_path)
+    toml = folder / "pack.toml"
+    toml.write_bytes(b"\xef\xbb\xbf" + toml.read_bytes())
+    pack, problems = check_pack(folder)
+    assert pack is not None and problems == [], problems
+    copy = tmp_path / "副本"
+    result = CliRunner().invoke(main, ["pack", "new", str(copy), "--from", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert load_pack(copy).name == "副本"
+
+
+def test_pack_check_names_a_broken_template_once(tmp_path: Path) -> None:
+    folder = copy_pack(tmp_path)
+    (folder / "template.docx").write_text("不是 Word 文件", encoding="utf-8")
+    result = CliRunner().invoke(main, ["pack", "check", str(folder)])
+    assert result.exit_code == 1 and "不是有效的 Word 文件" in result.output
+    assert result.output.count(str(folder / "template.docx")) == 1, result.output
+
+
+@pytest.mark.parametrize("where", ["../other/template.docx", "/etc/hostname"])
+def test_a_template_outside_the_pack_folder_is_refused(tmp_path: Path, where: str) -> None:
+    """A pack is a folder: its template is inside it (``pack new`` copies the folder, and
+    would otherwise write beside or over another pack's template)."""
+    folder = copy_pack(tmp_path)
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copyfile(folder / "template.docx", other / "template.docx")
+    text = break_pack(folder, ('template = "template.docx"', f'template = "{where}"'))
+    [problem] = problems_of(folder)
+    assert problem.line == line_of(text, "template =")
+    assert "pack 文件夹中" in problem.message
+
+
+def test_pack_new_copies_a_template_kept_in_a_subfolder(tmp_path: Path) -> None:
+    folder = copy_pack(tmp_path)
+    (folder / "word").mkdir()
+    (folder / "template.docx").rename(folder / "word" / "template.docx")
+    break_pack(folder, ('template = "template.docx"', 'template = "word/template.docx"'))
+    target = tmp_path / "子目录模板"
+    result = CliRunner().invoke(main, ["pack", "new", str(target), "--from", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert (target / "word" / "template.docx").read_bytes() == \
+        (folder / "word" / "template.docx").read_bytes()
+
+
+def test_a_builtin_name_means_the_builtin_pack_even_beside_a_folder_of_that_name(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--pack gov-disclosure-2021` is the built-in pack; a folder of that name in the current
+    folder (an old copy, a broken draft) is reached as ./gov-disclosure-2021."""
+    monkeypatch.chdir(tmp_path)
+    draft = copy_pack(tmp_path, "gov-disclosure-2021")
+    break_pack(draft, ('kind = "contains"', 'kind = "contain"'))
+    assert load_pack("gov-disclosure-2021").builtin
+    result = CliRunner().invoke(main, ["init", "a.xlsx", "--pack", "gov-disclosure-2021",
+                                       "--agency", "某某局", "--year", "2024"])
+    assert result.exit_code == 0, result.output
+    assert CliRunner().invoke(main, ["pack", "check", "gov-disclosure-2021"]).exit_code == 0
+    local = CliRunner().invoke(main, ["pack", "check", "./gov-disclosure-2021"])
+    assert local.exit_code == 1 and "contain" in local.output
+
+
+def test_pack_new_refuses_a_builtin_pack_name(tmp_path: Path) -> None:
+    target = tmp_path / "gov-disclosure-2021"
+    result = CliRunner().invoke(main, ["pack", "new", str(target), "--from",
+                                       "gov-disclosure-2019"])
+    assert result.exit_code == 1 and "内置报告格式的名称" in result.output
+    assert not target.exists()
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ('width = 5', 'width = [5'),                      # unclosed list
+    ('title = "街道办事处月度工作统计报告"', 'title = "街道办事处'),  # unterminated text
+    ('title = "街道办事处月度工作统计报告"', 'title = 街道'),          # text without quotes
+    ('title = "街道办事处月度工作统计报告"', 'title "街道"'),          # no '='
+    ('title = "街道办事处月度工作统计报告"', 'title = "街"道"'),       # a stray quote
+    ('[pack]', '[pack'),                             # unclosed table name
+    ('[pack]', '[pack]\n[pack]'),                    # a table twice
+])
+def test_toml_syntax_errors_are_explained_in_chinese(tmp_path: Path, old: str, new: str) -> None:
+    folder = copy_pack(tmp_path)
+    text = break_pack(folder, (old, new))
+    [problem] = problems_of(folder)
+    assert problem.message.startswith("TOML 语法错误（")
+    said = re.sub(r"\[[^\]]*\]|「[^」]*」", "", problem.message.removeprefix("TOML"))
+    assert not re.search(r"[A-Za-z]{3,}", said), problem.message  # keys aside, no English
+    assert 0 < problem.line <= len(text.splitlines())
+
+
+def test_a_file_given_as_the_pack_folder_is_named(tmp_path: Path) -> None:
+    folder = copy_pack(tmp_path)
+    template = folder / "template.docx"
+    for args in (["pack", "check", str(template)],
+                 ["init", str(tmp_path / "a.xlsx"), "--pack", str(template), "--year", "2024"]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 1, result.output
+        assert f"{template}：是文件，不是 pack 文件夹" in result.output, result.output
+        assert "UTF-8" not in result.output and "directory" not in result.output
+    assert not (tmp_path / "a.xlsx").exists()
+    # pack.toml itself still stands for its folder
+    assert CliRunner().invoke(main, ["pack", "check", str(folder / "pack.toml")]).exit_code == 0

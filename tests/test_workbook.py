@@ -114,3 +114,18 @@ def test_every_value_cell_of_the_pack_is_an_input_or_a_total(blank: Path) -> Non
             assert str(value).startswith("=SUM("), key
         else:
             assert value == 0, key
+
+
+def test_the_help_line_speaks_of_computed_cells_only_where_a_table_has_them(
+        blank: Path) -> None:
+    """Table 二 has no totals: its help line does not point to blue cells that are not there;
+    the help line does not name the official word 总计 (a pack's totals may be 合计, 小计)."""
+    book = openpyxl.load_workbook(blank)
+    pack = load_pack(book["_docx_report"]["B1"].value)
+    totals = pack.total_of()
+    for table in pack.tables():
+        help_line = str(book[table.sheet]["A2"].value)
+        has_totals = any(cell.key in totals for cell in table.value_cells())
+        assert ("蓝色" in help_line) == has_totals, (table.sheet, help_line)
+        assert "“总计”" not in help_line
+    assert "蓝色" not in str(book[T2]["A2"].value)

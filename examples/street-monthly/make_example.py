@@ -25,7 +25,7 @@ import docx
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
+from docx.shared import Cm, Mm, Pt
 
 from docx_report.pack import load_pack
 from docx_report.report import build_report
@@ -106,6 +106,7 @@ def table(document: Any, key: str, title: str, header: list[list[str]],
 def make_template() -> None:
     document = docx.Document()
     section = document.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)  # A4, not python-docx's Letter
     section.top_margin, section.bottom_margin = Cm(3.7), Cm(3.5)
     section.left_margin, section.right_margin = Cm(2.8), Cm(2.6)
     paragraph(document, "{{ agency }}", align=WD_ALIGN_PARAGRAPH.CENTER,

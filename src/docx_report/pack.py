@@ -218,9 +218,13 @@ def builtin_packs() -> list[str]:
 
 
 def is_folder(ref: str | Path) -> bool:
-    """Does ``ref`` name a pack folder (or its pack.toml) rather than a built-in pack?"""
+    """Does ``ref`` name a pack folder (or its pack.toml) rather than a built-in pack?
+    A built-in pack's bare name is the built-in pack even when the current folder holds a
+    folder of that name (write ``./name`` for that folder)."""
     text = str(ref)
-    return Path(text).exists() or "/" in text or "\\" in text or text.startswith(".")
+    if "/" in text or "\\" in text or text.startswith("."):
+        return True
+    return text not in builtin_packs() and Path(text).exists()
 
 
 def load_pack(name_or_path: str | Path) -> Pack:
@@ -249,7 +253,7 @@ def _builtin_pack(name: str) -> Pack:
 def _load_folder(path: Path) -> Pack:
     from docx_report import pack_build
 
-    toml = path / "pack.toml" if path.is_dir() else path
+    toml = path if path.is_file() and path.suffix.lower() == ".toml" else path / "pack.toml"
     if not toml.is_file():
         return pack_build.build(toml)  # says what is missing
     stat = toml.stat()

@@ -16,7 +16,7 @@ import re
 import string
 import tomllib
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import Any
 
 from docx_report import expr
@@ -90,9 +90,7 @@ class Builder:
             message = str(exc)
             at = _TOML_AT.search(message)
             line = int(at.group(1)) if at else 0
-            reason = _TOML_AT.sub("", message)
-            if "overwrite" in reason.lower():
-                reason += "：同一个键或表写了两次"
+            reason = schema.toml_reason(_TOML_AT.sub("", message))
             self.problems.append(PackProblem(str(self.file), line, f"TOML 语法错误（{reason}）"))
             return None
         broken = schema.check(data, self.report)
@@ -169,13 +167,18 @@ class Builder:
         fields = {f.key for f in pack.fields}
         try:
             used = {name for _, name, _, _ in string.Formatter().parse(pack.output) if name}
-        except ValueError as exc:
-            self.report(("pack", "output"), f"output「{pack.output}」格式有误（{exc}）")
+        except ValueError:
+            self.report(("pack", "output"), f"output「{pack.output}」中的 {{ }} 不成对"
+                        "（字段写作 {agency}，花括号本身写作 {{ }}）")
         else:
             for name in sorted(used - fields - self.skipped_fields):
                 self.report(("pack", "output"), f"output 中的 {{{name}}} 不是字段"
                             f"{_close(name, sorted(fields))}")
-        if not (pack.root / pack.template).is_file():
+        template = PureWindowsPath(pack.template)  # also splits at "/" and knows "C:"
+        if template.is_absolute() or template.drive or template.root or ".." in template.parts:
+            self.report(("pack", "template"), "模板文件应在 pack 文件夹中（写相对于 pack.toml "
+                        f"的文件名，如 template.docx），实为「{pack.template}」")
+        elif not (pack.root / pack.template).is_file():
             self.report(("pack", "template"), f"找不到模板文件 {pack.template}"
                         f"（应在 {pack.root} 中）")
 
@@ -412,11 +415,19 @@ def build(path: Path, *, builtin: bool = False) -> Pack:
     try:
         if path.stat().st_size > MAX_PACK_BYTES:
             raise PackError(f"{path}：文件超过 {MAX_PACK_BYTES // 2**20} MB，不像 pack 定义")
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: Windows Notepad may save UTF-8 with a byte-order mark
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise PackError(f"{path.parent}：不是 pack 文件夹（没有 pack.toml）") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PackError(f"{path}：无法读取 pack 定义（{exc}）") from None
+    except NotADirectoryError:  # a file given where a pack folder belongs
+        raise PackError(f"{path.parent}：是文件，不是 pack 文件夹（pack 文件夹里有 pack.toml "
+                        "和 Word 模板）") from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[:exc.start].count(b"\n") + 1
+        raise PackError(f"{path} 第 {line} 行：不是 UTF-8 编码的文本（可能以 GBK/ANSI 保存）；"
+                        "请在编辑器中另存为 UTF-8") from None
+    except OSError as exc:
+        raise PackError(f"{path}：无法读取 pack 定义（{exc.strerror or exc}）") from None
     builder = Builder(path, text)
     pack = builder.build(builtin=builtin)
     if pack is None:

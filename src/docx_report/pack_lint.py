@@ -8,6 +8,7 @@ and every label of every table that the template does not print.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import unicodedata
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from docx_report import pack_build
 from docx_report.errors import Level, OutputError, PackError, TemplateError
-from docx_report.pack import Pack, TableSection, load_pack
+from docx_report.pack import Pack, TableSection, builtin_packs, load_pack
 from docx_report.pack_schema import Locator, PackProblem
 
 _TAGS = re.compile(r"<[^>]+>")
@@ -27,7 +28,9 @@ def _norm(text: str) -> str:
 
 
 def _toml(folder: Path) -> Path:
-    return folder if folder.name == "pack.toml" else folder / "pack.toml"
+    if folder.is_file() and folder.suffix.lower() == ".toml":
+        return folder
+    return folder / "pack.toml"
 
 
 def check_pack(folder: Path) -> tuple[Pack | None, list[PackProblem]]:
@@ -39,7 +42,7 @@ def check_pack(folder: Path) -> tuple[Pack | None, list[PackProblem]]:
         found = getattr(exc, "problems", None) or [PackProblem("", 0, str(exc))]
         return None, list(found)
     problems: list[PackProblem] = []
-    locator = Locator(toml.read_text(encoding="utf-8"))
+    locator = Locator(toml.read_text(encoding="utf-8-sig"))
     template_line = locator.line(("pack", "template"))
     problems += _template_lint(pack, template_line)
     problems += _labels_not_printed(pack, locator)
@@ -53,8 +56,9 @@ def _template_lint(pack: Pack, line: int) -> list[PackProblem]:
     optional = {f.key for f in pack.fields if not f.in_report}
     try:
         found = lint_template(pack.template_path, example_context(pack), optional=optional)
-    except TemplateError as exc:
-        return [PackProblem(str(pack.template_path), 0, str(exc))]
+    except TemplateError as exc:  # its message may already start with the template's path
+        message = str(exc).removeprefix(f"{pack.template_path}：")
+        return [PackProblem(str(pack.template_path), 0, message)]
     return [PackProblem(str(pack.template_path), 0, p.message, p.level) for p in found]
 
 
@@ -95,13 +99,36 @@ def new_pack(folder: Path, source: str) -> Pack:
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise OutputError(f"{folder} 已存在且不是空文件夹；请换一个新文件夹名")
     name = folder.resolve().name
-    text = (original.root / "pack.toml").read_text(encoding="utf-8")
+    if name in builtin_packs():
+        raise OutputError(f"「{name}」是内置报告格式的名称；新 pack 的文件夹请换一个名字，"
+                          "以免工作簿和 --pack 把两者混淆")
+    text = (original.root / "pack.toml").read_text(encoding="utf-8-sig")
     pattern = re.compile(r'^(name\s*=\s*)"[^"]*"', re.M)
-    text = pattern.sub(lambda m: f'{m.group(1)}"{name}"', text, count=1)
+    # A TOML basic string: JSON's escapes (\\ \" \n \uXXXX) are a subset of TOML's.
+    quoted = json.dumps(name, ensure_ascii=False)
+    text = pattern.sub(lambda m: f"{m.group(1)}{quoted}", text, count=1)
+    created = not folder.exists()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "pack.toml").write_text(text, encoding="utf-8")
+        (folder / original.template).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(original.template_path, folder / original.template)
+        return load_pack(folder)
     except OSError as exc:
+        _remove(folder, created)
         raise OutputError(f"无法写入 {folder}（{exc.strerror or exc}）") from None
-    return load_pack(folder)
+    except BaseException:
+        _remove(folder, created)
+        raise
+
+
+def _remove(folder: Path, created: bool) -> None:
+    """Undo a half-made copy: nothing partial is left behind."""
+    if created:
+        shutil.rmtree(folder, ignore_errors=True)
+    else:  # it was an empty folder: empty it again
+        for child in folder.iterdir():
+            if child.is_dir():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink(missing_ok=True)

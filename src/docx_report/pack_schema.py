@@ -350,3 +350,43 @@ def check(data: Mapping[str, Any], report: Report) -> set[Path_]:
         if not check_table(rule, spec, ("rules", i), what, report):
             broken.add(("rules", i))
     return broken
+
+
+# ---------------------------------------------------------------------------------------------
+# TOML syntax errors, in Chinese (tomllib's reasons are English; the line comes separately)
+
+_TOML_REASONS: tuple[tuple[str, str], ...] = (
+    (r"Cannot overwrite a value", "同一个键或表写了两次"),
+    (r"Cannot declare (.+) twice", r"表 [\1] 写了两次"),
+    (r"Cannot (?:mutate immutable|redefine) namespace (.+)", r"「\1」已经定义过，不能再作为表定义"),
+    (r"Duplicate inline table key '?(.+?)'?", r"行内表中的键「\1」写了两次"),
+    (r"Expected '=' after a key in a key/value pair", "键后面缺少「=」"),
+    (r"Expected '\]' at the end of a table declaration", "表名后面缺少「]」"),
+    (r"Expected '\]\]' at the end of an array declaration", "表数组名后面缺少「]]」"),
+    (r"Expected newline or end of document after a statement",
+     "一行只能写一项，这一行多出了内容（文字中的引号是否配对？）"),
+    (r"Expected (.+)", r"这里应为 \1"),
+    (r"Invalid initial character for a key part",
+     "键名不能以这个字符开头（键名请用英文字母、数字和下划线）"),
+    (r"Invalid statement", "无法识别的写法（每行应为 键 = 值 或 [表名]）"),
+    (r"Invalid value", "值的写法不对（文字要加英文双引号，如 \"文字\"）"),
+    (r"Invalid date or datetime", "日期写法不对"),
+    (r"Invalid hex value|Escaped character is not a Unicode scalar value", "转义字符写法不对"),
+    (r"Unclosed array", "列表缺少结尾的「]」"),
+    (r"Unclosed inline table", "行内表缺少结尾的「}」"),
+    (r"Unescaped '\\' in a string", "文字中的反斜杠要写两个（\\\\），或改用单引号文字"),
+    (r"Unterminated string", "文字缺少结尾的引号"),
+    (r"(?:Found invalid|Illegal) character (.+)", r"不允许的字符 \1"),
+)
+
+
+def toml_reason(reason: str) -> str:
+    """tomllib's reason for a syntax error, said in Chinese (unknown ones as they are)."""
+    for pattern, chinese in _TOML_REASONS:
+        found = re.fullmatch(pattern, reason.strip())
+        if found:
+            said = found.expand(chinese) if found.groups() else chinese
+            # a key is given as a tuple's repr, ('sections', 'grid'): say sections.grid
+            return re.sub(r"\(((?:'[^']*',? ?)+)\)",
+                          lambda m: ".".join(re.findall(r"'([^']*)'", m.group(1))), said)
+    return reason

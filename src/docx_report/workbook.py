@@ -273,13 +273,14 @@ def _write_narrative(ws: Worksheet, section: NarrativeSection, content: Mapping[
 
 def _write_table(ws: Worksheet, pack: Pack, table: TableSection,
                  values: Mapping[str, Any], note: Sequence[str]) -> None:
+    totals = pack.total_of()
+    computed = "；蓝色单元格是合计，由公式自动计算，生成报告时工具也会按各项之和重新核算" if any(
+        cell.key in totals for cell in table.value_cells()) else ""  # say so only where it is
     _banner(ws, table.heading,
-            "黄色单元格填数字，没有的填 0（不要填“/”“—”“无”或留空）；蓝色“总计”单元格由公式自动"
-            "计算，生成报告时工具也会按各项之和重新核算。", table.width)
+            f"黄色单元格填数字，没有的填 0（不要填“/”“—”“无”或留空）{computed}。", table.width)
     _style(ws.cell(NOTE_ROW, 1, "表前说明（可不填）"), fill=_LABEL_FILL, align=_WRAP)
     ws.merge_cells(start_row=NOTE_ROW, start_column=2, end_row=NOTE_ROW, end_column=table.width)
     _style(ws.cell(NOTE_ROW, 2, "\n".join(note)), fill=_INPUT_FILL, align=_TOP, locked=False)
-    totals = pack.total_of()
     position = {c.key: grid_position(c) for c in table.value_cells()}
     validations: dict[str, DataValidation] = {}
     for cell in table.cells:
