@@ -390,3 +390,20 @@ def test_a_file_given_as_the_pack_folder_is_named(tmp_path: Path) -> None:
     assert not (tmp_path / "a.xlsx").exists()
     # pack.toml itself still stands for its folder
     assert CliRunner().invoke(main, ["pack", "check", str(folder / "pack.toml")]).exit_code == 0
+
+
+def test_init_says_when_the_pack_has_no_field_for_agency_or_year(tmp_path: Path) -> None:
+    folder = copy_pack(tmp_path)
+    toml = folder / "pack.toml"
+    text = toml.read_text(encoding="utf-8").replace('key = "year"', 'key = "yr"')
+    toml.write_text(text.replace('output = "{agency}{year}', 'output = "{agency}{yr}'),
+                    encoding="utf-8")
+    assert load_pack(folder).fields  # the pack itself loads; only its template is off
+    out = tmp_path / "x.xlsx"
+    result = CliRunner().invoke(main, ["init", str(out), "--pack", str(folder),
+                                       "--year", "2024"])
+    assert result.exit_code == 1, result.output
+    assert "没有 year 字段，不能用 --year 预先填写" in result.output
+    assert not out.exists()
+    ok = CliRunner().invoke(main, ["init", str(out), "--pack", str(folder), "--agency", "青山"])
+    assert ok.exit_code == 0, ok.output

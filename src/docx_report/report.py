@@ -12,6 +12,7 @@ from typing import Any
 
 from docx_report import engine, workbook
 from docx_report.engine import Built, Checked, PackRef
+from docx_report.errors import PackError
 from docx_report.pack import Pack
 from docx_report.reader import ReportData
 
@@ -31,6 +32,10 @@ def init_workbook(out: Path, *, pack: PackRef = DEFAULT_PACK, agency: str = "",
         facts["agency"] = agency
     if year is not None:
         facts["year"] = year
+    keys = {f.key for f in loaded.fields}
+    for key, option in (("agency", "--agency"), ("year", "--year")):
+        if key in facts and key not in keys:
+            raise PackError(f"格式「{loaded.name}」没有 {key} 字段，不能用 {option} 预先填写")
     workbook.write_workbook(loaded, out, facts=facts, force=force)
     return loaded
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from docx_report.cli._common import EXIT_PROBLEMS, PackParam, ReportGroup, handle_errors
+from docx_report.cli._common import PackParam, ReportGroup, handle_errors
+from docx_report.errors import PackError
 
 
 @click.group(cls=ReportGroup)
@@ -47,8 +47,7 @@ def check(folder: str) -> None:
         click.echo(f"pack 检查通过：{folder}（{loaded.name}，{loaded.title}）")
         return
     errors = sum(1 for p in problems if p.level.value == "error")
-    click.echo(f"{folder}：发现 {errors} 处错误、{len(problems) - errors} 处警告", err=True)
-    sys.exit(EXIT_PROBLEMS)
+    raise PackError(f"{folder}：发现 {errors} 处错误、{len(problems) - errors} 处警告")
 
 
 @pack.command("new")
