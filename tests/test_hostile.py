@@ -256,3 +256,40 @@ def test_entity_attack_is_unsafe_not_damaged(tmp_path: Path) -> None:
         "xl/styles.xml": lambda d: laughs + d[d.index(b"<styleSheet"):]}))
     stderr = checked_quickly(path)
     assert "不安全的 XML" in stderr and "损坏" not in stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# Template sandbox: sizes checked before a value is built
+
+
+@pytest.mark.parametrize("tag", [
+    "{{ '%(a)9999999999s' % {'a': 1} }}",
+    "{{ '%(a)299999999s' % {'a': 1} }}",
+    "{{ '%(a).999999999f' % {'a': 1} }}",
+    "{{ '%-099999999d' % 1 }}",
+    "{{ '%(a)s' * 200000 % {'a': 'x' * 900000} }}",
+    "{{ '{0:0>99999999}'.format(1) }}",
+    "{{ '{a:{w}}'.format(a=1, w=10**9) }}",
+    "{{ '{0}{0}{0}{0}{0}{0}'.format('x' * 900000) }}",
+    "{{ '%s'|format('x') ~ '%99999999s'|format('x') }}",
+    "{{ ('x' * 900000).join(range(5000)) }}",
+    "{{ range(5000)|join('x' * 900000) }}",
+    "{{ [1]|batch(10**9, 'x') }}",
+    "{{ 'aaaa'.translate({97: 'x' * 900000}) }}",
+    # many values, each under the cap: 1 MB strings kept in a list
+    "{% set keep = [] %}{% for i in range(2000) %}"
+    "{{ keep.append('x' * 900000 ~ i) }}{% endfor %}",
+])
+def test_sandbox_refuses_before_building(tag: str, tmp_path: Path) -> None:
+    from docx_report.errors import TemplateError
+    from docx_report.render import CompiledTemplate
+    from tests.test_render import make_template
+
+    template = CompiledTemplate.load(make_template(tmp_path / "t.docx", [tag]))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.monotonic()
+    with pytest.raises(TemplateError, match="过大"):
+        template.render({})
+    assert time.monotonic() - started < 6
+    # nothing near the size asked for was allocated (ru_maxrss is in KB)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak < 300 * 1024
