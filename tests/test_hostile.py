@@ -293,3 +293,151 @@ def test_sandbox_refuses_before_building(tag: str, tmp_path: Path) -> None:
     assert time.monotonic() - started < 6
     # nothing near the size asked for was allocated (ru_maxrss is in KB)
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak < 300 * 1024
+
+
+# ---------------------------------------------------------------------------------------------
+# Templates reach nothing outside them
+
+GENERIC = EXAMPLE_2021.parent / "generic"
+GENERIC_TEMPLATE = GENERIC / "采购清单模板.docx"
+GENERIC_WORKBOOK = GENERIC / "采购清单.xlsx"
+DOC_RELS = "word/_rels/document.xml.rels"
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+
+
+def with_relationship(kind: str, target: str, *,
+                      external: bool = True) -> Callable[[bytes], bytes]:
+    mode = b' TargetMode="External"' if external else b""
+    rel = (b'<Relationship Id="rIdHostile" Type="' + (REL + kind).encode() + b'" Target="'
+           + target.encode() + b'"' + mode + b"/>")
+    return before_end(b"</Relationships>", rel)
+
+
+def build_with_template(tmp: Path, template: Path) -> tuple[int, str, Path]:
+    out = tmp / "out" / "清单.docx"
+    out.parent.mkdir(exist_ok=True)
+    result = run("build", GENERIC_WORKBOOK, "--template", template, "-o", out)
+    return result.exit_code, result.stderr, out
+
+
+@pytest.mark.parametrize(("kind", "target", "says"), [
+    ("image", "http://127.0.0.1:9/spy.png", "图片（http://127.0.0.1:9/spy.png）"),
+    ("image", "file:///etc/passwd", "图片（file:///etc/passwd）"),
+    ("hyperlink", "file:///etc/passwd", "超链接（file:///etc/passwd）"),
+    ("oleObject", "\\\\server\\share\\x.xls", "嵌入对象"),
+    ("subDocument", "http://example.invalid/x.docx", "子文档"),
+])
+def test_external_relationship_in_template_is_refused(kind: str, target: str, says: str,
+                                                      tmp_path: Path) -> None:
+    template = write(tmp_path, "外链.docx", rezip(GENERIC_TEMPLATE, {
+        DOC_RELS: with_relationship(kind, target)}))
+    code, stderr, out = build_with_template(tmp_path, template)
+    assert code == 1 and not out.exists()
+    assert "正文（word/document.xml）含有指向模板以外的" in stderr and says in stderr
+    assert "出于安全原因拒绝" in stderr
+
+
+def test_web_hyperlink_in_template_is_kept(tmp_path: Path) -> None:
+    template = write(tmp_path, "网址.docx", rezip(GENERIC_TEMPLATE, {
+        DOC_RELS: with_relationship("hyperlink", "https://www.gov.cn/")}))
+    code, stderr, out = build_with_template(tmp_path, template)
+    assert code == 0, stderr
+    with zipfile.ZipFile(out) as zf:
+        assert b"https://www.gov.cn/" in zf.read(DOC_RELS)
+
+
+def test_attached_template_path_is_dropped_from_the_report(tmp_path: Path) -> None:
+    settings_rels = "word/_rels/settings.xml.rels"
+    rels = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns='
+            '"http://schemas.openxmlformats.org/package/2006/relationships"></Relationships>')
+    add_rel = with_relationship("attachedTemplate", "file:///C:/Users/x/Normal.dotm")
+    assert callable(add_rel)
+    template = write(tmp_path, "附加模板.docx", rezip(GENERIC_TEMPLATE, {
+        "word/settings.xml": sub_first(rb"(<w:settings\b[^>]*>)",
+                                       rb'\1<w:attachedTemplate r:id="rIdHostile"/>')},
+        extra={settings_rels: add_rel(rels.encode())}))
+    code, stderr, out = build_with_template(tmp_path, template)
+    assert code == 0, stderr
+    with zipfile.ZipFile(out) as zf:
+        assert b"Normal.dotm" not in zf.read(settings_rels)
+        assert b"attachedTemplate" not in zf.read("word/settings.xml")
+
+
+@pytest.mark.parametrize("part", ["word/styles.xml", "word/settings.xml", "word/fontTable.xml"])
+def test_doctype_in_a_part_the_tool_does_not_render_is_refused(part: str,
+                                                                tmp_path: Path) -> None:
+    laughs = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">'
+              + b"".join(b'<!ENTITY a%d "%s">' % (i, b"&a;" * 10 if i == 1 else
+                                                     b"&a%d;" % (i - 1) * 10)
+                         for i in range(1, 8)) + b"]>")
+    template = write(tmp_path, "实体.docx", rezip(GENERIC_TEMPLATE, {
+        part: lambda d: laughs + d[d.index(b"<w:"):]}))
+    code, stderr, out = build_with_template(tmp_path, template)
+    assert code == 1 and not out.exists()
+    assert f"（{part}）含有 DOCTYPE 声明" in stderr
+    assert "amplification" not in stderr and "entity" not in stderr.lower()
+
+
+@pytest.mark.parametrize("code", ["INCLUDEPICTURE \"http://127.0.0.1:9/x.png\" \\d",
+                                  "INCLUDETEXT \"/etc/passwd\"",
+                                  "DDEAUTO c:\\\\windows\\\\system32\\\\cmd.exe \"/k calc\""])
+def test_field_that_includes_files_is_refused(code: str, tmp_path: Path) -> None:
+    field = (b'<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> '
+             + code.replace("&", "&amp;").replace('"', "&quot;").encode()
+             + b'</w:instrText></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>')
+    template = write(tmp_path, "域.docx", rezip(GENERIC_TEMPLATE, {
+        "word/document.xml": lambda d: d.replace(b"<w:body>", b"<w:body>" + field, 1)}))
+    stderr = build_with_template(tmp_path, template)[1]
+    assert "含有引用其他文件的域代码" in stderr
+
+
+def test_workbook_given_as_template_says_so(tmp_path: Path) -> None:
+    code, stderr, _ = build_with_template(tmp_path, GENERIC_WORKBOOK)
+    assert code == 1
+    assert "这是 Excel 工作簿，不是 Word 模板" in stderr and "w:body" not in stderr
+
+
+def test_fifo_template_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "t.docx"
+    os.mkfifo(fifo)
+    outcome: list[tuple[int, str, Path]] = []
+    thread = threading.Thread(target=lambda: outcome.append(build_with_template(tmp_path, fifo)),
+                              daemon=True)
+    thread.start()
+    thread.join(20)
+    assert outcome and outcome[0][0] == 1
+    assert "不是普通文件" in outcome[0][1]
+
+
+@pytest.mark.pdf
+def test_pdf_of_a_document_that_reaches_outside_is_refused(tmp_path: Path) -> None:
+    from docx_report import pdf
+
+    docx_file = write(tmp_path, "外链.docx", rezip(GENERIC_TEMPLATE, {
+        DOC_RELS: with_relationship("image", "file:///etc/passwd")}))
+    [conversion] = pdf.convert([docx_file])
+    assert conversion.pdf is None and not docx_file.with_suffix(".pdf").exists()
+    assert "出于安全原因拒绝" in conversion.error
+
+
+def test_libreoffice_runs_without_network(tmp_path: Path) -> None:
+    """soffice is started through ``without_network``: a program started that way cannot
+    reach even a server on this machine's loopback, which one started directly can."""
+    import socket
+
+    from docx_report import confine
+
+    if not confine.confined():
+        pytest.skip("unshare cannot make a network namespace on this system")
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    probe = [sys.executable, "-c",
+             f"import socket; socket.create_connection(('127.0.0.1', {port}), timeout=3)"]
+    try:
+        assert subprocess.run(probe, capture_output=True, timeout=30).returncode == 0
+        assert subprocess.run(confine.without_network(probe), capture_output=True,
+                              timeout=30).returncode != 0
+    finally:
+        server.close()

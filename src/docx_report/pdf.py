@@ -38,8 +38,10 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from docx_report.confine import without_network
 from docx_report.errors import ConversionError
 from docx_report.lo_compat import copy_for_libreoffice
+from docx_report.template_guard import external_problem
 
 SOFFICE_ENV = "DOCX_REPORT_SOFFICE"
 INSTALL_HINT = ("请安装 LibreOffice 和字体：apt-get install libreoffice-writer-nogui "
@@ -196,7 +198,7 @@ def _check_input(src: Path) -> str:
         return f"无法读取：{exc.strerror or exc}"
     if "[Content_Types].xml" not in names or not any(n.startswith("word/") for n in names):
         return "不是 Word 文档（.docx）：压缩包里没有 word/ 部分"
-    return ""
+    return external_problem(src)  # nothing LibreOffice would fetch from outside the file
 
 
 @dataclass
@@ -335,6 +337,7 @@ class _Worker:
                "--norestore", "--nologo", "--nodefault", f"--infilter={_DOCX_FILTER}",
                "--convert-to", self.export_filter, "--outdir", str(out),
                *(str(self.home / "in" / f"{t.name}.docx") for t in tasks)]
+        cmd = without_network(cmd)  # no URL a document holds can be fetched
         try:
             with log.open("wb") as sink:  # one file for both streams keeps their order
                 proc = subprocess.Popen(

@@ -60,7 +60,7 @@ _CREATES_CELLS = {"mergeCell": "合并了", "hyperlink": "给", "comment": "给"
 _WHAT = {"mergeCell": "", "hyperlink": "设置了超链接", "comment": "添加了批注"}
 
 
-class _Refused(Exception):
+class Refused(Exception):
     """Raised inside the scan: the workbook is refused with this message."""
 
     def __init__(self, message: str, part: str = "") -> None:
@@ -122,7 +122,7 @@ def check_xlsx(path: Path) -> None:
             scan = _Scan()
             try:
                 scan.all(zf)
-            except _Refused as refused:
+            except Refused as refused:
                 raise InputError(scan.locate(zf, refused), file=path) from None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError,
             zlib.error, KeyError):
@@ -149,45 +149,45 @@ class _Scan:
     def all(self, zf: zipfile.ZipFile) -> None:
         infos = zf.infolist()
         if len(infos) > MAX_MEMBERS:
-            raise _Refused(f"文件包含 {len(infos)} 个部件，异常之多，已拒绝读取")
+            raise Refused(f"文件包含 {len(infos)} 个部件，异常之多，已拒绝读取")
         for info in infos:
             self.member(zf, info)
 
     def member(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
         self.part = info.filename
         if info.flag_bits & 0x1:
-            raise _Refused(_ENCRYPTED)
+            raise Refused(_ENCRYPTED)
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise _Refused(_PACKED)
+            raise Refused(_PACKED)
         if info.is_dir():
             return
         parser: Any = None
         inflated = 0
-        for chunk in _inflate(zf, info):
+        for chunk in inflate_member(zf, info):
             inflated += len(chunk)
             self.inflated += len(chunk)
             if self.inflated > MAX_UNCOMPRESSED:
-                raise _Refused(_BOMB)
+                raise Refused(_BOMB)
             if parser is None:
                 parser = self.parser() if _looks_like_xml(chunk) else False
             if parser:
                 try:
                     parser.Parse(chunk, False)
                 except expat.ExpatError:
-                    raise _Refused(_DAMAGED) from None
+                    raise Refused(_DAMAGED) from None
         if inflated != info.file_size:  # zipfile would stop at the declared size; openpyxl
-            raise _Refused(_BOMB if inflated > info.file_size else _DAMAGED)  # not
+            raise Refused(_BOMB if inflated > info.file_size else _DAMAGED)  # not
         if parser:
             try:
                 parser.Parse(b"", True)
             except expat.ExpatError:
-                raise _Refused(_DAMAGED) from None
+                raise Refused(_DAMAGED) from None
 
     def parser(self) -> Any:
         parser = expat.ParserCreate(namespace_separator=" ")
 
         def refuse(*_: Any) -> Any:
-            raise _Refused(UNSAFE_XML)
+            raise Refused(UNSAFE_XML)
 
         parser.StartDoctypeDeclHandler = refuse
         parser.EntityDeclHandler = refuse
@@ -201,14 +201,14 @@ class _Scan:
     def start(self, name: str, attrs: dict[str, str]) -> None:
         self.elements += 1
         if self.elements > MAX_ELEMENTS:
-            raise _Refused("文件包含的内容异常之多，读取会耗尽时间和内存，已拒绝读取")
+            raise Refused("文件包含的内容异常之多，读取会耗尽时间和内存，已拒绝读取")
         ns, _, local = name.rpartition(" ")
         if ns not in _MAIN_NS:
             return
         if local == "c":
             self.cells += 1
             if self.cells > MAX_CELLS:
-                raise _Refused(f"工作簿的单元格超过 {MAX_CELLS:,} 个，不像年度报告工作簿，"
+                raise Refused(f"工作簿的单元格超过 {MAX_CELLS:,} 个，不像年度报告工作簿，"
                                "已拒绝读取")
             self.cell, self.cell_type = attrs.get("r", ""), attrs.get("t", "n")
         elif local == "v":
@@ -216,13 +216,13 @@ class _Scan:
         elif local in _CREATES_CELLS and (ref := attrs.get("ref")) is not None:
             self.covered += _area(ref)
             if self.covered > MAX_MERGED_CELLS:
-                raise _Refused(f"{_CREATES_CELLS[local]}异常巨大的区域（{ref.strip()[:40]}）"
+                raise Refused(f"{_CREATES_CELLS[local]}异常巨大的区域（{ref.strip()[:40]}）"
                                f"{_WHAT[local]}，读取会耗尽时间和内存；请在 Excel/WPS 中取消"
                                "后另存再试", self.part)
         if "sqref" in attrs:
             self.ranges += len(attrs["sqref"].split())
             if self.ranges > MAX_RANGES:
-                raise _Refused("条件格式或数据验证的区域异常之多，读取会耗尽时间和内存，"
+                raise Refused("条件格式或数据验证的区域异常之多，读取会耗尽时间和内存，"
                                "已拒绝读取", self.part)
 
     def end(self, name: str) -> None:
@@ -231,7 +231,7 @@ class _Scan:
             value = "".join(self.value)
             if not _readable(self.cell_type, value):
                 shown = value.strip()[:20] or "空"
-                raise _Refused(f"单元格 {self.cell or '?'} 的值「{shown}」不是有效的数值"
+                raise Refused(f"单元格 {self.cell or '?'} 的值「{shown}」不是有效的数值"
                                "（文件可能由其他程序写出）；请在 Excel/WPS 中重新输入"
                                "该单元格后另存再试", self.part)
 
@@ -239,7 +239,7 @@ class _Scan:
         if self.in_value and sum(map(len, self.value)) < 1000:
             self.value.append(data)
 
-    def locate(self, zf: zipfile.ZipFile, refused: _Refused) -> str:
+    def locate(self, zf: zipfile.ZipFile, refused: Refused) -> str:
         """The message, with the sheet the refused part holds when there is one."""
         if not refused.part:
             return refused.message
@@ -254,11 +254,12 @@ def _chunks(member: IO[bytes]) -> Iterator[bytes]:
     while chunk := member.read(_CHUNK):
         total += len(chunk)
         if total > MAX_MEMBER:
-            raise _Refused(_BOMB)
+            raise Refused(_BOMB)
         yield chunk
 
 
-def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+def inflate_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo,
+                   limit: int = MAX_MEMBER) -> Iterator[bytes]:
     """The member's bytes as they really inflate, in chunks: never more than one chunk in
     memory, and counted to the end of the compressed stream, whatever size is declared.
 
@@ -286,8 +287,8 @@ def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
             left -= len(raw)
             chunk = inflate.decompress(raw, _CHUNK) if inflate is not None else raw
         total += len(chunk)
-        if total > MAX_MEMBER:
-            raise _Refused(_BOMB)
+        if total > limit:
+            raise Refused(_BOMB)
         if chunk:
             yield chunk
         if inflate is not None and inflate.eof:
@@ -352,7 +353,7 @@ def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
         parser = expat.ParserCreate(namespace_separator=" ")
         parser.StartElementHandler = handler
         with contextlib.suppress(KeyError, expat.ExpatError, OSError, zipfile.BadZipFile,
-                                 zlib.error, _Refused), zf.open(member) as fh:
+                                 zlib.error, Refused), zf.open(member) as fh:
             for chunk in _chunks(fh):
                 parser.Parse(chunk, False)
             parser.Parse(b"", True)
