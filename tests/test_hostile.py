@@ -441,3 +441,96 @@ def test_libreoffice_runs_without_network(tmp_path: Path) -> None:
                               timeout=30).returncode != 0
     finally:
         server.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# A batch always finishes
+
+
+def many_cells(rows: int, cols: int = 30, first: int = 200) -> Callable[[bytes], bytes]:
+    """A sheet with ``rows`` x ``cols`` more cells: within the guard's limits, but slow and
+    large for openpyxl to load (the poison a guard cannot refuse)."""
+    from openpyxl.utils import get_column_letter
+
+    letters = [get_column_letter(c).encode() for c in range(1, cols + 1)]
+    extra = b"".join(b'<row r="%d">' % r + b"".join(b'<c r="%s%d"><v>1</v></c>' % (c, r)
+                                                    for c in letters) + b"</row>"
+                     for r in range(first, first + rows))
+    return lambda data: data.replace(b"</sheetData>", extra + b"</sheetData>", 1)
+
+
+def test_batch_finishes_with_a_poisoned_workbook_under_limits(tmp_path: Path) -> None:
+    """One workbook that would take minutes and hundreds of MB among good ones: the batch,
+    run under a memory limit per workbook (and a short time limit), builds the good ones and
+    lists the poisoned one with the reason in summary.xlsx."""
+    from tests.helpers import EXAMPLE_2019
+
+    inbox = tmp_path / "收到"
+    inbox.mkdir()
+    write(inbox, "0-大.xlsx", rezip(EXAMPLE_2021, {sheet_member(T4): many_cells(10_000)}))
+    for example in (EXAMPLE_2021, EXAMPLE_2019):
+        (inbox / example.name).write_bytes(example.read_bytes())
+    out = tmp_path / "out"
+    env = {**os.environ, "DOCX_REPORT_WORKBOOK_MEMORY_MB": "400",
+           "DOCX_REPORT_WORKBOOK_SECONDS": "3"}
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "docx_report", "batch", str(inbox), "-o",
+                           str(out), "--jobs", "2"], capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert time.monotonic() - start < 120
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert "内部错误" not in done.stderr + done.stdout
+    rows = {str(r[1].value): r for r in openpyxl.load_workbook(out / "summary.xlsx")["各机关情况"]
+            .iter_rows(min_row=2)}
+    statuses = {Path(k).name: r[5].value for k, r in rows.items()}
+    assert statuses == {"0-大.xlsx": "无法读取", EXAMPLE_2021.name: "已生成",
+                        EXAMPLE_2019.name: "已生成"}
+    problems = [str(r[6].value) for r in openpyxl.load_workbook(out / "summary.xlsx")["问题清单"]
+                .iter_rows(min_row=2) if "0-大" in str(r[0].value)]
+    assert any("超过了限制（每个工作簿 3 秒、400 MB 内存）" in p for p in problems), problems
+    assert len(list(out.glob("*.docx"))) == 2
+
+
+def test_worker_memory_limit_is_real(tmp_path: Path) -> None:
+    """In a worker (a forked process with the limit applied) an allocation beyond the limit
+    fails with MemoryError instead of growing until the kernel kills something."""
+    script = ("import os; os.environ['DOCX_REPORT_WORKBOOK_MEMORY_MB'] = '300'\n"
+              "from docx_report import limits; limits.apply_memory_limit()\n"
+              "try:\n    b = bytearray(600 * 2**20)\nexcept MemoryError:\n    print('refused')\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60)
+    assert done.stdout.strip() == "refused", done.stderr
+
+
+def test_a_workbook_over_its_time_is_stopped_by_the_deadline() -> None:
+    from docx_report import limits
+
+    os.environ["DOCX_REPORT_WORKBOOK_SECONDS"] = "0.5"
+    try:
+        start = time.monotonic()
+        with pytest.raises(limits.OverLimit), limits.deadline(in_worker=False):
+            while True:
+                sum(range(1000))
+        assert time.monotonic() - start < 5
+    finally:
+        del os.environ["DOCX_REPORT_WORKBOOK_SECONDS"]
+
+
+def test_libreoffice_that_hangs_while_printing_is_killed(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A soffice that never finishes a document but keeps logging warnings: killed at the
+    document's deadline (the watchdog no longer waits for silence)."""
+    from docx_report import pdf
+
+    script = tmp_path / "soffice"
+    script.write_text(f"#!{sys.executable}\nimport sys, time\n"
+                      "while True:\n    print('warn: still busy', flush=True)\n"
+                      "    time.sleep(0.05)\n")
+    script.chmod(0o755)
+    monkeypatch.setenv(pdf.SOFFICE_ENV, str(script))
+    sample = write(tmp_path, "报告.docx", GENERIC_TEMPLATE.read_bytes())
+    start = time.monotonic()
+    [conversion] = pdf.convert([sample], tmp_path / "out", timeout=1)
+    assert time.monotonic() - start < 15
+    assert conversion.pdf is None and "转换超时" in conversion.error

@@ -21,18 +21,19 @@ this run's files before the first is moved: a run stopped then leaves none unacc
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, cast
 
-from docx_report import aggregate, engine, manifest, similar, summary
+from docx_report import aggregate, engine, limits, manifest, similar, summary
 from docx_report import workbook as wb
 from docx_report.errors import (
     InputError,
@@ -119,13 +120,26 @@ class _Settings:
 
 
 _settings: _Settings | None = None
+_in_worker = False
+_OVER_LIMIT = "\0docx-report: over limit"  # what a worker sends back for such a workbook
 
 
 def _init_worker(settings: _Settings, *, ignore_interrupt: bool = True) -> None:
-    global _settings
+    global _settings, _in_worker
     _settings = settings
     if ignore_interrupt:  # Ctrl-C is the parent's to handle: it cancels and cleans up
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _in_worker = True
+        limits.apply_memory_limit()
+
+
+def _limited(func: Callable[[tuple[int, T]], R], task: tuple[int, T]) -> R | str:
+    """``func(task)`` under one workbook's time and memory limit; ``_OVER_LIMIT`` past it."""
+    try:
+        with limits.deadline(_in_worker):
+            return func(task)
+    except (limits.OverLimit, MemoryError):
+        return _OVER_LIMIT
 
 
 def _message(exc: BaseException) -> str:
@@ -201,6 +215,8 @@ def _process(task: tuple[int, Path]) -> Outcome:
         return _check_one(index, path, _settings)
     except ReportError as exc:
         return _unreadable(index, path, _message(exc))
+    except MemoryError:
+        raise  # over this workbook's memory limit: ``_limited`` says so
     except Exception as exc:  # the batch goes on; the summary names the cause
         return _unreadable(index, path, f"处理时出现内部错误（{type(exc).__name__}: {exc}），"
                                         "请把此文件报告给维护者")
@@ -212,6 +228,8 @@ def _read_facts(task: tuple[int, Path]) -> tuple[str, int | None, str]:
         data = engine.default().read(task[1])
     except ReportError as exc:
         return "", None, _message(exc)
+    except MemoryError:
+        raise  # over this workbook's memory limit: ``_limited`` says so
     except Exception as exc:  # a bug: this file's problem only
         return "", None, f"内部错误（{type(exc).__name__}: {exc}）"
     year = data.facts.get("year")
@@ -227,30 +245,38 @@ def _parallel(func: Callable[[tuple[int, T]], R], items: Sequence[T], *, jobs: i
               crashed: Callable[[int, T], R]) -> None:
     """Run ``func`` over the items in worker processes; ``done`` gets each result as it comes.
 
-    A worker that dies (a crash, the OOM killer) breaks the pool: the items not finished are
-    run again in a one-process pool, where the first to break is the culprit and fails alone.
+    Each item runs under its own time and memory limit (``limits``); one over it gets
+    ``crashed(index, item)``. A worker that dies (a crash, the CPU limit, the OOM killer) or
+    is killed because no item finished for longer than any may take breaks the pool: the
+    items not finished are run again in a one-process pool, where the first to break is the
+    culprit and fails alone.
     """
     pending = list(enumerate(items))
-    if jobs <= 1 or len(pending) <= 1:
-        _init_worker(settings, ignore_interrupt=False)
-        for task in pending:
-            done(task[0], func(task))
-        return
     for round_ in range(_MAX_CRASH_ROUNDS + 1):
         if not pending:
             return
         broken: list[tuple[int, T]] = []
+        # Always worker processes, even for one workbook: the limits are the worker's, and a
+        # worker killed for a hostile workbook must not take the batch with it.
         pool = ProcessPoolExecutor(max_workers=jobs if round_ == 0 else 1,
                                    initializer=_init_worker, initargs=(settings,))
         try:
-            futures = {pool.submit(func, task): task for task in pending}
-            for future in as_completed(futures):
-                try:
-                    result = future.result()
-                except BrokenProcessPool:
-                    broken.append(futures[future])
+            futures = {pool.submit(_limited, func, task): task for task in pending}
+            waiting = set(futures)
+            while waiting:
+                finished, waiting = wait(waiting, timeout=limits.stalled_after(),
+                                         return_when=FIRST_COMPLETED)
+                if not finished:  # stuck past every deadline (in C code, in I/O): kill
+                    _kill_workers(pool)
                     continue
-                done(futures[future][0], result)
+                for future in sorted(finished, key=lambda f: futures[f][0]):
+                    try:
+                        result = future.result()
+                    except BrokenProcessPool:
+                        broken.append(futures[future])
+                        continue
+                    task = futures[future]
+                    done(task[0], crashed(*task) if result == _OVER_LIMIT else cast(R, result))
         except BaseException:  # Ctrl-C: drop what has not started, let the running finish
             pool.shutdown(wait=True, cancel_futures=True)
             raise
@@ -264,6 +290,13 @@ def _parallel(func: Callable[[tuple[int, T]], R], items: Sequence[T], *, jobs: i
         pending = broken
     for index, item in pending:
         done(index, crashed(index, item))
+
+
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill the pool's worker processes: their tasks end with BrokenProcessPool."""
+    for process in list(getattr(pool, "_processes", {}).values()):
+        with contextlib.suppress(OSError, AttributeError):
+            process.kill()
 
 
 def _mark_duplicates(outcomes: Sequence[Outcome]) -> None:
@@ -377,7 +410,7 @@ def _previous_index(files: Sequence[Path], jobs: int, settings: _Settings
             index.setdefault((agency_key(agency), year), []).append(files[i])
 
     _parallel(_read_facts, files, jobs=jobs, settings=settings, done=done,
-              crashed=lambda i, path: ("", None, "读取时进程意外退出"))
+              crashed=lambda i, path: ("", None, limits.reason()))
     order = {path: i for i, path in enumerate(files)}
     for paths in index.values():
         paths.sort(key=order.__getitem__)
@@ -427,8 +460,7 @@ def run_batch(inputs: Sequence[Path], outdir: Path, *, jobs: int | None = None,
         if jobs > 1:  # import the renderer once: forked workers inherit it ready to use
             import docx_report.render  # noqa: F401
         _parallel(_process, files, jobs=jobs, settings=settings, done=done,
-                  crashed=lambda i, path: _unreadable(
-                      i, path, "处理此工作簿时进程意外退出（文件可能异常或过大）"))
+                  crashed=lambda i, path: _unreadable(i, path, limits.reason()))
         finished = [o for o in outcomes if o is not None]
         _mark_duplicates(finished)
         if progress:

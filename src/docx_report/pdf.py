@@ -57,6 +57,7 @@ _LOAD_FAILED = "Error: source file could not be loaded"
 _POLL_SECONDS = 0.1
 _MAX_ATTEMPTS = 2  # a file whose conversion hangs or crashes is tried once more
 _MAX_DEAD_RUNS = 3  # this many failed runs in a row without any progress: give up
+_MAX_LOG_READ = 4 * 2**20  # of soffice's log, looked at for progress
 
 
 @dataclass(frozen=True)
@@ -376,9 +377,16 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
 
 
 def _progress_mark(log: Path, out: Path) -> object:
-    """Changes whenever soffice logs a line or writes to its output folder."""
+    """Changes when soffice takes up or finishes a document, and only then: a soffice that
+    hangs while it still prints warnings is killed all the same (a deadline per document,
+    not a wait for silence). Only the head of the log is read: a flood of warnings costs
+    nothing and, once past it, counts as no progress."""
     try:
-        return log.stat().st_size, sorted((e.name, e.stat().st_size) for e in os.scandir(out))
+        with log.open("rb") as fh:
+            text = fh.read(_MAX_LOG_READ)
+        documents = text.count(b"\n" + _LOADED.encode()) + text.startswith(_LOADED.encode()) \
+            + text.count(_LOAD_FAILED.encode())
+        return documents, sorted(e.name for e in os.scandir(out))
     except OSError:
         return time.monotonic()  # unreadable for a moment: count it as progress
 
