@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from docx_report import engine
-from docx_report.errors import Level, Problem, ReportError
+from docx_report.errors import WRITE_FAILED, Level, OutputError, Problem, ReportError
 from docx_report.names import safe_filename
 from docx_report.pack import Pack
 from docx_report.pack_narrative import TEXT_KINDS
@@ -154,5 +154,6 @@ def build_aggregate(pack: Pack, year: int, agency: str, members: Sequence[Outcom
             eng.render(checked, out.with_suffix(".docx"))
             result.docx = out.with_suffix(".docx")
     except ReportError as exc:
-        result.problems.append(Problem(Level.ERROR, f"未能生成汇总：{exc}", file=str(out)))
+        result.problems.append(Problem(Level.ERROR, f"未能生成汇总：{exc}", file=str(out),
+                                       rule=WRITE_FAILED if isinstance(exc, OutputError) else ""))
     return result

@@ -34,8 +34,10 @@ from pathlib import Path
 from typing import Protocol, TypeVar, cast
 
 from docx_report import aggregate, engine, limits, manifest, similar, summary
+from docx_report import outdir as outdir_lock
 from docx_report import workbook as wb
 from docx_report.errors import (
+    WRITE_FAILED,
     InputError,
     Level,
     OutputError,
@@ -43,6 +45,7 @@ from docx_report.errors import (
     ReportError,
     sort_problems,
 )
+from docx_report.files import os_reason
 from docx_report.manifest import MANIFEST_NAME
 from docx_report.reader import Narrative, ReportData
 from docx_report.summary import (
@@ -129,6 +132,7 @@ def _init_worker(settings: _Settings, *, ignore_interrupt: bool = True) -> None:
     _settings = settings
     if ignore_interrupt:  # Ctrl-C is the parent's to handle: it cancels and cleans up
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         _in_worker = True
         limits.apply_memory_limit()
 
@@ -194,7 +198,8 @@ def _check_one(index: int, path: Path, settings: _Settings) -> Outcome:
         eng.render(checked, staged)
     except ReportError as exc:
         outcome.problems.append(Problem(Level.ERROR, f"检查通过，但未能生成报告：{exc}",
-                                        file=str(path)))
+                                        file=str(path),
+                                        rule=WRITE_FAILED if isinstance(exc, OutputError) else ""))
         return outcome
     outcome.status, outcome.staged = Status.BUILT, staged
     outcome.values = tuple(checked.computed.get(key) for key in data.pack.value_cells())
@@ -292,6 +297,12 @@ def _parallel(func: Callable[[tuple[int, T]], R], items: Sequence[T], *, jobs: i
         done(index, crashed(index, item))
 
 
+def _incomplete(owners: Sequence[Outcome | Aggregate], make_pdf: bool) -> bool:
+    """Did this run fail to write an output it meant to (not for the data's sake)?"""
+    return any(p.rule == WRITE_FAILED for owner in owners for p in owner.problems) or (
+        make_pdf and any(owner.docx and not owner.pdf for owner in owners))
+
+
 def _kill_workers(pool: ProcessPoolExecutor) -> None:
     """Kill the pool's worker processes: their tasks end with BrokenProcessPool."""
     for process in list(getattr(pool, "_processes", {}).values()):
@@ -342,7 +353,7 @@ def _place(outcomes: Sequence[Outcome], outdir: Path, used: set[str]) -> None:
             except OSError as exc:
                 o.status = Status.ERRORS
                 o.problems.append(Problem(Level.ERROR, f"无法写入报告 {target}："
-                                          f"{exc.strerror or exc}", file=str(o.file)))
+                                          f"{os_reason(exc)}", file=str(o.file), rule=WRITE_FAILED))
             else:
                 o.docx = target
         o.staged = None
@@ -433,11 +444,18 @@ def run_batch(inputs: Sequence[Path], outdir: Path, *, jobs: int | None = None,
     if not files:
         raise InputError("没有找到工作簿（.xlsx）：" + "、".join(str(p) for p in inputs))
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(files)))
+    hold = contextlib.ExitStack()  # OUTDIR, for this batch alone, until it is done
     try:
         outdir.mkdir(parents=True, exist_ok=True)
+        hold.enter_context(outdir_lock.locked(outdir))
+        outdir_lock.remove_leftovers(outdir, _STAGING_PREFIX)  # of a run that was killed
         staging = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=outdir))
     except OSError as exc:
-        raise OutputError(f"无法创建输出目录 {outdir}：{exc.strerror or exc}") from None
+        hold.close()
+        raise OutputError(f"无法创建输出目录 {outdir}：{os_reason(exc)}") from None
+    except BaseException:
+        hold.close()
+        raise
     stage = staging / "out"  # this run's OUTDIR, until all of it is done
     try:
         settings = _Settings(staging, {}, pack)
@@ -481,7 +499,11 @@ def run_batch(inputs: Sequence[Path], outdir: Path, *, jobs: int | None = None,
         result = BatchResult(outdir, finished, aggregates, matches, summary_path,
                              similar=similar.agencies(finished))
         summary.write_summary(result, summary_path)
-        result.stale = manifest.remove_stale(outdir, recorded, written)
+        # A run that failed to write something (a full disk…) deletes none of the last run's
+        # files: they stay, and stay listed, until a complete run replaces them.
+        kept = recorded if _incomplete([*finished, *aggregates], make_pdf) else set()
+        result.stale = manifest.remove_stale(outdir, recorded, written | kept)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        hold.close()
     return result

@@ -8,6 +8,7 @@ not the 0600 of a temporary file.
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from collections.abc import Callable
@@ -41,7 +42,7 @@ def atomic_write(out: Path, write: Callable[[Path], None], *, hint: str = "") ->
         tmp = None
     except OSError as exc:
         extra = f"；{hint}" if hint else ""
-        raise OutputError(f"无法写入 {out}（{exc.strerror or exc}{extra}）") from None
+        raise OutputError(f"无法写入 {out}（{os_reason(exc)}{extra}）") from None
     finally:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
@@ -55,3 +56,22 @@ def write_bytes_atomically(out: Path, content: bytes, *, hint: str = "") -> None
             os.fsync(fh.fileno())
 
     atomic_write(out, write, hint=hint)
+
+
+_OS_REASONS = {
+    errno.ENOSPC: "磁盘空间不足", errno.EDQUOT: "超出磁盘配额",
+    errno.EFBIG: "文件超过系统允许的大小",
+    errno.EROFS: "只读的文件系统", errno.EACCES: "没有权限", errno.EPERM: "没有权限",
+    errno.ENOENT: "文件或文件夹不存在", errno.ENOTDIR: "路径中有一项不是文件夹",
+    errno.EISDIR: "是文件夹", errno.EEXIST: "已存在", errno.ENAMETOOLONG: "文件名过长",
+    errno.EIO: "读写错误（磁盘或网络盘故障？）", errno.EBUSY: "文件正被占用",
+    errno.ETXTBSY: "文件正被占用", errno.EMFILE: "打开的文件过多", errno.ENFILE: "打开的文件过多",
+    errno.ELOOP: "符号链接过多", errno.EXDEV: "不能跨文件系统移动", errno.ENOMEM: "内存不足",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """An OSError in the clerk's words (``磁盘空间不足``, not "No space left on device")."""
+    if exc.errno in _OS_REASONS:
+        return _OS_REASONS[exc.errno]
+    return f"系统错误 {exc.errno}" if exc.errno else "系统错误"

@@ -40,7 +40,9 @@ from pathlib import Path
 
 from docx_report.confine import without_network
 from docx_report.errors import ConversionError
+from docx_report.files import os_reason
 from docx_report.lo_compat import copy_for_libreoffice
+from docx_report.outdir import mark_owner, remove_abandoned
 from docx_report.template_guard import external_problem
 
 SOFFICE_ENV = "DOCX_REPORT_SOFFICE"
@@ -57,7 +59,8 @@ _LOAD_FAILED = "Error: source file could not be loaded"
 _POLL_SECONDS = 0.1
 _MAX_ATTEMPTS = 2  # a file whose conversion hangs or crashes is tried once more
 _MAX_DEAD_RUNS = 3  # this many failed runs in a row without any progress: give up
-_MAX_LOG_READ = 4 * 2**20  # of soffice's log, looked at for progress
+_MAX_LOG_READ = 4 * 2**20
+_TMP_PREFIX = "docx-report-pdf-"  # of soffice's log, looked at for progress
 
 
 @dataclass(frozen=True)
@@ -148,9 +151,11 @@ def convert(docx_files: Sequence[Path], out_dir: Path | None = None, *, pdfa: bo
         tasks.append(_Task(i, src, target))
     if tasks:
         try:
+            remove_abandoned(_TMP_PREFIX)  # profiles of runs that were killed
             with fontconfig_file() as fonts, tempfile.TemporaryDirectory(
-                prefix="docx-report-pdf-", ignore_cleanup_errors=True
+                prefix=_TMP_PREFIX, ignore_cleanup_errors=True
             ) as tmp:
+                mark_owner(Path(tmp))
                 env = {**os.environ, "FONTCONFIG_FILE": str(fonts)}
                 export_filter = PDFA_FILTER if pdfa else PLAIN_FILTER
                 n = max(1, min(jobs, len(tasks)))
@@ -160,7 +165,7 @@ def convert(docx_files: Sequence[Path], out_dir: Path | None = None, *, pdfa: bo
                 for worker in workers:
                     results.update(worker.results)
         except OSError as exc:  # no room for the temporary directory, and the like
-            problem = f"无法使用临时目录：{exc.strerror or exc}"
+            problem = f"无法使用临时目录：{os_reason(exc)}"
             for task in tasks:
                 results.setdefault(task.index, Conversion(task.source, None,
                                                           f"{task.source}：{problem}"))
@@ -182,7 +187,7 @@ def _make_dir(path: Path) -> str:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        return f"无法创建输出目录 {path}：{exc.strerror or exc}"
+        return f"无法创建输出目录 {path}：{os_reason(exc)}"
     return ""
 
 
@@ -196,7 +201,7 @@ def _check_input(src: Path) -> str:
     except (zipfile.BadZipFile, EOFError, ValueError):
         return "不是 Word 文档（.docx），或文件已损坏"
     except OSError as exc:
-        return f"无法读取：{exc.strerror or exc}"
+        return f"无法读取：{os_reason(exc)}"
     if "[Content_Types].xml" not in names or not any(n.startswith("word/") for n in names):
         return "不是 Word 文档（.docx）：压缩包里没有 word/ 部分"
     return external_problem(src)  # nothing LibreOffice would fetch from outside the file
@@ -258,7 +263,7 @@ class _Worker:
         except OSError as exc:  # its temporary directory failed (disk full, …)
             for task in self.tasks:
                 if task.index not in self.results:
-                    self._fail(task, f"无法使用临时目录：{exc.strerror or exc}")
+                    self._fail(task, f"无法使用临时目录：{os_reason(exc)}")
 
     def _run(self) -> None:
         (self.home / "in").mkdir(parents=True)
@@ -268,7 +273,7 @@ class _Worker:
             try:
                 copy_for_libreoffice(task.source, self.home / "in" / f"{task.name}.docx")
             except OSError as exc:
-                self._fail(task, f"无法读取：{exc.strerror or exc}")
+                self._fail(task, f"无法读取：{os_reason(exc)}")
                 continue
             pending.append(task)
         dead_runs, run_no, profile = 0, 0, self.home / "profile0"
@@ -326,7 +331,7 @@ class _Worker:
             finally:
                 part.unlink(missing_ok=True)
         except OSError as exc:
-            self._fail(task, f"无法写出 {task.target}：{exc.strerror or exc}")
+            self._fail(task, f"无法写出 {task.target}：{os_reason(exc)}")
             return
         self.results[task.index] = Conversion(task.source, task.target)
 
@@ -346,7 +351,7 @@ class _Worker:
                     env={**self.env, "TMPDIR": str(self.home / "tmp")}, cwd=self.home,
                     start_new_session=True)  # its own process group, to kill it whole
         except OSError as exc:
-            return _Run({}, f"无法运行 {self.soffice}：{exc.strerror or exc}")
+            return _Run({}, f"无法运行 {self.soffice}：{os_reason(exc)}")
         timed_out = False
         try:
             mark, last = _progress_mark(log, out), time.monotonic()

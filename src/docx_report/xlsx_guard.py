@@ -34,6 +34,7 @@ from openpyxl.utils import range_boundaries
 from openpyxl.utils.datetime import from_ISO8601
 
 from docx_report.errors import InputError
+from docx_report.files import os_reason
 
 # Bounds on what is real: bytes actually inflated, cells openpyxl would actually create.
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -76,7 +77,7 @@ def regular_file_problem(path: Path) -> str:
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
-        return f"无法读取文件（{exc.strerror or exc}）"
+        return f"无法读取文件（{os_reason(exc)}）"
     try:
         mode = os.fstat(fd).st_mode
     finally:
@@ -97,7 +98,7 @@ def check_xlsx(path: Path) -> None:
         with path.open("rb") as fh:
             head = fh.read(8)
     except OSError as exc:
-        raise InputError(f"无法读取文件（{exc.strerror or exc}）", file=path) from None
+        raise InputError(f"无法读取文件（{os_reason(exc)}）", file=path) from None
     if size == 0:
         raise InputError("文件是空的（0 字节）", file=path)
     if size > MAX_FILE_BYTES:

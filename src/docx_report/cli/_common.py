@@ -6,8 +6,10 @@ Errors go to stderr. This is the only place that decides an exit code.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
+import signal
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -40,6 +42,7 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        _terminate_like_ctrl_c()
         try:
             return func(*args, **kwargs)
         except ProblemsFound as exc:
@@ -68,6 +71,17 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             sys.exit(EXIT_PROBLEMS)
 
     return wrapper
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _terminate_like_ctrl_c() -> None:
+    """SIGTERM (kill, a closed session, a service stopping) cleans up like Ctrl-C: staging
+    folders and temporary files go, nothing half-written stays."""
+    with contextlib.suppress(ValueError, OSError, AttributeError):  # not the main thread
+        signal.signal(signal.SIGTERM, _terminate)
 
 
 # ---------------------------------------------------------------------------------------------
