@@ -534,3 +534,132 @@ def test_libreoffice_that_hangs_while_printing_is_killed(tmp_path: Path,
     [conversion] = pdf.convert([sample], tmp_path / "out", timeout=1)
     assert time.monotonic() - start < 15
     assert conversion.pdf is None and "转换超时" in conversion.error
+
+
+def good_inbox(tmp: Path) -> Path:
+    from tests.helpers import EXAMPLE_2019
+
+    inbox = tmp / "收到"
+    inbox.mkdir(exist_ok=True)
+    for example in (EXAMPLE_2021, EXAMPLE_2019):
+        (inbox / example.name).write_bytes(example.read_bytes())
+    return inbox
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+def test_second_batch_into_a_busy_outdir_says_so_and_touches_nothing(tmp_path: Path) -> None:
+    from docx_report import outdir
+
+    inbox, out = good_inbox(tmp_path), tmp_path / "out"
+    assert run("batch", inbox, "-o", out, "--jobs", "1").exit_code == 0
+    before = tree(out)
+    with outdir.locked(out):  # the first batch, still running
+        result = run("batch", inbox, "-o", out, "--jobs", "1")
+    assert result.exit_code == 1
+    assert "正被另一个 docx-report batch 使用" in result.stderr
+    assert tree(out) == before
+
+
+def test_failed_run_keeps_the_last_runs_good_outputs(tmp_path: Path) -> None:
+    """A rerun that cannot write its 汇总 (here: files over a size the system refuses, as on
+    a full disk) deletes none of the last run's files, and says why in Chinese."""
+    import signal
+
+    inbox, out = good_inbox(tmp_path), tmp_path / "out"
+    assert run("batch", inbox, "-o", out, "--jobs", "1").exit_code == 0
+    before = tree(out)
+    small = [len(v) for k, v in before.items() if not k.startswith("汇总")]
+    large = [len(v) for k, v in before.items() if k.startswith("汇总") and k.endswith(".xlsx")]
+    limit = max(small) + 512
+    if limit >= min(large):
+        pytest.skip("the 汇总 workbook is not larger than the reports here")
+
+    def small_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    done = subprocess.run([sys.executable, "-m", "docx_report", "batch", str(inbox), "-o",
+                           str(out), "--jobs", "1"], capture_output=True, text=True,
+                          preexec_fn=small_files, timeout=300)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and "内部错误" not in done.stderr
+    after = tree(out)
+    for name, content in before.items():
+        if name != "summary.xlsx":  # the new summary says what failed
+            assert after.get(name) == content, f"{name} was lost"
+    problems = [str(r[6].value) for r in openpyxl.load_workbook(out / "summary.xlsx")[
+        "问题清单"].iter_rows(min_row=2)]
+    assert any("文件超过系统允许的大小" in p for p in problems), problems
+
+
+def test_staging_folder_of_a_killed_run_is_removed_by_the_next(tmp_path: Path) -> None:
+    inbox, out = good_inbox(tmp_path), tmp_path / "out"
+    write(inbox, "0-大.xlsx", rezip(EXAMPLE_2021, {sheet_member(T4): many_cells(6_000)}))
+    proc = subprocess.Popen([sys.executable, "-m", "docx_report", "batch", str(inbox), "-o",
+                             str(out), "--jobs", "1"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(out.glob(".docx-report-batch-*")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert list(out.glob(".docx-report-batch-*")), "the batch never started"
+    finally:
+        os.killpg(proc.pid, 9)  # SIGKILL: no clean-up runs
+        proc.wait()
+    assert list(out.glob(".docx-report-batch-*")), "a killed run leaves its staging folder"
+    (inbox / "0-大.xlsx").unlink()
+    assert run("batch", inbox, "-o", out, "--jobs", "1").exit_code == 0
+    assert not list(out.glob(".docx-report-batch-*"))
+
+
+def test_sigterm_cleans_up_like_ctrl_c(tmp_path: Path) -> None:
+    inbox, out = good_inbox(tmp_path), tmp_path / "out"
+    write(inbox, "0-大.xlsx", rezip(EXAMPLE_2021, {sheet_member(T4): many_cells(6_000)}))
+    proc = subprocess.Popen([sys.executable, "-m", "docx_report", "batch", str(inbox), "-o",
+                             str(out), "--jobs", "1"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list(out.glob(".docx-report-batch-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.terminate()
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "已中断" in stderr
+    assert not list(out.glob(".docx-report-batch-*"))
+    assert not list(out.glob("*.docx"))
+
+
+def test_libreoffice_profile_of_a_killed_run_is_removed(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    from docx_report import outdir
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    abandoned = tmp_path / "docx-report-pdf-abandoned"
+    (abandoned / "w0" / "profile0").mkdir(parents=True)
+    (abandoned / ".owner-pid").write_text(str(dead.pid))
+    alive = tmp_path / "docx-report-pdf-running"
+    alive.mkdir()
+    (alive / ".owner-pid").write_text(str(os.getpid()))
+    outdir.remove_abandoned("docx-report-pdf-")
+    assert not abandoned.exists() and alive.exists()
+
+
+def test_symlinked_aggregate_folder_is_not_followed(tmp_path: Path) -> None:
+    inbox, out = good_inbox(tmp_path), tmp_path / "out"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out.mkdir()
+    (out / "汇总").symlink_to(elsewhere, target_is_directory=True)
+    result = run("batch", inbox, "-o", out, "--jobs", "1")
+    assert result.exit_code == 1
+    assert list(elsewhere.iterdir()) == []
+    problems = [str(r[6].value) for r in openpyxl.load_workbook(out / "summary.xlsx")[
+        "问题清单"].iter_rows(min_row=2)]
+    assert any("是符号链接" in p for p in problems), problems

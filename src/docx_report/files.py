@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import errno
 import os
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from docx_report.errors import OutputError
 
@@ -32,6 +34,8 @@ def atomic_write(out: Path, write: Callable[[Path], None], *, hint: str = "") ->
     if not out.parent.is_dir():
         raise OutputError(f"无法写入 {out}：文件夹 {out.parent} 不存在")
     tmp: Path | None = None
+    reason = ""
+    hook = sys.unraisablehook
     try:
         fd, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
         os.close(fd)
@@ -41,11 +45,21 @@ def atomic_write(out: Path, write: Callable[[Path], None], *, hint: str = "") ->
         os.replace(tmp, out)
         tmp = None
     except OSError as exc:
-        extra = f"；{hint}" if hint else ""
-        raise OutputError(f"无法写入 {out}（{os_reason(exc)}{extra}）") from None
+        # A writer's half-written file (openpyxl's zip) fails again when it is collected at
+        # the end of this block, and Python would print that in English: not to the clerk.
+        sys.unraisablehook = _ignore
+        reason = os_reason(exc)
     finally:
+        sys.unraisablehook = hook
         if tmp is not None:
             tmp.unlink(missing_ok=True)
+    if reason:
+        extra = f"；{hint}" if hint else ""
+        raise OutputError(f"无法写入 {out}（{reason}{extra}）")
+
+
+def _ignore(unraisable: Any) -> None:
+    pass
 
 
 def write_bytes_atomically(out: Path, content: bytes, *, hint: str = "") -> None:
@@ -72,6 +86,8 @@ _OS_REASONS = {
 
 def os_reason(exc: OSError) -> str:
     """An OSError in the clerk's words (``磁盘空间不足``, not "No space left on device")."""
+    if exc.strerror and not exc.strerror.isascii():  # raised by this tool, in Chinese
+        return exc.strerror
     if exc.errno in _OS_REASONS:
         return _OS_REASONS[exc.errno]
     return f"系统错误 {exc.errno}" if exc.errno else "系统错误"
