@@ -7,6 +7,7 @@ with each class of attack fixed; see issue 13.
 
 from __future__ import annotations
 
+import datetime
 import io
 import os
 import re
@@ -663,3 +664,51 @@ def test_symlinked_aggregate_folder_is_not_followed(tmp_path: Path) -> None:
     problems = [str(r[6].value) for r in openpyxl.load_workbook(out / "summary.xlsx")[
         "问题清单"].iter_rows(min_row=2)]
     assert any("是符号链接" in p for p in problems), problems
+
+
+# ---------------------------------------------------------------------------------------------
+# 32,767 characters: a cell is never cut without a word
+
+
+def test_clerks_cell_over_the_limit_is_a_located_error(tmp_path: Path) -> None:
+    long_text = "本机关" * 11_000  # 33,000 characters: more than a cell holds
+    path = write(tmp_path, "长.xlsx", rezip(EXAMPLE_2021, {
+        sheet_member("六、其他事项"): sub_first(
+            rb'(?s)(<c r="B4"[^>]*t=")[a-zA-Z]+("[^>]*>).*?</c>',
+            rb"\1inlineStr\2<is><t>" + long_text.encode() + b"</t></is></c>")}))
+    result = run("check", path)
+    assert result.exit_code == 1
+    assert "六、其他事项!B4" in result.stderr
+    assert "超过 Excel 单元格的上限 32,767" in result.stderr
+
+
+def test_aggregate_of_a_thousand_agencies_keeps_every_statement(tmp_path: Path) -> None:
+    """With 1,000 agencies, 六、其他事项 quotes each one's statement and section 一 names them
+    all: far more than a cell holds. Every cell of the 汇总 workbook fits, and every
+    agency's statement and name is there in full, in the workbook and in the report."""
+    from docx_report import aggregate, report
+    from docx_report.pack import load_pack
+    from docx_report.summary import Outcome, Status
+
+    pack = load_pack("gov-disclosure-2021")
+    key = next(s.key for s in pack.narratives() if s.heading.startswith("六"))
+    dated = {f.key: datetime.date(2025, 1, 20) for f in pack.fields if f.type == "date"}
+    members = [Outcome(i, Path(f"{i}.xlsx"), Status.BUILT, pack=pack.name,
+                       agency=f"临江市第{i:04d}号机关", year=2024, facts=dated,
+                       values=tuple(0 for _ in pack.value_cells()),
+                       quotes={key: f"第{i:04d}号机关本年度收取信息处理费 0 元。" + "说明" * 10})
+               for i in range(1000)]
+    out = tmp_path / "汇总.xlsx"
+    aggregate.write_aggregate(pack, 2024, "临江市（汇总，共1000个机关）", members, [],
+                              aggregate.aggregate_values(pack, members), out)
+    book = openpyxl.load_workbook(out)
+    longest = max(len(str(c.value)) for ws in book.worksheets for row in ws.iter_rows()
+                  for c in row if isinstance(c.value, str))
+    assert longest <= 32_767
+    checked = report.check_workbook(out)
+    assert checked.ok, [p.format() for p in checked.errors]
+    story = checked.data.narratives[key].text
+    first = checked.data.narratives[next(iter(pack.narratives())).key].text
+    for i in (0, 905, 906, 999):
+        assert f"第{i:04d}号机关本年度收取信息处理费 0 元。" + "说明" * 10 in story
+    assert all(f"临江市第{i:04d}号机关" in first for i in range(1000))

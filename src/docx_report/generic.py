@@ -51,7 +51,7 @@ from docx_report.errors import InputError, OutputError, Problem, ProblemsFound, 
 from docx_report.errors import error as problem
 from docx_report.files import atomic_write
 from docx_report.values import EXCEL_ERRORS, clean_text, format_date
-from docx_report.xlsx_guard import check_xlsx, load_failure, quiet_openpyxl
+from docx_report.xlsx_guard import check_xlsx, load_failure, over_cell_limit, quiet_openpyxl
 
 FIELD_HEADER = ("字段", "值")
 VALUE_HEADER = "值"
@@ -236,6 +236,8 @@ def _text(cell: Any, problems: list[Problem]) -> str:
         return str(value)
     if isinstance(value, int | float):
         return _number(value, cell.number_format or "General")
+    if too_long := over_cell_limit(value):
+        problems.append(problem(too_long, sheet=cell.parent.title, cell=cell.coordinate))
     text = clean_text(str(value)).strip()  # Excel's _x000D_ escapes, as in pack workbooks
     if text in EXCEL_ERRORS:
         problems.append(problem(f"单元格是 Excel 错误值 {text}，请先修正公式",

@@ -45,6 +45,7 @@ MAX_MERGED_CELLS = 100_000  # cells covered by merges, ranged hyperlinks and com
 MAX_CELLS = 1_000_000  # <c> elements in all sheets
 MAX_ELEMENTS = 10_000_000  # XML elements in all parts
 MAX_RANGES = 100_000  # ranges in sqref lists (conditional formats, validations …)
+EXCEL_CELL_CHARS = 32_767  # the most a cell holds: Excel (and openpyxl, silently) cut the rest
 _CHUNK = 64 * 1024
 _MAX_ROW, _MAX_COL = 1_048_576, 16_384
 
@@ -359,6 +360,14 @@ def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
                 parser.Parse(chunk, False)
             parser.Parse(b"", True)
     return {targets[rid]: name for rid, name in sheets.items() if rid in targets}
+
+
+def over_cell_limit(value: object) -> str:
+    """The message for text longer than a cell can hold ('' when it fits)."""
+    if isinstance(value, str) and len(value) > EXCEL_CELL_CHARS:
+        return (f"单元格文字有 {len(value):,} 个字符，超过 Excel 单元格的上限 "
+                f"{EXCEL_CELL_CHARS:,}（Excel 会截断多出的部分）；请缩短，或分到下面几行的单元格")
+    return ""
 
 
 @contextlib.contextmanager
