@@ -712,3 +712,61 @@ def test_aggregate_of_a_thousand_agencies_keeps_every_statement(tmp_path: Path) 
     for i in (0, 905, 906, 999):
         assert f"第{i:04d}号机关本年度收取信息处理费 0 元。" + "说明" * 10 in story
     assert all(f"临江市第{i:04d}号机关" in first for i in range(1000))
+
+
+# ---------------------------------------------------------------------------------------------
+# Text that becomes something else
+
+
+def test_agency_given_to_init_is_written_as_text_not_a_formula(tmp_path: Path) -> None:
+    formula = '=HYPERLINK("http://127.0.0.1:9/x","点此核对")'
+    out = tmp_path / "空白.xlsx"
+    assert run("init", out, "--agency", formula, "--year", "2024").exit_code == 0
+    book = openpyxl.load_workbook(out)
+    cells = [c for row in book[FACTS].iter_rows() for c in row if c.value == formula]
+    assert cells and all(c.data_type == "s" for c in cells)
+    with zipfile.ZipFile(out) as zf:
+        assert b"<f>" not in zf.read("xl/worksheets/sheet1.xml")
+
+
+def test_batch_name_is_written_as_text_in_the_aggregate(tmp_path: Path) -> None:
+    inbox, out = good_inbox(tmp_path), tmp_path / "out"
+    result = run("batch", inbox, "-o", out, "--jobs", "1", "--name", "=1+1")
+    assert result.exit_code == 0, result.output
+    [aggregate_book, *_] = sorted((out / "汇总").glob("*.xlsx"))
+    book = openpyxl.load_workbook(aggregate_book)
+    cells = [c for row in book[FACTS].iter_rows() for c in row
+             if isinstance(c.value, str) and c.value.startswith("=1+1")]
+    assert cells and all(c.data_type == "s" for c in cells)
+
+
+def test_safe_filename_drops_invisible_characters_and_is_linear() -> None:
+    from docx_report.names import safe_filename
+
+    assert safe_filename("临江市\u202egpj.exe") == "临江市gpj.exe"
+    assert safe_filename("临江市\u200b财政局\ufeff") == "临江市财政局"
+    start = time.monotonic()
+    name = safe_filename("局" * 1_000_000)
+    assert time.monotonic() - start < 2
+    assert len(name.encode()) <= 180 and name.startswith("局")
+    start = time.monotonic()
+    assert safe_filename("\u200b" * 1_000_000 + "临江市") == "临江市"
+    assert time.monotonic() - start < 3
+
+
+def test_names_that_look_the_same_are_duplicates_and_shown_apart(tmp_path: Path) -> None:
+    from tests.test_bad_inputs import set_cells
+
+    inbox, out = tmp_path / "收到", tmp_path / "out"
+    inbox.mkdir()
+    first = inbox / "a.xlsx"
+    second = inbox / "b.xlsx"
+    first.write_bytes(EXAMPLE_2021.read_bytes())
+    second.write_bytes(EXAMPLE_2021.read_bytes())
+    set_cells(second, {(FACTS, "B4"): "临江市市场\u200b监督管理局"})
+    result = run("batch", inbox, "-o", out, "--jobs", "1")
+    assert result.exit_code == 1
+    problems = [str(r[6].value) for r in openpyxl.load_workbook(out / "summary.xlsx")[
+        "问题清单"].iter_rows(min_row=2)]
+    assert any("临江市市场<U+200B>监督管理局" in p and "同一机关" in p for p in problems), problems
+    assert not list(out.glob("*.docx"))

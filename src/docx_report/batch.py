@@ -47,6 +47,7 @@ from docx_report.errors import (
 )
 from docx_report.files import os_reason
 from docx_report.manifest import MANIFEST_NAME
+from docx_report.names import visible
 from docx_report.reader import Narrative, ReportData
 from docx_report.summary import (
     Aggregate,
@@ -321,8 +322,9 @@ def _mark_duplicates(outcomes: Sequence[Outcome]) -> None:
         for o in members:
             pack = engine.default().pack(o.pack_source or o.pack)
             others = "、".join(str(m.file) for m in members if m is not o)
+            names = "、".join(dict.fromkeys(visible(m.agency) for m in members))  # told apart
             o.problems = sort_problems([*o.problems, Problem(
-                Level.ERROR, f"与 {others} 是同一机关（{o.agency}）同一年度（{o.year}年）的工作簿，"
+                Level.ERROR, f"与 {others} 是同一机关（{names}）同一年度（{o.year}年）的工作簿，"
                 "均未生成报告、未纳入汇总；请确认保留哪一份，删去其余后重新运行",
                 file=str(o.file), sheet=pack.facts_sheet,
                 cell=wb.coordinate(wb.field_row(pack, "agency"), 2), rule="重复")])

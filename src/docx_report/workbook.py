@@ -176,6 +176,8 @@ def _style(cell: Any, *, fill: PatternFill, bold: bool = False, align: Alignment
     cell.alignment = align
     cell.font = Font(name="宋体", size=11, bold=bold)
     cell.protection = Protection(locked=locked)
+    if not locked and isinstance(cell.value, str) and cell.value.startswith("="):
+        cell.data_type = "s"  # an input cell holds data: "=HYPERLINK(…)" stays text
 
 
 def _banner(ws: Worksheet, title: str, help_text: str, width: int) -> None:
