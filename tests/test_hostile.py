@@ -770,3 +770,14 @@ def test_names_that_look_the_same_are_duplicates_and_shown_apart(tmp_path: Path)
         "问题清单"].iter_rows(min_row=2)]
     assert any("临江市市场<U+200B>监督管理局" in p and "同一机关" in p for p in problems), problems
     assert not list(out.glob("*.docx"))
+
+
+def test_a_line_longer_than_a_cell_is_split_between_names_never_cut() -> None:
+    from docx_report.aggregate import fit_cells
+
+    names = "纳入汇总的机关：" + "、".join(f"临江市第{i:04d}号机关" for i in range(3000)) + "。"
+    cells = fit_cells(["开头。", names, "结尾。"])
+    assert all(len("\n".join(c)) <= 32_767 for c in cells) and len(cells) >= 2
+    pieces = [p for c in cells for p in c]
+    assert "".join(pieces[1:-1]) == names  # every character kept, in order
+    assert all(p.endswith(("、", "。")) for p in pieces[1:-1])
