@@ -9,6 +9,7 @@ not the 0600 of a temporary file.
 from __future__ import annotations
 
 import errno
+import gc
 import os
 import sys
 import tempfile
@@ -49,7 +50,15 @@ def atomic_write(out: Path, write: Callable[[Path], None], *, hint: str = "") ->
         # the end of this block, and Python would print that in English: not to the clerk.
         sys.unraisablehook = _ignore
         reason = os_reason(exc)
+    except Exception as exc:  # lxml (openpyxl's writer) reports a failed write as IO_ENOSPC…
+        if type(exc).__name__ != "SerialisationError":
+            raise
+        sys.unraisablehook = _ignore
+        code = getattr(errno, str(exc).removeprefix("IO_"), 0)
+        reason = os_reason(OSError(code, "")) if isinstance(code, int) and code else "写入失败"
     finally:
+        if reason:
+            gc.collect()  # the half-written writer's generators and zips, while still quiet
         sys.unraisablehook = hook
         if tmp is not None:
             tmp.unlink(missing_ok=True)
