@@ -628,7 +628,7 @@ def test_sigterm_cleans_up_like_ctrl_c(tmp_path: Path) -> None:
         time.sleep(0.05)
     proc.terminate()
     _, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 130 and "已中断" in stderr
+    assert proc.returncode == 130 and "已中断" in stderr, stderr
     assert not list(out.glob(".docx-report-batch-*"))
     assert not list(out.glob("*.docx"))
 

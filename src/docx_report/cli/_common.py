@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import re
 import signal
 import sys
@@ -59,8 +60,6 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
                 BrokenPipeError):
             raise  # click's own handling: usage errors, --help, a closed pipe (| head)
         except Exception as exc:  # the last line of defence: never show a traceback
-            import os
-
             if os.environ.get("DOCX_REPORT_DEBUG"):
                 raise
             click.echo(
@@ -73,7 +72,19 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+_SWALLOWING = ("_releaseLock", "_acquireLock", "__del__")  # hooks whose exceptions are ignored
+
+
 def _terminate(signum: int, frame: Any) -> None:
+    """SIGTERM as Ctrl-C. Inside a hook the interpreter runs ignoring exceptions (logging's
+    at-fork lock hooks, a finalizer) it would be lost: then it is delivered again shortly."""
+    code = getattr(frame, "f_code", None)
+    if code is not None and (code.co_name in _SWALLOWING
+                             or code.co_filename.endswith(("weakref.py", "_weakrefset.py"))):
+        import threading
+
+        threading.Timer(0.05, os.kill, (os.getpid(), signum)).start()
+        return
     raise KeyboardInterrupt
 
 
