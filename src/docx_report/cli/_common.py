@@ -43,7 +43,7 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        _terminate_like_ctrl_c()
+        previous = _terminate_like_ctrl_c()
         try:
             return func(*args, **kwargs)
         except ProblemsFound as exc:
@@ -68,6 +68,10 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
                 err=True,
             )
             sys.exit(EXIT_PROBLEMS)
+        finally:
+            if previous is not None:  # a command run inside another program (tests)
+                with contextlib.suppress(ValueError, OSError):
+                    signal.signal(signal.SIGTERM, previous)
 
     return wrapper
 
@@ -88,11 +92,12 @@ def _terminate(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def _terminate_like_ctrl_c() -> None:
+def _terminate_like_ctrl_c() -> Any:
     """SIGTERM (kill, a closed session, a service stopping) cleans up like Ctrl-C: staging
-    folders and temporary files go, nothing half-written stays."""
+    folders and temporary files go, nothing half-written stays. The handler it replaces."""
     with contextlib.suppress(ValueError, OSError, AttributeError):  # not the main thread
-        signal.signal(signal.SIGTERM, _terminate)
+        return signal.signal(signal.SIGTERM, _terminate)
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
