@@ -15,6 +15,7 @@ from pathlib import Path
 
 from docx_report import pack_build
 from docx_report.errors import Level, OutputError, PackError, TemplateError
+from docx_report.files import os_reason
 from docx_report.pack import Pack, TableSection, load_pack
 from docx_report.pack_schema import Locator, PackProblem
 
@@ -103,5 +104,5 @@ def new_pack(folder: Path, source: str) -> Pack:
         (folder / "pack.toml").write_text(text, encoding="utf-8")
         shutil.copyfile(original.template_path, folder / original.template)
     except OSError as exc:
-        raise OutputError(f"无法写入 {folder}（{exc.strerror or exc}）") from None
+        raise OutputError(f"无法写入 {folder}（{os_reason(exc)}）") from None
     return load_pack(folder)
