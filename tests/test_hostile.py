@@ -7,6 +7,7 @@ with each class of attack fixed; see issue 13.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import io
 import os
@@ -611,9 +612,15 @@ def test_staging_folder_of_a_killed_run_is_removed_by_the_next(tmp_path: Path) -
     finally:
         os.killpg(proc.pid, 9)  # SIGKILL: no clean-up runs
         proc.wait()
+        deadline = time.monotonic() + 30
+        with contextlib.suppress(ProcessLookupError):  # its workers are gone too
+            while time.monotonic() < deadline:
+                os.killpg(proc.pid, 0)
+                time.sleep(0.05)
     assert list(out.glob(".docx-report-batch-*")), "a killed run leaves its staging folder"
     (inbox / "0-大.xlsx").unlink()
-    assert run("batch", inbox, "-o", out, "--jobs", "1").exit_code == 0
+    result = run("batch", inbox, "-o", out, "--jobs", "1")
+    assert result.exit_code == 0, result.output
     assert not list(out.glob(".docx-report-batch-*"))
 
 
