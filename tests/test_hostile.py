@@ -61,7 +61,7 @@ def checked_quickly(path: Path, *args: str) -> str:
     """``check`` refuses the file within a few seconds; its stderr."""
     start = time.monotonic()
     result = run("check", path, *args)
-    assert time.monotonic() - start < 10, "took too long"
+    assert time.monotonic() - start < 30, "took too long"
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output and "内部错误" not in result.output
     assert re.search("[\u4e00-\u9fff]", result.stderr)
@@ -292,7 +292,7 @@ def test_sandbox_refuses_before_building(tag: str, tmp_path: Path) -> None:
     started = time.monotonic()
     with pytest.raises(TemplateError, match="过大"):
         template.render({})
-    assert time.monotonic() - started < 6
+    assert time.monotonic() - started < 30  # stopped, not finished
     # nothing near the size asked for was allocated (ru_maxrss is in KB)
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak < 300 * 1024
 
@@ -487,7 +487,7 @@ def test_batch_finishes_with_a_poisoned_workbook_under_limits(tmp_path: Path) ->
             .iter_rows(min_row=2)}
     statuses = {Path(k).name: r[5].value for k, r in rows.items()}
     assert statuses == {"0-大.xlsx": "无法读取", EXAMPLE_2021.name: "已生成",
-                        EXAMPLE_2019.name: "已生成"}
+                        EXAMPLE_2019.name: "已生成"}, done.stdout + done.stderr
     problems = [str(r[6].value) for r in openpyxl.load_workbook(out / "summary.xlsx")["问题清单"]
                 .iter_rows(min_row=2) if "0-大" in str(r[0].value)]
     assert any("超过了限制（每个工作簿 3 秒、400 MB 内存）" in p for p in problems), problems
@@ -514,7 +514,7 @@ def test_a_workbook_over_its_time_is_stopped_by_the_deadline() -> None:
         with pytest.raises(limits.OverLimit), limits.deadline(in_worker=False):
             while True:
                 sum(range(1000))
-        assert time.monotonic() - start < 5
+        assert time.monotonic() - start < 60  # 0.5 s of processor time: not a hang
     finally:
         del os.environ["DOCX_REPORT_WORKBOOK_SECONDS"]
 
@@ -534,7 +534,7 @@ def test_libreoffice_that_hangs_while_printing_is_killed(tmp_path: Path,
     sample = write(tmp_path, "报告.docx", GENERIC_TEMPLATE.read_bytes())
     start = time.monotonic()
     [conversion] = pdf.convert([sample], tmp_path / "out", timeout=1)
-    assert time.monotonic() - start < 15
+    assert time.monotonic() - start < 60  # killed, not waited for
     assert conversion.pdf is None and "转换超时" in conversion.error
 
 
@@ -754,11 +754,11 @@ def test_safe_filename_drops_invisible_characters_and_is_linear() -> None:
     assert safe_filename("临江市\u200b财政局\ufeff") == "临江市财政局"
     start = time.monotonic()
     name = safe_filename("局" * 1_000_000)
-    assert time.monotonic() - start < 2
+    assert time.monotonic() - start < 20  # linear: quadratic took minutes
     assert len(name.encode()) <= 180 and name.startswith("局")
     start = time.monotonic()
     assert safe_filename("\u200b" * 1_000_000 + "临江市") == "临江市"
-    assert time.monotonic() - start < 3
+    assert time.monotonic() - start < 20
 
 
 def test_names_that_look_the_same_are_duplicates_and_shown_apart(tmp_path: Path) -> None:

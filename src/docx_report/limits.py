@@ -2,11 +2,12 @@
 
 A batch runs each workbook in a worker process. ``apply_memory_limit`` caps the worker's
 address space (``RLIMIT_AS``): a workbook that would take more gets a MemoryError, or kills
-its worker, never the machine or the batch. ``deadline`` gives one workbook its time: a soft
-deadline raises ``OverLimit`` inside Python code, and a CPU-time limit (``RLIMIT_CPU``, a few
-seconds later) kills a worker stuck in C code; the parent replaces a killed worker and lists
-the workbook with the reason. The parent also kills workers when none has finished anything
-for longer than a workbook may take (``stalled_after``): a wall-clock backstop.
+its worker, never the machine or the batch. ``deadline`` gives one workbook its processor
+time: a soft deadline (``ITIMER_PROF``) raises ``OverLimit`` inside Python code, and a hard
+one (``RLIMIT_CPU``, a few seconds later) kills a worker stuck in C code; the parent replaces
+a killed worker and lists the workbook with the reason. The parent also kills workers when
+none has finished anything for longer than a workbook may take (``stalled_after``): a
+wall-clock backstop for hangs that use no processor time.
 
 Defaults: 120 s and 2048 MB per workbook; ``DOCX_REPORT_WORKBOOK_SECONDS`` and
 ``DOCX_REPORT_WORKBOOK_MEMORY_MB`` change them (read when a worker starts).
@@ -78,10 +79,13 @@ def apply_memory_limit() -> None:
 
 @contextlib.contextmanager
 def deadline(in_worker: bool) -> Iterator[None]:
-    """One workbook's time: OverLimit raised after ``seconds()`` (wall clock); in a worker,
-    the process is also killed (SIGXCPU) a little after that much CPU time."""
+    """One workbook's time: OverLimit raised after ``seconds()`` of processor time; in a
+    worker, the process is also killed (SIGXCPU) a little after that."""
     limit = seconds()
-    use_alarm = hasattr(signal, "setitimer") and signal.getitimer(signal.ITIMER_REAL)[0] == 0
+    # Processor time, not wall-clock time: a busy machine (many workers, other programs)
+    # does not make a good workbook overrun. Hangs that use no processor are the parent's
+    # watchdog's (``stalled_after``).
+    use_alarm = hasattr(signal, "setitimer") and signal.getitimer(signal.ITIMER_PROF)[0] == 0
     previous_cpu = None
     if in_worker and resource is not None:
         with contextlib.suppress(ValueError, OSError):
@@ -95,14 +99,14 @@ def deadline(in_worker: bool) -> Iterator[None]:
         def on_alarm(signum: int, frame: FrameType | None) -> None:
             raise OverLimit
 
-        old = signal.signal(signal.SIGALRM, on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, limit)
+        old = signal.signal(signal.SIGPROF, on_alarm)
+        signal.setitimer(signal.ITIMER_PROF, limit)
     try:
         yield
     finally:
         if use_alarm:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, old)
+            signal.setitimer(signal.ITIMER_PROF, 0)
+            signal.signal(signal.SIGPROF, old)
         if previous_cpu is not None and resource is not None:
             with contextlib.suppress(ValueError, OSError):
                 resource.setrlimit(resource.RLIMIT_CPU, previous_cpu)

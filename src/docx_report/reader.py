@@ -177,7 +177,7 @@ class _Reader:
         """
         raw = self.book.value(sheet, row, col)
         if too_long := over_cell_limit(raw):  # written by another program: Excel cuts it
-            self.problem(f"{what}：{too_long}", sheet, row, col, rule="R5")
+            self.problem(f"{what}：{too_long}", sheet, row, col, rule=self.data.pack.value_rule)
             return UNREAD
         if raw is None and formulas and (formula := self.book.formula(sheet, row, col)):
             self.problem(f"{what}：单元格是公式（{formula[:30]}），但文件里没有计算结果"

@@ -210,7 +210,7 @@ class _Scan:
         if local == "c":
             self.cells += 1
             if self.cells > MAX_CELLS:
-                raise Refused(f"工作簿的单元格超过 {MAX_CELLS:,} 个，不像年度报告工作簿，"
+                raise Refused(f"工作簿的单元格超过 {MAX_CELLS:,} 个，不像报告工作簿，"
                                "已拒绝读取")
             self.cell, self.cell_type = attrs.get("r", ""), attrs.get("t", "n")
         elif local == "v":
