@@ -438,7 +438,9 @@ def run_batch(inputs: Sequence[Path], outdir: Path, *, jobs: int | None = None,
 
     Raises InputError when no workbook is found, OutputError when OUTDIR cannot be made or
     written; problems of single workbooks are never raised: they are in the result and the
-    summary. Files the last run into OUTDIR wrote and this one did not are removed.
+    summary. Files the last run into OUTDIR wrote and this one did not are removed, unless
+    this run failed to write one of its own (then none is). OUTDIR is locked for the run:
+    a second batch into it raises OutputError.
     """
     outdir = Path(outdir)
     summary_path = outdir / SUMMARY_NAME
