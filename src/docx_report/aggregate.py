@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from docx_report import engine
-from docx_report.errors import Level, Problem, ReportError
+from docx_report.errors import WRITE_FAILED, Level, OutputError, Problem, ReportError
 from docx_report.names import safe_filename
 from docx_report.pack import Pack
 from docx_report.pack_narrative import TEXT_KINDS
 from docx_report.summary import Aggregate, Outcome
 from docx_report.values import Number
 from docx_report.workbook import locate, write_workbook
+from docx_report.xlsx_guard import EXCEL_CELL_CHARS
 
 # What an aggregate says when its pack has no [aggregate] wording of its own.
 WORDING = {
@@ -103,10 +104,36 @@ def aggregate_narratives(pack: Pack, year: int, members: Sequence[Outcome],
             lines += [wording(pack, "quotes"), *quotes]
         elif i > 0:
             lines.append(wording(pack, "elsewhere", count=count, year=year))
-        # One empty subsection row: an empty list would make the workbook show the pack's
-        # default subsection titles, each without a body.
-        result[section.key] = {"intro": lines, "subsections": [{"title": "", "paragraphs": []}]}
+        # What one cell cannot hold goes on in the rows below (untitled subsections): a cell
+        # is never cut. One empty subsection row at least: an empty list would make the
+        # workbook show the pack's default subsection titles, each without a body.
+        cells = fit_cells(lines)
+        result[section.key] = {
+            "intro": cells[0],
+            "subsections": [{"title": "", "paragraphs": c} for c in cells[1:]]
+            or [{"title": "", "paragraphs": []}]}
     return result
+
+
+def fit_cells(lines: Sequence[str], limit: int = EXCEL_CELL_CHARS) -> list[list[str]]:
+    """Paragraphs grouped into cells of at most ``limit`` characters (joined by line breaks);
+    a paragraph longer than a cell is split after a 、 or ；, else at the limit. Never cut."""
+    pieces: list[str] = []
+    for line in lines:
+        while len(line) > limit:
+            cut = max(line.rfind("、", 0, limit), line.rfind("；", 0, limit)) + 1 or limit
+            pieces.append(line[:cut])
+            line = line[cut:]
+        pieces.append(line)
+    cells: list[list[str]] = [[]]
+    size = 0
+    for piece in pieces:
+        if cells[-1] and size + 1 + len(piece) > limit:
+            cells.append([])
+            size = -1
+        cells[-1].append(piece)
+        size += 1 + len(piece)
+    return cells
 
 
 def write_aggregate(pack: Pack, year: int, agency: str, members: Sequence[Outcome],
@@ -154,5 +181,6 @@ def build_aggregate(pack: Pack, year: int, agency: str, members: Sequence[Outcom
             eng.render(checked, out.with_suffix(".docx"))
             result.docx = out.with_suffix(".docx")
     except ReportError as exc:
-        result.problems.append(Problem(Level.ERROR, f"未能生成汇总：{exc}", file=str(out)))
+        result.problems.append(Problem(Level.ERROR, f"未能生成汇总：{exc}", file=str(out),
+                                       rule=WRITE_FAILED if isinstance(exc, OutputError) else ""))
     return result

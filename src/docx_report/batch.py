@@ -21,20 +21,23 @@ this run's files before the first is moved: a run stopped then leaves none unacc
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, cast
 
-from docx_report import aggregate, engine, manifest, similar, summary
+from docx_report import aggregate, engine, limits, manifest, similar, summary
+from docx_report import outdir as outdir_lock
 from docx_report import workbook as wb
 from docx_report.errors import (
+    WRITE_FAILED,
     InputError,
     Level,
     OutputError,
@@ -42,7 +45,9 @@ from docx_report.errors import (
     ReportError,
     sort_problems,
 )
+from docx_report.files import os_reason
 from docx_report.manifest import MANIFEST_NAME
+from docx_report.names import visible
 from docx_report.reader import Narrative, ReportData
 from docx_report.summary import (
     Aggregate,
@@ -119,13 +124,27 @@ class _Settings:
 
 
 _settings: _Settings | None = None
+_in_worker = False
+_OVER_LIMIT = "\0docx-report: over limit"  # what a worker sends back for such a workbook
 
 
 def _init_worker(settings: _Settings, *, ignore_interrupt: bool = True) -> None:
-    global _settings
+    global _settings, _in_worker
     _settings = settings
     if ignore_interrupt:  # Ctrl-C is the parent's to handle: it cancels and cleans up
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        _in_worker = True
+        limits.apply_memory_limit()
+
+
+def _limited(func: Callable[[tuple[int, T]], R], task: tuple[int, T]) -> R | str:
+    """``func(task)`` under one workbook's time and memory limit; ``_OVER_LIMIT`` past it."""
+    try:
+        with limits.deadline(_in_worker):
+            return func(task)
+    except (limits.OverLimit, MemoryError):
+        return _OVER_LIMIT
 
 
 def _message(exc: BaseException) -> str:
@@ -180,7 +199,8 @@ def _check_one(index: int, path: Path, settings: _Settings) -> Outcome:
         eng.render(checked, staged)
     except ReportError as exc:
         outcome.problems.append(Problem(Level.ERROR, f"检查通过，但未能生成报告：{exc}",
-                                        file=str(path)))
+                                        file=str(path),
+                                        rule=WRITE_FAILED if isinstance(exc, OutputError) else ""))
         return outcome
     outcome.status, outcome.staged = Status.BUILT, staged
     outcome.values = tuple(checked.computed.get(key) for key in data.pack.value_cells())
@@ -201,6 +221,8 @@ def _process(task: tuple[int, Path]) -> Outcome:
         return _check_one(index, path, _settings)
     except ReportError as exc:
         return _unreadable(index, path, _message(exc))
+    except MemoryError:
+        raise  # over this workbook's memory limit: ``_limited`` says so
     except Exception as exc:  # the batch goes on; the summary names the cause
         return _unreadable(index, path, f"处理时出现内部错误（{type(exc).__name__}: {exc}），"
                                         "请把此文件报告给维护者")
@@ -212,6 +234,8 @@ def _read_facts(task: tuple[int, Path]) -> tuple[str, int | None, str]:
         data = engine.default().read(task[1])
     except ReportError as exc:
         return "", None, _message(exc)
+    except MemoryError:
+        raise  # over this workbook's memory limit: ``_limited`` says so
     except Exception as exc:  # a bug: this file's problem only
         return "", None, f"内部错误（{type(exc).__name__}: {exc}）"
     year = data.facts.get("year")
@@ -227,30 +251,38 @@ def _parallel(func: Callable[[tuple[int, T]], R], items: Sequence[T], *, jobs: i
               crashed: Callable[[int, T], R]) -> None:
     """Run ``func`` over the items in worker processes; ``done`` gets each result as it comes.
 
-    A worker that dies (a crash, the OOM killer) breaks the pool: the items not finished are
-    run again in a one-process pool, where the first to break is the culprit and fails alone.
+    Each item runs under its own time and memory limit (``limits``); one over it gets
+    ``crashed(index, item)``. A worker that dies (a crash, the CPU limit, the OOM killer) or
+    is killed because no item finished for longer than any may take breaks the pool: the
+    items not finished are run again in a one-process pool, where the first to break is the
+    culprit and fails alone.
     """
     pending = list(enumerate(items))
-    if jobs <= 1 or len(pending) <= 1:
-        _init_worker(settings, ignore_interrupt=False)
-        for task in pending:
-            done(task[0], func(task))
-        return
     for round_ in range(_MAX_CRASH_ROUNDS + 1):
         if not pending:
             return
         broken: list[tuple[int, T]] = []
+        # Always worker processes, even for one workbook: the limits are the worker's, and a
+        # worker killed for a hostile workbook must not take the batch with it.
         pool = ProcessPoolExecutor(max_workers=jobs if round_ == 0 else 1,
                                    initializer=_init_worker, initargs=(settings,))
         try:
-            futures = {pool.submit(func, task): task for task in pending}
-            for future in as_completed(futures):
-                try:
-                    result = future.result()
-                except BrokenProcessPool:
-                    broken.append(futures[future])
+            futures = {pool.submit(_limited, func, task): task for task in pending}
+            waiting = set(futures)
+            while waiting:
+                finished, waiting = wait(waiting, timeout=limits.stalled_after(),
+                                         return_when=FIRST_COMPLETED)
+                if not finished:  # stuck past every deadline (in C code, in I/O): kill
+                    _kill_workers(pool)
                     continue
-                done(futures[future][0], result)
+                for future in sorted(finished, key=lambda f: futures[f][0]):
+                    try:
+                        result = future.result()
+                    except BrokenProcessPool:
+                        broken.append(futures[future])
+                        continue
+                    task = futures[future]
+                    done(task[0], crashed(*task) if result == _OVER_LIMIT else cast(R, result))
         except BaseException:  # Ctrl-C: drop what has not started, let the running finish
             pool.shutdown(wait=True, cancel_futures=True)
             raise
@@ -266,6 +298,19 @@ def _parallel(func: Callable[[tuple[int, T]], R], items: Sequence[T], *, jobs: i
         done(index, crashed(index, item))
 
 
+def _incomplete(owners: Sequence[Outcome | Aggregate], make_pdf: bool) -> bool:
+    """Did this run fail to write an output it meant to (not for the data's sake)?"""
+    return any(p.rule == WRITE_FAILED for owner in owners for p in owner.problems) or (
+        make_pdf and any(owner.docx and not owner.pdf for owner in owners))
+
+
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill the pool's worker processes: their tasks end with BrokenProcessPool."""
+    for process in list(getattr(pool, "_processes", {}).values()):
+        with contextlib.suppress(OSError, AttributeError):
+            process.kill()
+
+
 def _mark_duplicates(outcomes: Sequence[Outcome]) -> None:
     groups: dict[tuple[str, int], list[Outcome]] = {}
     for o in outcomes:
@@ -277,8 +322,9 @@ def _mark_duplicates(outcomes: Sequence[Outcome]) -> None:
         for o in members:
             pack = engine.default().pack(o.pack_source or o.pack)
             others = "、".join(str(m.file) for m in members if m is not o)
+            names = "、".join(dict.fromkeys(visible(m.agency) for m in members))  # told apart
             o.problems = sort_problems([*o.problems, Problem(
-                Level.ERROR, f"与 {others} 是同一机关（{o.agency}）同一年度（{o.year}年）的工作簿，"
+                Level.ERROR, f"与 {others} 是同一机关（{names}）同一年度（{o.year}年）的工作簿，"
                 "均未生成报告、未纳入汇总；请确认保留哪一份，删去其余后重新运行",
                 file=str(o.file), sheet=pack.facts_sheet,
                 cell=wb.coordinate(wb.field_row(pack, "agency"), 2), rule="重复")])
@@ -309,7 +355,7 @@ def _place(outcomes: Sequence[Outcome], outdir: Path, used: set[str]) -> None:
             except OSError as exc:
                 o.status = Status.ERRORS
                 o.problems.append(Problem(Level.ERROR, f"无法写入报告 {target}："
-                                          f"{exc.strerror or exc}", file=str(o.file)))
+                                          f"{os_reason(exc)}", file=str(o.file), rule=WRITE_FAILED))
             else:
                 o.docx = target
         o.staged = None
@@ -377,7 +423,7 @@ def _previous_index(files: Sequence[Path], jobs: int, settings: _Settings
             index.setdefault((agency_key(agency), year), []).append(files[i])
 
     _parallel(_read_facts, files, jobs=jobs, settings=settings, done=done,
-              crashed=lambda i, path: ("", None, "读取时进程意外退出"))
+              crashed=lambda i, path: ("", None, limits.reason()))
     order = {path: i for i, path in enumerate(files)}
     for paths in index.values():
         paths.sort(key=order.__getitem__)
@@ -392,7 +438,9 @@ def run_batch(inputs: Sequence[Path], outdir: Path, *, jobs: int | None = None,
 
     Raises InputError when no workbook is found, OutputError when OUTDIR cannot be made or
     written; problems of single workbooks are never raised: they are in the result and the
-    summary. Files the last run into OUTDIR wrote and this one did not are removed.
+    summary. Files the last run into OUTDIR wrote and this one did not are removed, unless
+    this run failed to write one of its own (then none is). OUTDIR is locked for the run:
+    a second batch into it raises OutputError.
     """
     outdir = Path(outdir)
     summary_path = outdir / SUMMARY_NAME
@@ -400,11 +448,18 @@ def run_batch(inputs: Sequence[Path], outdir: Path, *, jobs: int | None = None,
     if not files:
         raise InputError("没有找到工作簿（.xlsx）：" + "、".join(str(p) for p in inputs))
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(files)))
+    hold = contextlib.ExitStack()  # OUTDIR, for this batch alone, until it is done
     try:
         outdir.mkdir(parents=True, exist_ok=True)
+        hold.enter_context(outdir_lock.locked(outdir))
+        outdir_lock.remove_leftovers(outdir, _STAGING_PREFIX)  # of a run that was killed
         staging = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=outdir))
     except OSError as exc:
-        raise OutputError(f"无法创建输出目录 {outdir}：{exc.strerror or exc}") from None
+        hold.close()
+        raise OutputError(f"无法创建输出目录 {outdir}：{os_reason(exc)}") from None
+    except BaseException:
+        hold.close()
+        raise
     stage = staging / "out"  # this run's OUTDIR, until all of it is done
     try:
         settings = _Settings(staging, {}, pack)
@@ -427,8 +482,7 @@ def run_batch(inputs: Sequence[Path], outdir: Path, *, jobs: int | None = None,
         if jobs > 1:  # import the renderer once: forked workers inherit it ready to use
             import docx_report.render  # noqa: F401
         _parallel(_process, files, jobs=jobs, settings=settings, done=done,
-                  crashed=lambda i, path: _unreadable(
-                      i, path, "处理此工作簿时进程意外退出（文件可能异常或过大）"))
+                  crashed=lambda i, path: _unreadable(i, path, limits.reason()))
         finished = [o for o in outcomes if o is not None]
         _mark_duplicates(finished)
         if progress:
@@ -449,7 +503,11 @@ def run_batch(inputs: Sequence[Path], outdir: Path, *, jobs: int | None = None,
         result = BatchResult(outdir, finished, aggregates, matches, summary_path,
                              similar=similar.agencies(finished))
         summary.write_summary(result, summary_path)
-        result.stale = manifest.remove_stale(outdir, recorded, written)
+        # A run that failed to write something (a full disk…) deletes none of the last run's
+        # files: they stay, and stay listed, until a complete run replaces them.
+        kept = recorded if _incomplete([*finished, *aggregates], make_pdf) else set()
+        result.stale = manifest.remove_stale(outdir, recorded, written | kept)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        hold.close()
     return result

@@ -34,6 +34,7 @@ from docx_report.errors import (
     errors_in,
     sort_problems,
 )
+from docx_report.files import os_reason
 from docx_report.names import safe_filename
 from docx_report.pack import Pack, load_pack
 from docx_report.reader import ReportData, choose_pack, read_book
@@ -253,7 +254,7 @@ def _output(target: Path, source: Path) -> Path:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"无法创建文件夹 {target.parent}（{exc.strerror or exc}）") from None
+        raise OutputError(f"无法创建文件夹 {target.parent}（{os_reason(exc)}）") from None
     return target
 
 

@@ -65,6 +65,9 @@ class Problem:
         }
 
 
+WRITE_FAILED = "写入"  # rule of a problem writing an output (disk full …): not the data's fault
+
+
 def error(message: str, *, sheet: str = "", cell: str = "", rule: str = "") -> Problem:
     return Problem(Level.ERROR, message, sheet=sheet, cell=cell, rule=rule)
 

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-import zipfile
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -47,13 +46,12 @@ from typing import Any
 import openpyxl
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 
 from docx_report.errors import InputError, OutputError, Problem, ProblemsFound, TemplateError
 from docx_report.errors import error as problem
 from docx_report.files import atomic_write
 from docx_report.values import EXCEL_ERRORS, clean_text, format_date
-from docx_report.xlsx_guard import check_xlsx
+from docx_report.xlsx_guard import check_xlsx, load_failure, over_cell_limit, quiet_openpyxl
 
 FIELD_HEADER = ("字段", "值")
 VALUE_HEADER = "值"
@@ -122,14 +120,10 @@ def _open(path: Path) -> Any:
         raise InputError("找不到工作簿文件" if not path.exists() else "不是文件", file=path)
     check_xlsx(path)  # untrusted like any workbook: bombs, entities, huge merges refused first
     try:
-        return openpyxl.load_workbook(path, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError):
-        with open(path, "rb") as fh:
-            head = fh.read(8)
-        if head.startswith(b"\xd0\xcf\x11\xe0"):
-            raise InputError("这是旧版 .xls 或加密的工作簿；"
-                             "请用 Excel 或 WPS 另存为 .xlsx（不设密码）", file=path) from None
-        raise InputError("不是有效的 Excel 工作簿（.xlsx），或文件已损坏", file=path) from None
+        with quiet_openpyxl():
+            return openpyxl.load_workbook(path, data_only=True)
+    except Exception as exc:  # openpyxl raises anything from KeyError to XML errors
+        raise load_failure(exc, path) from None
 
 
 def _rows(sheet: Any, min_row: int, max_col: int | None = None) -> list[tuple[int, dict[int, Any]]]:
@@ -242,6 +236,8 @@ def _text(cell: Any, problems: list[Problem]) -> str:
         return str(value)
     if isinstance(value, int | float):
         return _number(value, cell.number_format or "General")
+    if too_long := over_cell_limit(value):
+        problems.append(problem(too_long, sheet=cell.parent.title, cell=cell.coordinate))
     text = clean_text(str(value)).strip()  # Excel's _x000D_ escapes, as in pack workbooks
     if text in EXCEL_ERRORS:
         problems.append(problem(f"单元格是 Excel 错误值 {text}，请先修正公式",

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import json
 import os
 import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from docx_report.errors import Level, OutputError, Problem
-from docx_report.files import write_bytes_atomically
+from docx_report.errors import WRITE_FAILED, Level, OutputError, Problem
+from docx_report.files import os_reason, write_bytes_atomically
+from docx_report.outdir import unsafe_parent
 from docx_report.summary import Aggregate, Outcome, Status
 
 MANIFEST_NAME = ".docx-report-batch.json"
@@ -55,13 +57,16 @@ def publish(owners: Sequence[Outcome | Aggregate], stage: Path, outdir: Path,
             continue
         target = outdir / path.relative_to(stage)
         try:
+            if link := unsafe_parent(outdir, target):  # never write where a link points
+                raise OSError(errno.ELOOP, f"{link} 是符号链接")
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(path, target)
         except OSError as exc:
             setattr(owner, attr, None)
             owner.problems.append(Problem(
-                Level.ERROR, f"无法写入 {target}：{exc.strerror or exc}（文件是否正在打开？）",
-                file=str(owner.file if isinstance(owner, Outcome) else target)))
+                Level.ERROR, f"无法写入 {target}：{os_reason(exc)}（文件是否正在打开？）",
+                file=str(owner.file if isinstance(owner, Outcome) else target),
+                rule=WRITE_FAILED))
             if isinstance(owner, Outcome) and attr == "docx":
                 owner.status, owner.pdf = Status.ERRORS, None
         else:

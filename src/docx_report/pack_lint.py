@@ -16,6 +16,7 @@ from pathlib import Path
 
 from docx_report import pack_build
 from docx_report.errors import Level, OutputError, PackError, TemplateError
+from docx_report.files import os_reason
 from docx_report.pack import Pack, TableSection, builtin_packs, load_pack
 from docx_report.pack_schema import Locator, PackProblem
 
@@ -116,7 +117,7 @@ def new_pack(folder: Path, source: str) -> Pack:
         return load_pack(folder)
     except OSError as exc:
         _remove(folder, created)
-        raise OutputError(f"无法写入 {folder}（{exc.strerror or exc}）") from None
+        raise OutputError(f"无法写入 {folder}（{os_reason(exc)}）") from None
     except BaseException:
         _remove(folder, created)
         raise

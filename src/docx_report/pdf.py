@@ -38,8 +38,12 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from docx_report.confine import without_network
 from docx_report.errors import ConversionError
+from docx_report.files import os_reason
 from docx_report.lo_compat import copy_for_libreoffice
+from docx_report.outdir import mark_owner, remove_abandoned
+from docx_report.template_guard import external_problem
 
 SOFFICE_ENV = "DOCX_REPORT_SOFFICE"
 INSTALL_HINT = ("请安装 LibreOffice 和字体：apt-get install libreoffice-writer-nogui "
@@ -55,6 +59,8 @@ _LOAD_FAILED = "Error: source file could not be loaded"
 _POLL_SECONDS = 0.1
 _MAX_ATTEMPTS = 2  # a file whose conversion hangs or crashes is tried once more
 _MAX_DEAD_RUNS = 3  # this many failed runs in a row without any progress: give up
+_MAX_LOG_READ = 4 * 2**20
+_TMP_PREFIX = "docx-report-pdf-"  # of soffice's log, looked at for progress
 
 
 @dataclass(frozen=True)
@@ -145,9 +151,11 @@ def convert(docx_files: Sequence[Path], out_dir: Path | None = None, *, pdfa: bo
         tasks.append(_Task(i, src, target))
     if tasks:
         try:
+            remove_abandoned(_TMP_PREFIX)  # profiles of runs that were killed
             with fontconfig_file() as fonts, tempfile.TemporaryDirectory(
-                prefix="docx-report-pdf-", ignore_cleanup_errors=True
+                prefix=_TMP_PREFIX, ignore_cleanup_errors=True
             ) as tmp:
+                mark_owner(Path(tmp))
                 env = {**os.environ, "FONTCONFIG_FILE": str(fonts)}
                 export_filter = PDFA_FILTER if pdfa else PLAIN_FILTER
                 n = max(1, min(jobs, len(tasks)))
@@ -157,7 +165,7 @@ def convert(docx_files: Sequence[Path], out_dir: Path | None = None, *, pdfa: bo
                 for worker in workers:
                     results.update(worker.results)
         except OSError as exc:  # no room for the temporary directory, and the like
-            problem = f"无法使用临时目录：{exc.strerror or exc}"
+            problem = f"无法使用临时目录：{os_reason(exc)}"
             for task in tasks:
                 results.setdefault(task.index, Conversion(task.source, None,
                                                           f"{task.source}：{problem}"))
@@ -179,7 +187,7 @@ def _make_dir(path: Path) -> str:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        return f"无法创建输出目录 {path}：{exc.strerror or exc}"
+        return f"无法创建输出目录 {path}：{os_reason(exc)}"
     return ""
 
 
@@ -193,10 +201,10 @@ def _check_input(src: Path) -> str:
     except (zipfile.BadZipFile, EOFError, ValueError):
         return "不是 Word 文档（.docx），或文件已损坏"
     except OSError as exc:
-        return f"无法读取：{exc.strerror or exc}"
+        return f"无法读取：{os_reason(exc)}"
     if "[Content_Types].xml" not in names or not any(n.startswith("word/") for n in names):
         return "不是 Word 文档（.docx）：压缩包里没有 word/ 部分"
-    return ""
+    return external_problem(src)  # nothing LibreOffice would fetch from outside the file
 
 
 @dataclass
@@ -255,7 +263,7 @@ class _Worker:
         except OSError as exc:  # its temporary directory failed (disk full, …)
             for task in self.tasks:
                 if task.index not in self.results:
-                    self._fail(task, f"无法使用临时目录：{exc.strerror or exc}")
+                    self._fail(task, f"无法使用临时目录：{os_reason(exc)}")
 
     def _run(self) -> None:
         (self.home / "in").mkdir(parents=True)
@@ -265,7 +273,7 @@ class _Worker:
             try:
                 copy_for_libreoffice(task.source, self.home / "in" / f"{task.name}.docx")
             except OSError as exc:
-                self._fail(task, f"无法读取：{exc.strerror or exc}")
+                self._fail(task, f"无法读取：{os_reason(exc)}")
                 continue
             pending.append(task)
         dead_runs, run_no, profile = 0, 0, self.home / "profile0"
@@ -323,7 +331,7 @@ class _Worker:
             finally:
                 part.unlink(missing_ok=True)
         except OSError as exc:
-            self._fail(task, f"无法写出 {task.target}：{exc.strerror or exc}")
+            self._fail(task, f"无法写出 {task.target}：{os_reason(exc)}")
             return
         self.results[task.index] = Conversion(task.source, task.target)
 
@@ -335,6 +343,7 @@ class _Worker:
                "--norestore", "--nologo", "--nodefault", f"--infilter={_DOCX_FILTER}",
                "--convert-to", self.export_filter, "--outdir", str(out),
                *(str(self.home / "in" / f"{t.name}.docx") for t in tasks)]
+        cmd = without_network(cmd)  # no URL a document holds can be fetched
         try:
             with log.open("wb") as sink:  # one file for both streams keeps their order
                 proc = subprocess.Popen(
@@ -342,7 +351,7 @@ class _Worker:
                     env={**self.env, "TMPDIR": str(self.home / "tmp")}, cwd=self.home,
                     start_new_session=True)  # its own process group, to kill it whole
         except OSError as exc:
-            return _Run({}, f"无法运行 {self.soffice}：{exc.strerror or exc}")
+            return _Run({}, f"无法运行 {self.soffice}：{os_reason(exc)}")
         timed_out = False
         try:
             mark, last = _progress_mark(log, out), time.monotonic()
@@ -373,9 +382,16 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
 
 
 def _progress_mark(log: Path, out: Path) -> object:
-    """Changes whenever soffice logs a line or writes to its output folder."""
+    """Changes when soffice takes up or finishes a document, and only then: a soffice that
+    hangs while it still prints warnings is killed all the same (a deadline per document,
+    not a wait for silence). Only the head of the log is read: a flood of warnings costs
+    nothing and, once past it, counts as no progress."""
     try:
-        return log.stat().st_size, sorted((e.name, e.stat().st_size) for e in os.scandir(out))
+        with log.open("rb") as fh:
+            text = fh.read(_MAX_LOG_READ)
+        documents = text.count(b"\n" + _LOADED.encode()) + text.startswith(_LOADED.encode()) \
+            + text.count(_LOAD_FAILED.encode())
+        return documents, sorted(e.name for e in os.scandir(out))
     except OSError:
         return time.monotonic()  # unreadable for a moment: count it as progress
 

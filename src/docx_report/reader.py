@@ -25,6 +25,7 @@ from docx_report.pack import (
     load_pack,
 )
 from docx_report.values import Number, ValueProblem, value_type
+from docx_report.xlsx_guard import over_cell_limit
 
 
 @dataclass
@@ -175,6 +176,9 @@ class _Reader:
         once per workbook, so it is asked only where a blank is wrong anyway.
         """
         raw = self.book.value(sheet, row, col)
+        if too_long := over_cell_limit(raw):  # written by another program: Excel cuts it
+            self.problem(f"{what}：{too_long}", sheet, row, col, rule=self.data.pack.value_rule)
+            return UNREAD
         if raw is None and formulas and (formula := self.book.formula(sheet, row, col)):
             self.problem(f"{what}：单元格是公式（{formula[:30]}），但文件里没有计算结果"
                          "（文件可能由不计算公式的程序保存）。请用 Excel 或 WPS 打开后保存，"

@@ -29,6 +29,7 @@ from docxtpl import DocxTemplate
 from jinja2 import Template, TemplateSyntaxError, nodes
 from lxml import etree  # type: ignore[import-untyped]
 
+from docx_report import template_guard
 from docx_report.errors import OutputError, TemplateError
 from docx_report.files import write_bytes_atomically
 from docx_report.salvage import salvage
@@ -129,14 +130,14 @@ def _parse(data: bytes, file: Path, name: str) -> Any:
 
 
 def _read_package(path: Path) -> tuple[dict[str, bytes], list[zipfile.ZipInfo]]:
+    if path.exists() and not path.is_dir() and not path.is_file():  # a FIFO would block
+        raise TemplateError(f"{path}：不是普通文件（可能是管道或设备），拒绝读取")
     try:
         with open(path, "rb") as fh:
             head = fh.read(8)
         with zipfile.ZipFile(path) as z:
             infos = z.infolist()
-            if sum(i.file_size for i in infos) > MAX_PACKAGE:
-                raise TemplateError(f"{path}：解压后超过 {MAX_PACKAGE // 2**20} MB，拒绝处理")
-            data = {i.filename: z.read(i) for i in infos}
+            data = template_guard.read_members(z, infos, path, MAX_PACKAGE)
     except FileNotFoundError:
         raise TemplateError(f"找不到模板文件 {path}") from None
     except IsADirectoryError:
@@ -151,6 +152,7 @@ def _read_package(path: Path) -> tuple[dict[str, bytes], list[zipfile.ZipInfo]]:
         raise TemplateError(f"{path}：不是有效的 Word 文件（.docx），或文件已损坏") from None
     if "[Content_Types].xml" not in data:
         raise TemplateError(f"{path}：不是 Word 文件（缺少 [Content_Types].xml）")
+    template_guard.check_package(path, data)  # every part, not only those rendered
     return data, infos
 
 

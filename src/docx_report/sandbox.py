@@ -13,6 +13,7 @@ import ctypes
 import math
 import re
 import signal
+import string
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -33,12 +34,16 @@ MAX_SIZE = 1_000_000  # characters or items one operation in a template may prod
 MAX_OUTPUT = 50_000_000  # characters of XML one part may produce
 MAX_INT_BITS = 10_000  # size of integers ``*`` and ``**`` may produce
 
+MAX_BUILT = 50_000_000  # characters or items all operations of one render may produce
+
 _BAD_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ue000-\ue002]")
-_FORMAT_WIDTH = re.compile(r"%[-+ #0]*\d{7,}|\{[^{}]*:[^{}]*\d{7,}[^{}]*\}")
-_COMPUTED_WIDTH = re.compile(r"%[-+ #0]*\*|\{[^{}]*:[^{}]*\{")
+# A %-conversion as Python reads it: %(key)flags width .precision length type
+_PERCENT = re.compile(r"%(?:\([^)]*\))?[-+ #0]*(\*|\d+)?(?:\.(\*|\d*))?[hlL]?(.)", re.DOTALL)
+_DIGITS = re.compile(r"\d+")
 
 _WIDTH_ARGS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs", "indent", "wordwrap",
-                         "truncate"})
+                         "truncate", "batch", "slice"})
+_built = threading.local()  # characters built by the current render (``run_with_time_limit``)
 
 R = TypeVar("R")
 
@@ -57,8 +62,14 @@ def clean(text: str) -> str:
 
 
 def _check_size(value: Any) -> Any:
-    if isinstance(value, str | bytes | list | tuple | dict | set) and len(value) > MAX_SIZE:
-        raise TooLarge
+    if isinstance(value, str | bytes | list | tuple | dict | set):
+        if len(value) > MAX_SIZE:
+            raise TooLarge
+        # All a render builds, together: many values each under the cap (1 MB strings
+        # appended to a list in a loop) still exhaust memory.
+        _built.count = getattr(_built, "count", 0) + len(value)
+        if _built.count > MAX_BUILT:
+            raise TooLarge
     if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
         raise TooLarge
     return value
@@ -69,21 +80,67 @@ def _check_args(name: str, subject: Any, args: tuple[Any, ...], kwargs: Mapping[
     values = [*args, *kwargs.values()]
     if name in _WIDTH_ARGS and any(isinstance(v, int) and v > MAX_SIZE for v in values):
         raise TooLarge
-    if name in {"format", "format_map"} and isinstance(subject, str) and (
-        _FORMAT_WIDTH.search(subject)  # '{:>99999999}', '%99999999d'
-        or (_COMPUTED_WIDTH.search(subject) and any(
-            isinstance(v, int) and v > MAX_SIZE for v in values))  # '%*d', '{:>{w}}'
-    ):
+    if name in {"format", "format_map", "%"} and isinstance(subject, str) and \
+            _formatted_size(subject, values, percent=name == "%") > MAX_SIZE:
         raise TooLarge
     if name == "replace" and isinstance(subject, str) and len(args) >= 2:
         old, new = str(args[0]), str(args[1])
         count = subject.count(old) if old else len(subject) + 1
         if len(subject) + count * max(len(new) - len(old), 0) > MAX_SIZE:
             raise TooLarge
-    if name == "join":
-        items = subject if isinstance(subject, list | tuple) else args[0] if args else ()
-        if isinstance(items, list | tuple) and sum(len(str(x)) for x in items) > MAX_SIZE:
+    if name == "join":  # str.join(items) on the separator, or the filter join(items, d)
+        items, sep = (args[0] if args else (), subject) if isinstance(subject, str) else \
+            (subject, args[0] if args else kwargs.get("d", ""))
+        if hasattr(items, "__len__"):
+            n = len(items)
+            parts = sum(len(str(x)) for x in items) if isinstance(items, list | tuple) else 0
+            if parts + max(n - 1, 0) * len(str(sep)) > MAX_SIZE:
+                raise TooLarge
+    if name == "translate" and isinstance(subject, str) and args and \
+            isinstance(args[0], Mapping):
+        longest = max((len(str(v)) for v in args[0].values() if v is not None), default=1)
+        if len(subject) * longest > MAX_SIZE:
             raise TooLarge
+
+
+def _formatted_size(template: str, values: list[Any], *, percent: bool) -> int:
+    """At least how long ``template % values`` or ``template.format(*values)`` would be,
+    from the template as Python parses it: widths and precisions count in full (``%(a)9999s``,
+    ``{:>{w}}``), every field at the length of the longest argument, before anything is built.
+    """
+    flat: list[Any] = []
+    for v in values:
+        flat += list(v.values()) if isinstance(v, Mapping) else list(v) if isinstance(
+            v, tuple) else [v]
+    longest = max((len(str(v)) if not isinstance(v, int) else 24 for v in flat), default=0)
+    biggest = max((v for v in flat if isinstance(v, int) and not isinstance(v, bool)),
+                  default=0)
+    size, fields = len(template), 0
+    if percent:
+        for m in _PERCENT.finditer(template):
+            if m.group(3) == "%":
+                continue
+            fields += 1
+            for part in (m.group(1), m.group(2)):
+                size += biggest if part == "*" else _number(part)
+    else:
+        try:
+            parsed = list(string.Formatter().parse(template))
+        except ValueError:
+            return size  # Python refuses it too
+        for _, name, spec, _ in parsed:
+            if name is None:
+                continue
+            fields += 1
+            size += biggest if "{" in (spec or "") else 0
+            size += sum(_number(d) for d in _DIGITS.findall(spec or ""))
+    return size + fields * longest
+
+
+def _number(digits: str | None) -> int:
+    if not digits:
+        return 0
+    return int(digits) if len(digits) <= 9 else 10 * MAX_SIZE
 
 
 def _guard_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
@@ -91,7 +148,7 @@ def _guard_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
     def guarded(*args: Any, **kwargs: Any) -> Any:
         values = [a for a in args if not hasattr(a, "environment")]  # skip context/env args
         subject = values[0] if values else None
-        _check_args(name, subject, tuple(values[1:]), kwargs)
+        _check_args("%" if name == "format" else name, subject, tuple(values[1:]), kwargs)
         return _check_size(func(*args, **kwargs))
 
     return guarded
@@ -149,14 +206,17 @@ class _Sandbox(SandboxedEnvironment):
             if len(right) * left > MAX_SIZE:
                 raise TooLarge
         elif operator == "%" and isinstance(left, str):
-            _check_args("format", left, right if isinstance(right, tuple) else (right,), {})
+            _check_args("%", left, (right,), {})
         return _check_size(super().call_binop(context, operator, left, right))
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         target = getattr(__obj, "__wrapped__", __obj)  # str.format is wrapped by the sandbox
-        _check_args(getattr(target, "__name__", ""), getattr(target, "__self__", None),
-                    args, kwargs)
-        return _check_size(super().call(__context, __obj, *args, **kwargs))
+        owner = getattr(target, "__self__", None)
+        _check_args(getattr(target, "__name__", ""), owner, args, kwargs)
+        result = _check_size(super().call(__context, __obj, *args, **kwargs))
+        if isinstance(owner, list | dict | set) and len(owner) > MAX_SIZE:  # x.append(…)
+            raise TooLarge
+        return result
 
 
 ENV = _Sandbox()
@@ -243,6 +303,7 @@ def run_with_time_limit(limit: float, fn: Callable[[], R]) -> R:
                   and threading.current_thread() is threading.main_thread()
                   and signal.getitimer(signal.ITIMER_REAL)[0] == 0)
     active = True
+    _built.count = 0  # the budget of MAX_BUILT is per render
     if use_signal:
         def on_alarm(signum: int, frame: FrameType | None) -> None:
             if active and not _in_finalizer(frame):

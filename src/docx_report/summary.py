@@ -29,6 +29,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from docx_report.errors import HasProblems, Level, Problem
+from docx_report.names import strip_invisible
 from docx_report.pack import Pack
 from docx_report.values import Number
 from docx_report.workbook import save_atomically
@@ -133,8 +134,9 @@ class PreviousMatch:
 
 
 def agency_key(agency: str) -> str:
-    """机关名称 as matched across files: full-width folded, spaces removed, case folded."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", agency)).casefold()
+    """机关名称 as matched across files: full-width folded, spaces and invisible characters
+    (zero-width, bidi controls) removed, case folded."""
+    return re.sub(r"\s+", "", strip_invisible(unicodedata.normalize("NFKC", agency))).casefold()
 
 
 def figures(pack: Pack, values: Mapping[str, Number | None]) -> dict[str, Number | None]:

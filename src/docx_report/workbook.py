@@ -25,12 +25,12 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from docx_report import workbook_print as wp
-from docx_report.errors import InputError, OutputError
+from docx_report.errors import OutputError
 from docx_report.files import atomic_write
 from docx_report.live_checks import add_live_checks
 from docx_report.pack import Cell, NarrativeSection, Pack, TableSection
 from docx_report.values import TYPES, CellError
-from docx_report.xlsx_guard import UNSAFE_XML, check_xlsx
+from docx_report.xlsx_guard import check_xlsx, load_failure, quiet_openpyxl
 
 META_SHEET = "_docx_report"
 TITLE_ROW, HELP_ROW, HEADER_ROW = 1, 2, 3
@@ -89,20 +89,10 @@ class Workbook:
     def _load(self, *, data_only: bool) -> Any:
         try:
             # Our own handle, closed however openpyxl ends (it leaves its zip open on errors).
-            with self.path.open("rb") as fh:
+            with self.path.open("rb") as fh, quiet_openpyxl():
                 return load_workbook(fh, data_only=data_only, keep_links=False)
         except Exception as exc:  # openpyxl raises anything from KeyError to XML errors
-            reason = type(exc).__name__
-            # openpyxl wraps the XML parser's error (defusedxml's EntitiesForbidden…)
-            causes = [reason]
-            cause = exc.__cause__ or exc.__context__
-            while cause is not None and len(causes) < 10:
-                causes.append(type(cause).__name__)
-                cause = cause.__cause__ or cause.__context__
-            if any(w in c for c in causes for w in ("Entities", "DTD", "External")):
-                raise InputError(UNSAFE_XML, file=self.path) from None
-            raise InputError(f"文件已损坏，无法作为 Excel 工作簿读取（{reason}）；请用 Excel/WPS "
-                             "打开并另存为 .xlsx 后再试", file=self.path) from None
+            raise load_failure(exc, self.path) from None
 
     @property
     def pack_name(self) -> str | None:
@@ -186,6 +176,8 @@ def _style(cell: Any, *, fill: PatternFill, bold: bool = False, align: Alignment
     cell.alignment = align
     cell.font = Font(name="宋体", size=11, bold=bold)
     cell.protection = Protection(locked=locked)
+    if not locked and isinstance(cell.value, str) and cell.value.startswith("="):
+        cell.data_type = "s"  # an input cell holds data: "=HYPERLINK(…)" stays text
 
 
 def _banner(ws: Worksheet, title: str, help_text: str, width: int) -> None:

@@ -6,8 +6,11 @@ Errors go to stderr. This is the only place that decides an exit code.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import re
+import signal
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -40,6 +43,7 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        previous = _terminate_like_ctrl_c()
         try:
             return func(*args, **kwargs)
         except ProblemsFound as exc:
@@ -56,8 +60,6 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
                 BrokenPipeError):
             raise  # click's own handling: usage errors, --help, a closed pipe (| head)
         except Exception as exc:  # the last line of defence: never show a traceback
-            import os
-
             if os.environ.get("DOCX_REPORT_DEBUG"):
                 raise
             click.echo(
@@ -66,8 +68,36 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
                 err=True,
             )
             sys.exit(EXIT_PROBLEMS)
+        finally:
+            if previous is not None:  # a command run inside another program (tests)
+                with contextlib.suppress(ValueError, OSError):
+                    signal.signal(signal.SIGTERM, previous)
 
     return wrapper
+
+
+_SWALLOWING = ("_releaseLock", "_acquireLock", "__del__")  # hooks whose exceptions are ignored
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    """SIGTERM as Ctrl-C. Inside a hook the interpreter runs ignoring exceptions (logging's
+    at-fork lock hooks, a finalizer) it would be lost: then it is delivered again shortly."""
+    code = getattr(frame, "f_code", None)
+    if code is not None and (code.co_name in _SWALLOWING
+                             or code.co_filename.endswith(("weakref.py", "_weakrefset.py"))):
+        import threading
+
+        threading.Timer(0.05, os.kill, (os.getpid(), signum)).start()
+        return
+    raise KeyboardInterrupt
+
+
+def _terminate_like_ctrl_c() -> Any:
+    """SIGTERM (kill, a closed session, a service stopping) cleans up like Ctrl-C: staging
+    folders and temporary files go, nothing half-written stays. The handler it replaces."""
+    with contextlib.suppress(ValueError, OSError, AttributeError):  # not the main thread
+        return signal.signal(signal.SIGTERM, _terminate)
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
