@@ -15,6 +15,7 @@ SYSTEM_PACKAGES=(
   fonts-liberation2          # Times New Roman -> Liberation Serif (same metrics) for digits
   poppler-utils              # pdffonts, pdftotext, pdftoppm: used by the tests
   fontconfig
+  chromium                   # the browser the web page's tests drive (Playwright, no download)
 )
 
 if command -v apt-get >/dev/null 2>&1; then
@@ -34,5 +35,5 @@ fi
 
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[test]"
+.venv/bin/python -m pip install -q -e ".[serve,test]"
 echo "docx-report is set up: .venv/bin/docx-report --help"

@@ -113,10 +113,15 @@ def check(workbook: Path, previous: Path | None, as_json: bool, pack_name: str |
 @click.option("--previous", type=_FILE, default=None, help="上一年度的工作簿，用于跨年度核对")
 @click.option("--pdf", "make_pdf", is_flag=True, help="同时生成 PDF 归档件（PDF/A-2b）")
 @click.option("--plain-pdf", is_flag=True, help="生成普通 PDF 而不是 PDF/A")
+@click.option("--html", "make_html", is_flag=True,
+              help="同时生成网页版（.html，可直接发布或打印，表格保留合并单元格）")
+@click.option("--html-fragment", is_flag=True,
+              help="同时生成可粘贴到网站编辑器的 HTML 片段（.fragment.html）")
 @_PACK
 @handle_errors
 def build(workbook: Path, out: Path | None, template: Path | None, previous: Path | None,
-          make_pdf: bool, plain_pdf: bool, pack_name: str | None) -> None:
+          make_pdf: bool, plain_pdf: bool, make_html: bool, html_fragment: bool,
+          pack_name: str | None) -> None:
     """检查工作簿并生成 Word 报告（加 --pdf 同时生成 PDF 归档件）。
 
     有任何错误时不写出任何文件（已有的报告保持不变），退出码为 1。
@@ -125,7 +130,14 @@ def build(workbook: Path, out: Path | None, template: Path | None, previous: Pat
     docx-report build 2024年报.xlsx
     docx-report build 2024年报.xlsx --pdf -o 报告/2024年报.docx
     docx-report build 数据.xlsx --template 我的模板.docx
+    docx-report build 2024年报.xlsx --html --html-fragment
     """
+    pages: dict[str, str] = {}
+    if make_html or html_fragment:  # checked first: with any error nothing at all is written
+        from docx_report.html import workbook_html
+
+        pages = workbook_html(workbook, previous=previous, pack=pack_name, page=make_html,
+                              fragment=html_fragment)
     built = report.build_report(workbook, out=out, template=template, previous=previous,
                                 pack=pack_name, make_pdf=make_pdf or plain_pdf,
                                 pdfa=not plain_pdf)
@@ -133,6 +145,11 @@ def build(workbook: Path, out: Path | None, template: Path | None, previous: Pat
     click.echo(f"已生成报告：{built.docx}")
     if built.pdf:
         click.echo(f"已生成 PDF：{built.pdf}")
+    if pages:
+        from docx_report.html import write_pages
+
+        for path in write_pages(pages, built.docx):
+            click.echo(f"已生成网页版：{path}")
 
 
 @click.command(cls=ReportCommand)
