@@ -212,8 +212,8 @@ def workbook_html(workbook: Path, *, previous: Path | None = None, pack: str | N
     checked = report.check_workbook(workbook, previous=previous, pack=pack)
     if checked.errors:
         raise ProblemsFound(checked.problems, file=str(workbook))
-    wanted: list[Form] = [f for f, on in (("page", page), ("fragment", fragment)) if on]
-    return {form: checked_html(checked, form=form) for form in wanted}
+    forms: list[tuple[Form, bool]] = [("page", page), ("fragment", fragment)]
+    return {form: checked_html(checked, form=form) for form, on in forms if on}
 
 
 def write_pages(pages: dict[str, str], docx: Path) -> list[Path]:
