@@ -1,0 +1,249 @@
+"""docx-report serve: the pages, their guards and the office's store, through the real
+application (Flask's test client) and a real waitress server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import docx
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from flask.testing import FlaskClient
+
+from docx_report.cli import main
+from docx_report.web import create_app
+from docx_report.web.app import CSP
+from tests.helpers import EXAMPLE_2021, T3
+from tests.test_bad_inputs import zip_bomb
+from tests.web_helpers import CSRF, Browser, agency_workbook, running
+
+
+def client_for(tmp_path: Path, **config: Any) -> tuple[FlaskClient, str]:
+    app = create_app(work_root=tmp_path, **config)
+    client = app.test_client()
+    match = CSRF.search(client.get("/").text)
+    assert match
+    return client, match.group(1)
+
+
+def upload(client: FlaskClient, token: str, path: Path, name: str = "",
+           previous: Path | None = None) -> Any:
+    data: dict[str, Any] = {"csrf": token,
+                            "workbook": (io.BytesIO(path.read_bytes()), name or path.name)}
+    if previous is not None:
+        data["previous"] = (io.BytesIO(previous.read_bytes()), previous.name)
+    return client.post("/check", data=data, follow_redirects=True)
+
+
+def test_pages_carry_no_script_and_a_strict_csp(tmp_path: Path) -> None:
+    client, token = client_for(tmp_path)
+    for response in (client.get("/"), upload(client, token, EXAMPLE_2021)):
+        assert response.status_code == 200
+        assert response.headers["Content-Security-Policy"] == CSP
+        assert "script-src 'none'" in CSP and "unsafe-inline" not in CSP
+        assert "<script" not in response.text and " on" + "click=" not in response.text
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    with client.get("/static/style.css") as css:
+        assert css.status_code == 200
+    assert "@page" in client.get("/report.css").text
+
+
+def test_errors_are_listed_located_and_placed_on_the_form(tmp_path: Path) -> None:
+    client, token = client_for(tmp_path)
+    bad = agency_workbook(tmp_path, "某某局", errors=True)
+    page = upload(client, token, bad).text
+    assert "3 处错误" in page
+    located = re.findall(r'<a class="where" href="#([^"]+)">([^<]+)</a>', page)
+    assert [where for _, where in located] == [f"{T3}!E12", f"{T3}!D31", "四、复议诉讼!E8"]
+    for anchor, _ in located:  # each link's target exists and is highlighted
+        assert re.search(rf'id="{anchor}"[^>]*class="problem error"', page), anchor
+    assert "应为 49（各项之和），实为 75" in page
+    assert "/docx" not in page  # no download while there are errors
+    assert str(tmp_path) not in page  # no server path
+
+
+def test_good_workbook_downloads_docx_and_html(tmp_path: Path) -> None:
+    client, token = client_for(tmp_path)
+    response = upload(client, token, EXAMPLE_2021)
+    assert "没有错误" in response.text
+    link = re.search(r'href="(/r/[^"]+/docx)"', response.text)
+    assert link
+    with client.get(link.group(1)) as got:
+        assert got.status_code == 200
+        assert "filename*=UTF-8''" in got.headers["Content-Disposition"]
+        tables = docx.Document(io.BytesIO(got.data)).tables
+    assert tables[1].rows[3].cells[9].text == "63"  # 本年新收·总计 of the example
+    with client.get(link.group(1).replace("/docx", "/html")) as page:
+        assert page.status_code == 200 and b"<table" in page.data and b"63" in page.data
+
+
+def test_blank_workbook_download(tmp_path: Path) -> None:
+    client, token = client_for(tmp_path)
+    with client.post("/blank", data={"csrf": token, "pack": "gov-disclosure-2019",
+                                     "agency": "某某县财政局", "year": "2020"}) as got:
+        assert got.status_code == 200
+        book = openpyxl.load_workbook(io.BytesIO(got.data))
+    assert book["基本信息"]["B4"].value == "某某县财政局"
+    assert book["_docx_report"]["B1"].value == "gov-disclosure-2019"
+    bad = client.post("/blank", data={"csrf": token, "pack": "gov-disclosure-2021",
+                                      "year": "二〇二四"})
+    assert bad.status_code == 400 and "年度应为" in bad.text
+
+
+def test_forms_need_the_csrf_token(tmp_path: Path) -> None:
+    client, _ = client_for(tmp_path)
+    response = client.post("/check", data={"workbook": (io.BytesIO(b"x"), "a.xlsx")})
+    assert response.status_code == 400 and "安全校验未通过" in response.text
+    response = client.post("/blank", data={"csrf": "forged", "pack": "gov-disclosure-2021"})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(("name", "content", "expected"), [
+    ("炸弹.xlsx", zip_bomb, "压缩炸弹"),
+    ("报告.xlsx", lambda: (Path(__file__).parent.parent / "examples" /
+                         "临江市市场监督管理局2024年政府信息公开工作年度报告.docx").read_bytes(),
+     "这是 Word 文档"),
+    ("空.xlsx", lambda: b"", "文件是空的"),
+], ids=["zip-bomb", "renamed-docx", "empty"])
+def test_hostile_uploads_get_the_chinese_error_page(tmp_path: Path, name: str, content: Any,
+                                                    expected: str) -> None:
+    client, token = client_for(tmp_path)
+    response = client.post("/check", data={"csrf": token,
+                                           "workbook": (io.BytesIO(content()), name)})
+    assert response.status_code == 422
+    assert expected in response.text and name in response.text
+    assert "Traceback" not in response.text and str(tmp_path) not in response.text
+    assert list(next(tmp_path.glob("docx-report-web-*")).iterdir()) == []  # nothing kept
+
+
+def test_internal_errors_show_no_traceback(tmp_path: Path, caplog: pytest.LogCaptureFixture
+                                           ) -> None:
+    app = create_app(work_root=tmp_path)
+
+    def boom() -> str:
+        raise RuntimeError("secret detail")
+
+    app.add_url_rule("/boom", view_func=boom)
+    response = app.test_client().get("/boom")
+    assert response.status_code == 500 and "服务器内部错误" in response.text
+    assert "secret detail" not in response.text and "Traceback" not in response.text
+    assert "secret detail" in caplog.text  # in the server's log instead
+    assert "找不到这个页面" in app.test_client().get("/r/nothing").text
+
+
+def test_upload_size_limit_over_a_real_server(tmp_path: Path) -> None:
+    with running(work_root=tmp_path, max_bytes=1024 * 1024) as url:
+        browser = Browser(url)
+        status, page = browser.post("/check", {"csrf": browser.token()},
+                                    {"workbook": ("大.xlsx", bytes(2 * 1024 * 1024))})
+    assert status == 413 and "上传的文件太大（超过 1 MB）" in page
+
+
+def test_token_guards_every_page(tmp_path: Path) -> None:
+    app = create_app(work_root=tmp_path, data_dir=tmp_path / "data", token="s3cret")
+    client = app.test_client()
+    for path in ("/", "/office", "/office/x/2024/slip"):
+        response = client.get(path)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+    login = client.get("/login?next=/office")
+    token = CSRF.search(login.text)
+    assert token
+    wrong = client.post("/login?next=/office", data={"csrf": token.group(1), "token": "nope"})
+    assert wrong.status_code == 403 and "口令不正确" in wrong.text
+    right = client.post("/login?next=//evil.example/", data={"csrf": token.group(1),
+                                                              "token": "s3cret"})
+    assert right.status_code == 302 and right.headers["Location"] == "/"
+    assert client.get("/office").status_code == 200
+    other = app.test_client()
+    assert other.get("/?token=s3cret").status_code == 302
+    assert other.get("/").status_code == 200
+
+
+def test_serve_refuses_a_public_address_without_token() -> None:
+    result = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "--no-browser"])
+    assert result.exit_code == 2
+    assert "必须用 --token 设置访问口令" in result.output
+
+
+def test_serve_says_how_to_install_flask(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "flask", None)  # as if the extra were not installed
+    result = CliRunner().invoke(main, ["serve", "--no-browser"])
+    assert result.exit_code == 1
+    assert "pip install 'docx-report[serve]'" in result.output
+
+
+def test_office_keeps_every_upload_named_by_agency(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    client, token = client_for(tmp_path, data_dir=data)
+    first = agency_workbook(tmp_path, "甲县统计局", errors=True)
+    upload(client, token, first, name="../../../etc/passwd.xlsx")
+    (tmp_path / "again").mkdir()
+    page = upload(client, token, agency_workbook(tmp_path / "again", "甲县统计局")).text
+    assert "此前的 1 份已存为历史" in page
+    upload(client, token, agency_workbook(tmp_path, "乙县民政局", errors=True))
+    folder = data / "submissions" / "甲县统计局" / "2024"
+    current = folder / "甲县统计局-2024.xlsx"
+    assert openpyxl.load_workbook(current)[T3]["D31"].value != 75  # the good one is current
+    [old] = (folder / "history").glob("*.xlsx")
+    assert openpyxl.load_workbook(old)[T3]["D31"].value == 75  # the first kept as history
+    assert not any("passwd" in p.name for p in data.rglob("*"))
+    board = client.get("/office").text
+    assert board.count("<tr class=") == 2
+    assert re.search(r"甲县统计局</td><td>2024</td>\s*<td><span class=\"status ok\">可生成", board)
+    assert re.search(r"乙县民政局</td><td>2024</td>\s*<td><span class=\"status error\">有错误",
+                     board)
+    slip = client.get("/office/乙县民政局/2024/slip").text
+    assert "退回单" in slip and f"{T3}!D31" in slip and "应为 49（各项之和），实为 75" in slip
+    assert client.get("/office/../../etc/2024/slip").status_code == 404
+    # One click: the batch over the current submissions (summary.xlsx, 汇总, reports).
+    got = client.post("/office/batch", data={"csrf": token, "year": "2024"})
+    assert got.status_code == 200
+    names = zipfile.ZipFile(io.BytesIO(got.data)).namelist()
+    assert "summary.xlsx" in names and any(n.startswith("汇总/") for n in names)
+    summary = openpyxl.load_workbook(io.BytesIO(
+        zipfile.ZipFile(io.BytesIO(got.data)).read("summary.xlsx")))
+    rows = list(summary["各机关情况"].iter_rows(values_only=True))
+    column = rows[0].index("机关名称")
+    agencies = {row[column] for row in rows[1:]}
+    assert {"甲县统计局", "乙县民政局"} <= agencies
+
+
+def test_template_check_page(tmp_path: Path) -> None:
+    client, token = client_for(tmp_path)
+    template = EXAMPLE_2021.parent.parent / "templates" / "gov-disclosure-2021" / "template.docx"
+    ok = client.post("/template", data={"csrf": token, "pack": "gov-disclosure-2021",
+                                        "template": (io.BytesIO(template.read_bytes()), "t.docx")})
+    assert ok.status_code == 200 and "模板检查通过" in ok.text
+    other = client.post("/template", data={"csrf": token, "pack": "gov-disclosure-2019",
+                                           "template": (io.BytesIO(template.read_bytes()),
+                                                        "t.docx")})
+    assert other.status_code == 200 and "处错误" in other.text
+    assert str(tmp_path) not in other.text
+
+
+def test_twenty_simultaneous_uploads_are_all_answered_right(tmp_path: Path) -> None:
+    agencies = [(f"第{i:02d}号测试局", i % 3 == 0) for i in range(20)]
+    files = {name: agency_workbook(tmp_path, name, errors=bad).read_bytes()
+             for name, bad in agencies}
+    with running(work_root=tmp_path, data_dir=tmp_path / "data") as url:
+        def one(agency: tuple[str, bool]) -> tuple[str, bool, int, str]:
+            browser = Browser(url)
+            status, page = browser.post("/check", {"csrf": browser.token()},
+                                        {"workbook": (f"{agency[0]}.xlsx", files[agency[0]])})
+            return agency[0], agency[1], status, page
+
+        with ThreadPoolExecutor(20) as pool:
+            results = list(pool.map(one, agencies))
+        board = Browser(url).get("/office")[1]
+    for name, bad, status, page in results:
+        assert status == 200, page[:300]
+        assert f"已报送：{name} 2024 年度" in page  # its own result, not another's
+        assert ("3 处错误" in page) is bad and ("没有错误" in page) is not bad
+    assert all(board.count(name) == 1 for name, _ in agencies)
