@@ -1,18 +1,27 @@
-"""Shared fixtures. PDF tests need LibreOffice: in CI they always run (a missing soffice
-fails them); on a developer's machine without it they are skipped."""
+"""Shared fixtures. PDF tests need LibreOffice and browser tests need Chromium and Playwright:
+in CI they always run (a missing soffice or browser fails them); on a developer's machine
+without it they are skipped."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 
 import pytest
 
+CHROMIUM = "/usr/bin/chromium"
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if os.environ.get("CI") or shutil.which("soffice") or shutil.which("libreoffice"):
+    if os.environ.get("CI"):
         return
-    skip = pytest.mark.skip(reason="LibreOffice (soffice) is not installed on this machine")
+    skips = {}
+    if not (shutil.which("soffice") or shutil.which("libreoffice")):
+        skips["pdf"] = "LibreOffice (soffice) is not installed on this machine"
+    if not os.path.exists(CHROMIUM) or importlib.util.find_spec("playwright") is None:
+        skips["browser"] = "Chromium (/usr/bin/chromium) or Playwright is not installed"
     for item in items:
-        if "pdf" in item.keywords:
-            item.add_marker(skip)
+        for marker, reason in skips.items():
+            if marker in item.keywords:
+                item.add_marker(pytest.mark.skip(reason=reason))
