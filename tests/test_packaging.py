@@ -24,6 +24,8 @@ def test_wheel_carries_the_packs_and_works_outside_the_source_tree(tmp_path: Pat
         assert f"docx_report/templates/{pack}/pack.toml" in names
         assert f"docx_report/templates/{pack}/template.docx" in names
     assert "docx_report/fonts/fonts.conf" in names
+    assert {"docx_report/html_templates/page.html.j2", "docx_report/html_templates/report.css",
+            "docx_report/web/templates/result.html", "docx_report/web/static/style.css"} <= names
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
                     str(target), str(wheel)], check=True)
@@ -32,9 +34,11 @@ def test_wheel_carries_the_packs_and_works_outside_the_source_tree(tmp_path: Pat
     (work / "in.xlsx").write_bytes(EXAMPLE_2021.read_bytes())
     env = {**os.environ, "PYTHONPATH": str(target)}
     result = subprocess.run([sys.executable, "-m", "docx_report", "build", "in.xlsx", "-o",
-                             "out.docx"], cwd=work, env=env, capture_output=True, text=True)
+                             "out.docx", "--html"], cwd=work, env=env, capture_output=True,
+                            text=True)
     assert result.returncode == 0, result.stderr
     assert (work / "out.docx").stat().st_size > 10_000
+    assert "<table" in (work / "out.html").read_text(encoding="utf-8")
     probe = subprocess.run(
         [sys.executable, "-c", "import docx_report; print(docx_report.__file__)"],
         cwd=work, env=env, capture_output=True, text=True, check=True)
