@@ -16,11 +16,12 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 from flask.testing import FlaskClient
+from pypdf import PdfReader
 
 from docx_report.cli import main
 from docx_report.web import create_app
 from docx_report.web.app import CSP
-from tests.helpers import EXAMPLE_2021, T3
+from tests.helpers import EXAMPLE_2021, EXAMPLE_2021_PREVIOUS, T3, copy_example, set_cells
 from tests.test_bad_inputs import zip_bomb
 from tests.web_helpers import CSRF, Browser, agency_workbook, running
 
@@ -82,6 +83,28 @@ def test_good_workbook_downloads_docx_and_html(tmp_path: Path) -> None:
     assert tables[1].rows[3].cells[9].text == "63"  # 本年新收·总计 of the example
     with client.get(link.group(1).replace("/docx", "/html")) as page:
         assert page.status_code == 200 and b"<table" in page.data and b"63" in page.data
+
+
+def test_last_years_workbook_is_used_for_the_cross_year_rules(tmp_path: Path) -> None:
+    client, token = client_for(tmp_path)
+    page = upload(client, token, EXAMPLE_2021, previous=EXAMPLE_2021_PREVIOUS).text
+    assert "没有错误" in page
+    # Last year's 结转下年度 no longer matches this year's 上年结转: a cross-year problem.
+    changed = set_cells(copy_example(tmp_path, EXAMPLE_2021_PREVIOUS), {(T3, "D32"): 9})
+    page = upload(client, token, EXAMPLE_2021, previous=changed).text
+    assert "上年" in page and 'class="where" href="#t-requests-' in page
+
+
+@pytest.mark.pdf
+def test_pdf_download_goes_through_the_pdf_module(tmp_path: Path) -> None:
+    client, token = client_for(tmp_path)
+    page = upload(client, token, EXAMPLE_2021).text
+    link = re.search(r'href="(/r/[^"]+/pdf)"', page)
+    assert link, "LibreOffice is installed: the PDF/A link is offered"
+    with client.get(link.group(1)) as got:
+        assert got.status_code == 200 and got.data.startswith(b"%PDF")
+        text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(got.data)).pages)
+    assert "临江市市场监督管理局" in text and b"pdfaid:part" in got.data
 
 
 def test_blank_workbook_download(tmp_path: Path) -> None:
