@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import jinja2
 from markupsafe import Markup
@@ -30,6 +30,9 @@ from docx_report import workbook as wb
 from docx_report.errors import InputError, Level, Problem, ProblemsFound
 from docx_report.files import write_bytes_atomically
 from docx_report.pack import NarrativeSection, Pack, TableSection
+
+if TYPE_CHECKING:
+    from docx_report.report import Checked
 
 Form = Literal["page", "fragment", "body"]
 _A1 = re.compile(r"^([A-Z]{1,3})(\d{1,7})$")
@@ -189,7 +192,7 @@ def render_html(pack: Pack, context: dict[str, Any], name: str, *, form: Form = 
     return template.render(doc=doc, placed=placed, css=Markup(stylesheet()))
 
 
-def checked_html(checked: Any, *, form: Form = "page", with_problems: bool = False) -> str:
+def checked_html(checked: Checked, *, form: Form = "page", with_problems: bool = False) -> str:
     """``render_html`` for a ``report.Checked`` (its pack, data, name and problems)."""
     return render_html(checked.data.pack, checked.context(), checked.output_name(), form=form,
                        problems=checked.problems if with_problems else ())

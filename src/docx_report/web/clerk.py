@@ -18,7 +18,7 @@ from werkzeug.datastructures import FileStorage
 from docx_report import report
 from docx_report.errors import ConversionError, Problem, ProblemsFound, ReportError
 from docx_report.web.app import UserError, work
-from docx_report.web.work import Item
+from docx_report.web.work import PREVIOUS, Item
 
 PDF_TIMEOUT = 90.0  # seconds for one conversion (pdf.convert kills and retries a hang)
 PDF_SLOTS = threading.BoundedSemaphore(2)  # LibreOffice processes at once, for the whole site
@@ -50,21 +50,15 @@ def shown_problems(item: Item, problems: list[Problem]) -> list[Problem]:
     return [dataclasses.replace(p, message=item.scrub(p.message), file="") for p in problems]
 
 
-def check_upload(item: Item) -> None:
+def check_upload(app: Flask, item: Item) -> None:
     """Check the workbook saved in the item's folder; a file that cannot be read at all is a
     ``UserError`` (the item is dropped)."""
     try:
         item.checked = report.check_workbook(item.workbook, previous=item.previous_path)
     except ReportError as exc:
         message = item.scrub(str(exc))
-        work(_app()).drop(item)
+        work(app).drop(item)
         raise UserError(f"无法检查上传的文件：{message}", 422) from None
-
-
-def _app() -> Any:
-    from flask import current_app
-
-    return current_app
 
 
 def soffice_available() -> bool:
@@ -157,9 +151,9 @@ def register(app: Flask) -> None:
         file.save(item.workbook)
         previous = upload("previous", required=False)
         if previous is not None:
-            previous.save(item.folder / "上年工作簿.xlsx")
+            previous.save(item.folder / PREVIOUS)
             item.previous = True
-        check_upload(item)
+        check_upload(app, item)
         store = app.extensions["docx_report.store"]
         facts = item.checked.data.facts
         if store is not None and facts.get("agency") and isinstance(facts.get("year"), int):

@@ -79,7 +79,7 @@ def register(app: Flask) -> None:
         sub = _submission(app, slug, year)
         item = work(app).new(f"{sub.slug}-{sub.year}.xlsx")
         shutil.copyfile(sub.workbook, item.workbook)
-        check_upload(item)
+        check_upload(app, item)
         item.stored = sub
         return redirect(url_for("result", item_id=item.id), 303)
 
