@@ -204,7 +204,7 @@ def test_serve_says_how_to_install_flask(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_office_keeps_every_upload_named_by_agency(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    client, token = client_for(tmp_path, data_dir=data)
+    client, token = client_for(tmp_path, data_dir=data, office_name="某某区政务公开办")
     first = agency_workbook(tmp_path, "甲县统计局", errors=True)
     upload(client, token, first, name="../../../etc/passwd.xlsx")
     (tmp_path / "again").mkdir()
@@ -224,6 +224,7 @@ def test_office_keeps_every_upload_named_by_agency(tmp_path: Path) -> None:
                      board)
     slip = client.get("/office/乙县民政局/2024/slip").text
     assert "退回单" in slip and f"{T3}!D31" in slip and "应为 49（各项之和），实为 75" in slip
+    assert "某某区政务公开办" in slip
     assert client.get("/office/../../etc/2024/slip").status_code == 404
     # One click: the batch over the current submissions (summary.xlsx, 汇总, reports).
     got = client.post("/office/batch", data={"csrf": token, "year": "2024"})

@@ -23,18 +23,21 @@ INSTALL_HINT = "网页功能需要另外安装：pip install 'docx-report[serve]
 @click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None,
               help="主管部门模式：把各机关上传的工作簿保存在这个文件夹，并开启汇总页面")
-@click.option("--token", default=None, help="访问口令：设置后，打开网页需先输入口令")
+@click.option("--name", "office_name", default="",
+              help="主管部门或地区名称（如：某某区），用于退回单落款和汇总报告，同 batch --name")
+@click.option("--token", default=None, envvar="DOCX_REPORT_TOKEN", show_envvar=True,
+              help="访问口令：设置后，打开网页需先输入口令（也可用环境变量设置，以免出现在进程列表中）")
 @click.option("--max-mb", type=click.IntRange(1, 50), default=20, show_default=True,
               help="上传文件的大小上限（MB）")
 @click.option("--no-browser", is_flag=True, help="不自动打开浏览器")
 @handle_errors
-def serve(host: str, port: int, data_dir: Path | None, token: str | None, max_mb: int,
-          no_browser: bool) -> None:
+def serve(host: str, port: int, data_dir: Path | None, office_name: str, token: str | None,
+          max_mb: int, no_browser: bool) -> None:
     """启动网页：经办人上传工作簿即可看到全部问题并下载报告；主管部门汇总各机关报送。
 
     \b
     docx-report serve                                   # 本机使用，自动打开浏览器
-    docx-report serve --data 报送/ --host 0.0.0.0 --token 口令   # 政务公开办在内网提供
+    docx-report serve --data 报送/ --name 某某区 --host 0.0.0.0 --token 口令
     """
     try:
         import flask  # noqa: F401
@@ -48,7 +51,8 @@ def serve(host: str, port: int, data_dir: Path | None, token: str | None, max_mb
         raise click.UsageError(f"监听本机以外的地址（{host}）时必须用 --token 设置访问口令，"
                                "否则内网中任何人都能查看和上传报告")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    app = create_app(data_dir=data_dir, token=token, max_bytes=max_mb * 1024 * 1024)
+    app = create_app(data_dir=data_dir, token=token, max_bytes=max_mb * 1024 * 1024,
+                     office_name=office_name)
     try:
         server = make_server(app, host, port)
     except OSError as exc:

@@ -46,14 +46,16 @@ class UserError(Exception):
 
 
 def create_app(*, data_dir: Path | None = None, token: str | None = None,
-               max_bytes: int = DEFAULT_MAX_BYTES, work_root: Path | None = None) -> Flask:
-    """The application. ``data_dir`` turns on the office's pages (submissions kept there)."""
+               max_bytes: int = DEFAULT_MAX_BYTES, work_root: Path | None = None,
+               office_name: str = "") -> Flask:
+    """The application. ``data_dir`` turns on the office's pages (submissions kept there);
+    ``office_name`` (某某区) signs the 退回单 and names the 汇总, as ``batch --name`` does."""
     app = Flask("docx_report.web", root_path=str(Path(__file__).parent))
     app.config.update(
         SECRET_KEY=secrets.token_bytes(32), MAX_CONTENT_LENGTH=max_bytes,
         MAX_FORM_MEMORY_SIZE=1024 * 1024, MAX_FORM_PARTS=50,
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
-        DOCX_REPORT_TOKEN=token or "",
+        DOCX_REPORT_TOKEN=token or "", DOCX_REPORT_OFFICE=office_name.strip()[:100],
     )
     app.extensions["docx_report.work"] = Work(work_root)
     store = None
@@ -73,7 +75,8 @@ def create_app(*, data_dir: Path | None = None, token: str | None = None,
     @app.context_processor
     def globals_() -> dict[str, Any]:
         return {"csrf_token": csrf_token, "office": store is not None, "version": __version__,
-                "locked": bool(app.config["DOCX_REPORT_TOKEN"])}
+                "locked": bool(app.config["DOCX_REPORT_TOKEN"]),
+                "office_name": app.config["DOCX_REPORT_OFFICE"]}
 
     return app
 

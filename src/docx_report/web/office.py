@@ -37,7 +37,7 @@ def _submission(app: Flask, slug: str, year: int) -> Submission:
     return sub
 
 
-def batch_zip(store: Store, year: int) -> tuple[io.BytesIO, str]:
+def batch_zip(store: Store, year: int, name: str = "") -> tuple[io.BytesIO, str]:
     """Run the batch over a year's current submissions; its summary and 汇总 as a zip."""
     from docx_report import batch
 
@@ -48,7 +48,7 @@ def batch_zip(store: Store, year: int) -> tuple[io.BytesIO, str]:
     if not _BATCH_LOCK.acquire(timeout=600):
         raise UserError("正在生成另一份汇总，请稍后再试。", 503)
     try:
-        result = batch.run_batch([s.workbook for s in subs], outdir, jobs=1)
+        result = batch.run_batch([s.workbook for s in subs], outdir, jobs=1, name=name)
     except ReportError as exc:
         raise UserError(f"生成汇总失败：{exc}", 500) from None
     finally:
@@ -101,6 +101,6 @@ def register(app: Flask) -> None:
         year_text = request.form.get("year", "")
         if not year_text.isdigit():
             raise UserError("请选择年度。")
-        buffer, name = batch_zip(store, int(year_text))
+        buffer, name = batch_zip(store, int(year_text), app.config["DOCX_REPORT_OFFICE"])
         return send_file(buffer, as_attachment=True, download_name=name,
                          mimetype="application/zip")
