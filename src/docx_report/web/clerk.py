@@ -21,7 +21,10 @@ from docx_report.web.app import UserError, work
 from docx_report.web.work import PREVIOUS, Item
 
 PDF_TIMEOUT = 90.0  # seconds for one conversion (pdf.convert kills and retries a hang)
-PDF_SLOTS = threading.BoundedSemaphore(2)  # LibreOffice processes at once, for the whole site
+# LibreOffice processes at once for the whole site, and requests allowed to queue for one: a
+# request beyond those is refused at once, so slow conversions never hold every server thread.
+PDF_SLOTS = threading.BoundedSemaphore(2)
+PDF_QUEUE = threading.BoundedSemaphore(6)
 PDF_WAIT = 300.0
 DOWNLOADS = {  # kind → (suffix, label)
     "docx": (".docx", "Word 报告（.docx）"),
@@ -98,15 +101,21 @@ def build(item: Item, kind: str) -> Any:
 def _pdf(item: Item) -> Any:
     from docx_report import pdf
 
-    if not PDF_SLOTS.acquire(timeout=PDF_WAIT):
-        raise UserError("服务器正忙（正在转换其他 PDF），请稍后再试。", 503)
+    busy = UserError("服务器正忙（正在转换其他 PDF），请稍后再试。", 503)
+    if not PDF_QUEUE.acquire(blocking=False):
+        raise busy
     try:
-        [result] = pdf.convert([item.outputs["docx"]], timeout=PDF_TIMEOUT)
-    except ConversionError:
-        raise UserError("服务器上没有安装 LibreOffice，无法生成 PDF；请下载 Word 报告。",
-                        503) from None
+        if not PDF_SLOTS.acquire(timeout=PDF_WAIT):
+            raise busy
+        try:
+            [result] = pdf.convert([item.outputs["docx"]], timeout=PDF_TIMEOUT)
+        except ConversionError:
+            raise UserError("服务器上没有安装 LibreOffice，无法生成 PDF；请下载 Word 报告。",
+                            503) from None
+        finally:
+            PDF_SLOTS.release()
     finally:
-        PDF_SLOTS.release()
+        PDF_QUEUE.release()
     if result.pdf is None:
         raise UserError(f"转换 PDF 失败：{item.scrub(result.error)}", 500)
     return result.pdf

@@ -45,7 +45,7 @@ def batch_zip(store: Store, year: int, name: str = "") -> tuple[io.BytesIO, str]
     if not subs:
         raise UserError(f"{year} 年度还没有收到任何工作簿。", 404)
     outdir = store.batch_dir(year)
-    if not _BATCH_LOCK.acquire(timeout=600):
+    if not _BATCH_LOCK.acquire(blocking=False):  # one batch at a time; never queue threads
         raise UserError("正在生成另一份汇总，请稍后再试。", 503)
     try:
         result = batch.run_batch([s.workbook for s in subs], outdir, jobs=1, name=name)

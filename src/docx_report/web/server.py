@@ -11,7 +11,7 @@ import ipaddress
 import socket
 from typing import Any
 
-THREADS = 8
+THREADS = 16  # requests served at once; PDF conversions may hold at most 6
 
 
 def is_loopback(host: str) -> bool:
