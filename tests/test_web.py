@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import sys
+import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,10 +20,11 @@ from flask.testing import FlaskClient
 from pypdf import PdfReader
 
 from docx_report.cli import main
-from docx_report.web import create_app
+from docx_report.web import clerk, create_app
 from docx_report.web.app import CSP
 from tests.helpers import EXAMPLE_2021, EXAMPLE_2021_PREVIOUS, T3, copy_example, set_cells
 from tests.test_bad_inputs import zip_bomb
+from tests.test_pdf import fake_soffice, runs  # noqa: F401 (a fixture)
 from tests.web_helpers import CSRF, Browser, agency_workbook, running
 
 
@@ -105,6 +107,31 @@ def test_pdf_download_goes_through_the_pdf_module(tmp_path: Path) -> None:
         assert got.status_code == 200 and got.data.startswith(b"%PDF")
         text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(got.data)).pages)
     assert "临江市市场监督管理局" in text and b"pdfaid:part" in got.data
+
+
+def test_a_hanging_pdf_conversion_never_hangs_the_site(
+        tmp_path: Path, fake_soffice: Path,  # noqa: F811 (test_pdf's fixture)
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAKE_MODE", "hang")  # a soffice that never finishes
+    monkeypatch.setattr(clerk, "PDF_TIMEOUT", 1.0)
+    with running(work_root=tmp_path) as url:
+        browser = Browser(url)
+        _, page = browser.post("/check", {"csrf": browser.token()},
+                               {"workbook": ("好.xlsx", EXAMPLE_2021.read_bytes())})
+        link = re.search(r'href="(/r/[^"]+/pdf)"', page)
+        assert link
+        with ThreadPoolExecutor(1) as pool:
+            pdf = pool.submit(browser.get, link.group(1))
+            started = time.monotonic()
+            other = Browser(url)
+            status, page = other.post("/check", {"csrf": other.token()},
+                                      {"workbook": ("另.xlsx", EXAMPLE_2021.read_bytes())})
+            assert status == 200 and "没有错误" in page
+            assert not pdf.done() and time.monotonic() - started < 2  # answered meanwhile
+            status, text, _ = pdf.result(timeout=60)
+    assert status == 500 and "转换 PDF 失败" in text and "转换超时" in text
+    assert str(tmp_path) not in text and "Traceback" not in text
+    assert len(runs(fake_soffice)) == 2  # killed, retried once, killed
 
 
 def test_blank_workbook_download(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ the browser sent is only shown (made safe).
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 import tempfile
@@ -49,6 +50,7 @@ class Item:
 
     def scrub(self, text: str) -> str:
         """A message without the server's temporary paths: the names the clerk knows."""
+        text = text.replace(str(self.folder / "out") + os.sep, "")  # built reports: their names
         text = text.replace(str(self.folder / PREVIOUS), "上年工作簿")
         text = text.replace(str(self.workbook), self.shown)
         return text.replace(str(self.folder), "")
