@@ -70,7 +70,9 @@ def test_page_is_standalone_and_printable_fragment_is_pasteable(tmp_path: Path) 
     assert "<script" not in page and "mso-" not in page  # no script, no Word CSS
     tree = lxml.html.fromstring(page.encode())
     assert tree.xpath("//title")[0].text == checked.output_name()
-    assert tree.xpath("//table[@class='official w10']//thead") and tree.xpath("//tbody")
+    assert tree.xpath("//table[@class='official w10 whole']/thead")  # header rows repeat
+    assert len(tree.xpath("//table[@class='official w4 blocks']/tbody")) == 4  # 二: 4 blocks
+    assert not tree.xpath("//table[@class='official w4 blocks']/thead")
     fragment = html.checked_html(checked, form="fragment")
     assert "<style" not in fragment and "<html" not in fragment and "<script" not in fragment
     frag = lxml.html.fragment_fromstring(fragment)

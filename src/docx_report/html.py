@@ -15,6 +15,7 @@ No Word CSS, no script. Jinja2 (docxtpl's own) renders it with autoescaping on.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -145,6 +146,25 @@ def _table_rows(table: TableSection, values: dict[str, Any]) -> list[list[dict[s
     return rows
 
 
+def _groups(table: TableSection, rows: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The rows as ``<thead>``/``<tbody>`` groups, as the Word template breaks them.
+
+    A table of blocks (table 二: a label across the whole width starts each block, with its
+    own header rows) gets one ``<tbody>`` per block, each kept on one page, and no repeated
+    header (the first block's would mislabel the others). Any other table repeats its header
+    rows on each printed page and is kept whole where it fits.
+    """
+    starts = sorted({c.row for c in table.cells
+                     if c.cols == table.width and c.rows == 1 and c.row})
+    if starts:
+        bounds = [0, *starts, table.height]
+        return [{"tag": "tbody", "rows": rows[a:b]} for a, b in itertools.pairwise(bounds)]
+    groups = [{"tag": "tbody", "rows": rows[table.header_rows:]}]
+    if table.header_rows:
+        groups.insert(0, {"tag": "thead", "rows": rows[:table.header_rows]})
+    return groups
+
+
 def document(pack: Pack, context: dict[str, Any], name: str) -> dict[str, Any]:
     """The report as plain data: title lines, sections in order, closing lines."""
     sections: list[dict[str, Any]] = []
@@ -156,10 +176,11 @@ def document(pack: Pack, context: dict[str, Any], name: str) -> dict[str, Any]:
                 "intro": data.get("intro", []), "subsections": data.get("subsections", []),
                 "empty": data.get("empty", True)})
         else:
+            groups = _groups(section, _table_rows(section, data))
             sections.append({
                 "kind": "table", "key": section.key, "heading": section.heading,
-                "note": data.get("note", []), "header_rows": section.header_rows,
-                "rows": _table_rows(section, data), "width": section.width,
+                "note": data.get("note", []), "groups": groups, "width": section.width,
+                "blocks": len(groups) > 1 and groups[0]["tag"] == "tbody",
                 "widths": list(section.widths)})
     closing = [str(context[k]) for k in ("agency", "date") if context.get(k)]
     facts = [{"key": f.key, "label": f.label, "value": str(context.get(f.key, ""))}
