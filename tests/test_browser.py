@@ -32,10 +32,17 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
+    """A fresh page; the test fails if the browser logged an error on any page it showed
+    (a Content-Security-Policy violation, a missing stylesheet…)."""
     context = browser.new_context(locale="zh-CN", viewport={"width": 1300, "height": 900},
                                   accept_downloads=True)
-    yield context.new_page()
+    new = context.new_page()
+    errors: list[str] = []
+    new.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    yield new
     context.close()
+    # The error pages of the hostile-file tests answer 422 by design: Chromium logs that.
+    assert [e for e in errors if "status of 422" not in e] == []
 
 
 def upload(page: Any, url: str, path: Path, previous: Path | None = None) -> None:
