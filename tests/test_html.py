@@ -122,3 +122,13 @@ def test_problems_are_placed_on_their_cells(tmp_path: Path) -> None:
         assert element.xpath(".//span[contains(@class, 'msg')]")
     marked = body.xpath("//*[contains(@class, 'problem')]")
     assert len(marked) == len({a for a in placed.values() if a})
+
+
+def test_html_needs_a_pack_workbook(tmp_path: Path) -> None:
+    generic = EXAMPLE_2021.parent / "generic"
+    template, workbook = generic / "采购清单模板.docx", generic / "采购清单.xlsx"
+    result = CliRunner().invoke(main, ["build", str(workbook), "--template", str(template),
+                                       "-o", str(tmp_path / "o.docx"), "--html"])
+    assert result.exit_code == 1
+    assert "网页版只能由报告格式（pack）的工作簿生成" in result.output
+    assert not (tmp_path / "o.docx").exists()
