@@ -113,6 +113,8 @@ def _security(app: Flask) -> None:
         response.headers["X-Frame-Options"] = "DENY"
         if response.mimetype == "text/html":
             response.headers["Cache-Control"] = "no-store"
+        log.info("%s %s %s %s", request.remote_addr, request.method, request.path,
+                 response.status_code)
         return response
 
     @app.route("/login", methods=["GET", "POST"])
