@@ -97,9 +97,9 @@ def anchor_of(pack: Pack, problem: Problem) -> str:
             row, col = int(match.group(2)), _column(match.group(1))
             if row == wb.NOTE_ROW:
                 return f"n-{section.key}"
-            r, c = row - wb.GRID_TOP, col - 1
-            for cell in section.cells:
-                if cell.row <= r < cell.row + cell.rows and cell.col <= c < cell.col + cell.cols:
+            for cell in section.cells:  # the workbook's own layout, merges included
+                top, left = wb.grid_position(cell)
+                if top <= row < top + cell.rows and left <= col < left + cell.cols:
                     return _table_anchor(section, cell.row, cell.col)
         return f"s-{section.key}"
     return ""
