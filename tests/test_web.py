@@ -298,3 +298,20 @@ def test_twenty_simultaneous_uploads_are_all_answered_right(tmp_path: Path) -> N
         assert f"已报送：{name} 2024 年度" in page  # its own result, not another's
         assert ("3 处错误" in page) is bad and ("没有错误" in page) is not bad
     assert all(board.count(name) == 1 for name, _ in agencies)
+
+
+def test_store_keeps_every_one_of_simultaneous_uploads(tmp_path: Path) -> None:
+    from docx_report.web.store import Store
+
+    store = Store(tmp_path / "data")
+    contents = [EXAMPLE_2021.read_bytes() + bytes([i]) for i in range(10)]  # distinguishable
+    with ThreadPoolExecutor(10) as pool:
+        list(pool.map(lambda c: store.save(" 某 局 ", 2024, c, pack="p", filename="x.xlsx",
+                                           problems=[]), contents))
+    [sub] = store.all()
+    assert sub.agency == "某 局" and sub.history == 9
+    kept = [sub.workbook.read_bytes(), *(p.read_bytes() for p in
+                                         (sub.folder / "history").glob("*.xlsx"))]
+    assert sorted(kept) == sorted(contents)  # none lost, none half-written
+    assert not [p for p in sub.folder.rglob("*") if p.name.endswith(".tmp")]
+    assert store.folder("某局", 2024) == sub.folder  # spaces folded: one agency
