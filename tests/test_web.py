@@ -266,6 +266,18 @@ def test_office_keeps_every_upload_named_by_agency(tmp_path: Path) -> None:
     assert {"甲县统计局", "乙县民政局"} <= agencies
 
 
+def test_office_uses_last_years_submission_for_the_cross_year_rules(tmp_path: Path) -> None:
+    client, token = client_for(tmp_path, data_dir=tmp_path / "data")
+    last = set_cells(copy_example(tmp_path, EXAMPLE_2021_PREVIOUS), {(T3, "D32"): 9})
+    assert "已报送：临江市市场监督管理局 2023 年度" in upload(client, token, last).text
+    page = upload(client, token, EXAMPLE_2021).text
+    assert "跨年度核对使用了已报送的 2023 年度工作簿" in page
+    assert re.search(r"上年.*结转", page) and "没有错误" not in page
+    # The clerk's own upload of last year's workbook wins over the stored one.
+    page = upload(client, token, EXAMPLE_2021, previous=EXAMPLE_2021_PREVIOUS).text
+    assert "跨年度核对使用了上传的上年度工作簿" in page and "没有错误" in page
+
+
 def test_template_check_page(tmp_path: Path) -> None:
     client, token = client_for(tmp_path)
     template = EXAMPLE_2021.parent.parent / "templates" / "gov-disclosure-2021" / "template.docx"

@@ -9,6 +9,7 @@ moves files between the browser and a temporary folder and renders the results.
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import threading
 from typing import Any
 
@@ -62,6 +63,18 @@ def check_upload(app: Flask, item: Item) -> None:
         message = item.scrub(str(exc))
         work(app).drop(item)
         raise UserError(f"无法检查上传的文件：{message}", 422) from None
+
+
+def with_last(item: Item, last: Any) -> None:
+    """Check again with the office's stored submission of last year as ``--previous``; if it
+    cannot be used, the first check stands."""
+    try:
+        shutil.copyfile(last.workbook, item.folder / PREVIOUS)
+        checked = report.check_workbook(item.workbook, previous=item.folder / PREVIOUS)
+    except (OSError, ReportError):
+        (item.folder / PREVIOUS).unlink(missing_ok=True)
+        return
+    item.checked, item.previous, item.previous_from = checked, True, last
 
 
 def soffice_available() -> bool:
@@ -166,6 +179,9 @@ def register(app: Flask) -> None:
         store = app.extensions["docx_report.store"]
         facts = item.checked.data.facts
         if store is not None and facts.get("agency") and isinstance(facts.get("year"), int):
+            last = store.find(str(facts["agency"]), facts["year"] - 1)
+            if previous is None and last is not None:
+                with_last(item, last)
             item.stored = store.save(
                 str(facts["agency"]), facts["year"], item.workbook.read_bytes(),
                 pack=item.checked.data.pack.name, filename=item.shown,

@@ -159,6 +159,10 @@ class Store:
             return None
         return self._load(self.submissions / slug / str(int(year)))
 
+    def find(self, agency: str, year: int) -> Submission | None:
+        """An agency's current submission for a year, by its 机关名称."""
+        return self._load(self.folder(agency, year))
+
     def years(self) -> list[int]:
         return sorted({s.year for s in self.all()}, reverse=True)
 

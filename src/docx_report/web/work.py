@@ -37,6 +37,7 @@ class Item:
     checked: Any = None  # report.Checked once checked
     previous: bool = False
     stored: Any = None  # store.Submission, in the office's mode
+    previous_from: Any = None  # the stored submission used as last year's workbook
     lock: threading.Lock = field(default_factory=threading.Lock)  # one build at a time
     outputs: dict[str, Path] = field(default_factory=dict)  # built files by kind
 
