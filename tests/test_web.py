@@ -4,6 +4,7 @@ application (Flask's test client) and a real waitress server on 127.0.0.1."""
 from __future__ import annotations
 
 import io
+import os
 import re
 import sys
 import time
@@ -327,3 +328,30 @@ def test_store_keeps_every_one_of_simultaneous_uploads(tmp_path: Path) -> None:
     assert sorted(kept) == sorted(contents)  # none lost, none half-written
     assert not [p for p in sub.folder.rglob("*") if p.name.endswith(".tmp")]
     assert store.folder("某局", 2024) == sub.folder  # spaces folded: one agency
+
+
+def test_serve_command_serves_until_interrupted(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import urllib.request
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "docx_report", "serve", "--port", "0", "--no-browser",
+         "--data", str(tmp_path / "data")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+/", line)
+        assert url and "主管部门模式" in line, line
+        with urllib.request.urlopen(url.group(0) + "office", timeout=30) as response:
+            assert response.status == 200 and "各机关报送情况" in response.read().decode()
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert "GET /office 200" in err  # the request log
+    assert (tmp_path / "data" / "submissions").is_dir()
+    assert not list(tmp_path.glob("docx-report-web-*"))  # its temporary folder removed
