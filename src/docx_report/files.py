@@ -20,10 +20,20 @@ from typing import Any
 from docx_report.errors import OutputError
 
 
-def _umask() -> int:
+def _read_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+# Read once, at import: setting the umask to read it is process-wide, so doing it per write
+# would, in a threaded server (docx-report serve), let another thread create a file with no
+# umask at all in between.
+_UMASK = _read_umask()
+
+
+def _umask() -> int:
+    return _UMASK
 
 
 def atomic_write(out: Path, write: Callable[[Path], None], *, hint: str = "") -> None:
