@@ -176,7 +176,7 @@ def check_formula(conds: Sequence[Condition]) -> str:
     formula = f"=IF({everything},{_text(OK)},{_text(WRONG)}&{detail})"
     if len(formula) <= MAX_FORMULA:
         return formula
-    generic = _text(WRONG + "请运行 docx-report check 查看")
+    generic = _text(WRONG + "请上传到主管部门的报告网页，或运行 docx-report check 查看")
     while len(formula := f"=IF({everything},{_text(OK)},{generic})") > MAX_FORMULA:
         conds = conds[:-1]
         everything = _and([c.formula for c in conds])
