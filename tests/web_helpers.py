@@ -35,6 +35,7 @@ def running(**config: Any) -> Iterator[str]:
         server.stop()
         thread.join(10)
         app.extensions["docx_report.work"].close()
+        assert not thread.is_alive(), "the server did not stop"
 
 
 class Browser:
@@ -50,7 +51,8 @@ class Browser:
             with self.opener.open(self.base.rstrip("/") + path, timeout=120) as r:
                 return r.status, r.read().decode("utf-8", "replace"), dict(r.headers)
         except urllib.error.HTTPError as exc:
-            return exc.code, exc.read().decode("utf-8", "replace"), dict(exc.headers)
+            with exc:
+                return exc.code, exc.read().decode("utf-8", "replace"), dict(exc.headers)
 
     def token(self) -> str:
         _, text, _ = self.get("/")
@@ -78,7 +80,8 @@ class Browser:
             with self.opener.open(request, timeout=120) as r:
                 return r.status, r.read().decode("utf-8", "replace")
         except urllib.error.HTTPError as exc:
-            return exc.code, exc.read().decode("utf-8", "replace")
+            with exc:
+                return exc.code, exc.read().decode("utf-8", "replace")
 
 
 def agency_workbook(tmp_path: Path, agency: str, *, errors: bool = False) -> Path:

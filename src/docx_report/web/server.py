@@ -6,10 +6,11 @@ before serving; ``Server.stop`` ends it from another thread.
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
-import socket
+import threading
 from typing import Any
+
+from waitress import wasyncore
 
 THREADS = 16  # requests served at once; PDF conversions may hold at most 6
 
@@ -32,6 +33,7 @@ class Server:
                                           clear_untrusted_proxy_headers=True)
         self.host = host
         self.port = int(self._server.effective_port)
+        self._running = threading.Event()
 
     @property
     def url(self) -> str:
@@ -40,16 +42,24 @@ class Server:
 
     def run(self) -> None:
         """Serve until ``stop`` (or Ctrl-C)."""
-        with contextlib.suppress(OSError, ValueError):  # the socket closed by ``stop``
+        self._running.set()
+        try:
             self._server.run()
+        finally:
+            self._server.task_dispatcher.shutdown(timeout=5)
+            wasyncore.close_all(self._server._map, ignore_all=True)
 
     def stop(self) -> None:
-        self._server.task_dispatcher.shutdown(timeout=5)
-        self._server.close()
-        # Wake the loop so it sees the closed socket.
-        with contextlib.suppress(OSError), socket.create_connection(
-                ("127.0.0.1" if is_loopback(self.host) else self.host, self.port), timeout=1):
-            pass
+        """Close every socket (the listener and open connections) in the serving thread, which
+        then returns from ``run``."""
+        if self._running.is_set():
+            try:
+                self._server.trigger.pull_trigger(
+                    lambda: wasyncore.close_all(self._server._map, ignore_all=True))
+                return
+            except OSError:  # the wake-up pipe is gone: close from here, the loop ends anyway
+                pass
+        wasyncore.close_all(self._server._map, ignore_all=True)
 
 
 def make_server(app: Any, host: str = "127.0.0.1", port: int = 8000,
