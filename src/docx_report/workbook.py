@@ -211,7 +211,7 @@ def _sum_formula(refs: Sequence[tuple[int, int]]) -> str:
 
 def _write_facts(ws: Worksheet, pack: Pack, facts: Mapping[str, Any]) -> None:
     _banner(ws, f"{pack.title} — 基本信息",
-            "黄色单元格为填写项。填好各工作表后，上传到主管部门（政务公开办）提供的年度报告网页，"
+            "黄色单元格为填写项。填好各工作表后，上传到主管部门提供的报告网页，"
             "即可看到全部问题并下载报告；或在装有 docx-report 的电脑上运行：docx-report build "
             "本文件.xlsx", 3)
     for col, text in enumerate(("项目", "填写内容", "说明"), start=1):

@@ -64,7 +64,7 @@ def init(out: Path, pack_name: str, agency: str, year: int | None, template: Pat
         return
     pack = report.init_workbook(out, pack=pack_name, agency=agency, year=year, force=force)
     click.echo(f"已生成空白工作簿：{out}（{pack.title}）")
-    click.echo(f"填写黄色单元格后，上传到主管部门的年度报告网页，或运行：docx-report build {out}")
+    click.echo(f"填写黄色单元格后，上传到主管部门的报告网页，或运行：docx-report build {out}")
 
 
 _PACK = pack_option("按指定的报告格式读取：内置格式的名称或 pack 文件夹"

@@ -157,9 +157,9 @@ def register(app: Flask) -> None:
             raise UserError("请选择报告格式。")
         agency = request.form.get("agency", "").strip()[:100]
         year_text = request.form.get("year", "").strip()
-        year = int(year_text) if year_text.isdigit() and 2008 <= int(year_text) <= 2100 else None
-        if year_text and year is None:
-            raise UserError(f"年度应为 2008–2100 之间的四位数年份，实为「{year_text[:20]}」。")
+        year = int(year_text) if year_text.isdigit() and 1900 <= int(year_text) <= 2100 else None
+        if year_text and year is None:  # the bounds of init --year
+            raise UserError(f"年度应为四位数年份（如 2024），实为「{year_text[:20]}」。")
         item = work(app).new("blank.xlsx")
         report.init_workbook(item.workbook, pack=pack, agency=agency, year=year, force=True)
         name = safe_filename(f"{agency}{year or ''}年报工作簿", fallback="年报工作簿")
