@@ -41,8 +41,10 @@ def page(browser: Any) -> Iterator[Any]:
     new.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     yield new
     context.close()
-    # The error pages of the hostile-file tests answer 422 by design: Chromium logs that.
-    assert [e for e in errors if "status of 422" not in e] == []
+    # The error pages of the hostile-file tests answer 422 by design, and a late request (the
+    # favicon) may find the test's server already stopped: Chromium logs both.
+    assert [e for e in errors
+            if "status of 422" not in e and "ERR_CONNECTION_REFUSED" not in e] == []
 
 
 def upload(page: Any, url: str, path: Path, previous: Path | None = None) -> None:
