@@ -132,3 +132,17 @@ def test_html_needs_a_pack_workbook(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "网页版只能由报告格式（pack）的工作簿生成" in result.output
     assert not (tmp_path / "o.docx").exists()
+
+
+def test_the_preview_shows_what_was_typed_and_the_report_what_adds_up(tmp_path: Path) -> None:
+    path = set_cells(copy_example(tmp_path), {(T3, "D31"): 75})
+    checked = report.check_workbook(path)
+    _, total = checked.data.pack.value_cells()["requests.done_total.natural"]
+    anchor = f"t-requests-{total.row}-{total.col}"
+
+    def cell_text(text: str) -> str:
+        [cell] = lxml.html.fromstring(text).xpath(f'//*[@id="{anchor}"]')
+        return " ".join(cell.text_content().split())
+
+    assert cell_text(html.checked_html(checked, form="body", with_problems=True)).startswith("75")
+    assert cell_text(html.checked_html(checked, form="body")).startswith("49")

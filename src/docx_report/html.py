@@ -28,6 +28,7 @@ import jinja2
 from markupsafe import Markup
 
 from docx_report import workbook as wb
+from docx_report.context import build_context
 from docx_report.errors import InputError, Level, Problem, ProblemsFound
 from docx_report.files import write_bytes_atomically
 from docx_report.pack import NarrativeSection, Pack, TableSection
@@ -214,9 +215,19 @@ def render_html(pack: Pack, context: dict[str, Any], name: str, *, form: Form = 
 
 
 def checked_html(checked: Checked, *, form: Form = "page", with_problems: bool = False) -> str:
-    """``render_html`` for a ``report.Checked`` (its pack, data, name and problems)."""
-    return render_html(checked.data.pack, checked.context(), checked.output_name(), form=form,
-                       problems=checked.problems if with_problems else ())
+    """``render_html`` for a ``report.Checked`` (its pack, data, name and problems).
+
+    With the problems placed (the preview of a workbook being checked), each cell shows what
+    the clerk typed, so a wrong total reads as typed beside its message; the report itself
+    shows the recomputed totals."""
+    if not with_problems:
+        return render_html(checked.data.pack, checked.context(), checked.output_name(),
+                           form=form)
+    d = checked.data
+    shown = {**checked.computed, **{k: v for k, v in d.values.items() if v is not None}}
+    typed = build_context(d.pack, d.facts, shown, d.narratives, d.notes)
+    return render_html(d.pack, typed, checked.output_name(), form=form,
+                       problems=checked.problems)
 
 
 SUFFIXES = {"page": ".html", "fragment": ".fragment.html"}
