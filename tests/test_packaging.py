@@ -26,6 +26,7 @@ def test_wheel_carries_the_packs_and_works_outside_the_source_tree(tmp_path: Pat
     assert "docx_report/fonts/fonts.conf" in names
     assert {"docx_report/html_templates/page.html.j2", "docx_report/html_templates/report.css",
             "docx_report/web/templates/result.html", "docx_report/web/static/style.css"} <= names
+    assert "docx_report/importers/tables.py" in names  # import of published reports
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
                     str(target), str(wheel)], check=True)

@@ -35,5 +35,5 @@ fi
 
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[serve,test]"
+.venv/bin/python -m pip install -q -e ".[serve,test,import]"
 echo "docx-report is set up: .venv/bin/docx-report --help"

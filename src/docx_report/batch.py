@@ -49,6 +49,7 @@ from docx_report.files import os_reason
 from docx_report.manifest import MANIFEST_NAME
 from docx_report.names import visible
 from docx_report.reader import Narrative, ReportData
+from docx_report.sources import PUBLISHED_SUFFIXES
 from docx_report.summary import (
     Aggregate,
     BatchResult,
@@ -61,7 +62,8 @@ from docx_report.summary import (
 __all__ = ["AGGREGATE_DIR", "MANIFEST_NAME", "SUMMARY_NAME", "Aggregate", "BatchResult",
            "Outcome", "PreviousMatch", "Progress", "Status", "discover", "run_batch"]
 
-SUFFIXES = {".xlsx", ".xlsm", ".xls"}  # .xls is listed so its sender learns to save as .xlsx
+# .xls is listed so its sender learns to save as .xlsx; published reports are read as well
+SUFFIXES = {".xlsx", ".xlsm", ".xls", *PUBLISHED_SUFFIXES}
 SUMMARY_NAME = "summary.xlsx"
 AGGREGATE_DIR = "汇总"
 _STAGING_PREFIX = ".docx-report-batch-"
@@ -444,9 +446,12 @@ def run_batch(inputs: Sequence[Path], outdir: Path, *, jobs: int | None = None,
     """
     outdir = Path(outdir)
     summary_path = outdir / SUMMARY_NAME
-    files = discover(inputs, exclude=[outdir / AGGREGATE_DIR, summary_path])
+    # What an earlier run wrote into OUTDIR is never read back as input (reports are .docx).
+    written_before = [outdir / f for f in manifest.read_manifest(outdir)]
+    files = discover(inputs, exclude=[outdir / AGGREGATE_DIR, summary_path, *written_before])
     if not files:
-        raise InputError("没有找到工作簿（.xlsx）：" + "、".join(str(p) for p in inputs))
+        raise InputError("没有找到工作簿（.xlsx）或已发布的报告（.docx/.html/.pdf）："
+                         + "、".join(str(p) for p in inputs))
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(files)))
     hold = contextlib.ExitStack()  # OUTDIR, for this batch alone, until it is done
     try:
@@ -488,7 +493,11 @@ def run_batch(inputs: Sequence[Path], outdir: Path, *, jobs: int | None = None,
         if progress:
             progress.settled(finished)
         stage.mkdir()
-        _place(finished, stage, set())
+        # A published report inside OUTDIR keeps its name: a built report never replaces it.
+        inputs_here = {p.stem.casefold() for p in files
+                       if p.parent.resolve() == outdir.resolve() and p.suffix.lower() in
+                       PUBLISHED_SUFFIXES}
+        _place(finished, stage, inputs_here)
         if progress:
             progress.phase("生成汇总")
         aggregates = _aggregates(finished, stage, name)

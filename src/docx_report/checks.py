@@ -7,6 +7,7 @@ few rule kinds about facts and text are small functions registered in ``KINDS``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -268,4 +269,24 @@ def check(data: ReportData, previous: ReportData | None = None) -> list[Problem]
             problems.append(Problem(Level.ERROR, f"“{section.heading}”没有填写内容",
                                     sheet=section.sheet, cell=wb.coordinate(wb.INTRO_ROW, 2)))
     problems += _Checker(data, computed, previous, prev_computed).run()
-    return problems
+    return relocate(problems, data)
+
+
+def relocate(problems: list[Problem], data: ReportData) -> list[Problem]:
+    """A published report has no sheets or cells: its problems go where the report shows the
+    value, fact or section (``data.locations``); problems of other files stay as they are."""
+    if not data.locations:
+        return problems
+    pack = data.pack
+    where = {place: data.locations[key] for key, place in wb.locate(pack).items()
+             if key in data.locations}
+    where |= {(pack.facts_sheet, wb.coordinate(wb.field_row(pack, f.key), 2)):
+              data.locations[f.key] for f in pack.fields if f.key in data.locations}
+    sections = {s.sheet: data.locations[s.key] for s in pack.sections
+                if s.key in data.locations}
+    moved = []
+    for p in problems:
+        place = None if p.file not in ("", str(data.file)) else (
+            where.get((p.sheet, p.cell)) or sections.get(p.sheet))
+        moved.append(dataclasses.replace(p, sheet=place[0], cell=place[1]) if place else p)
+    return moved

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from docx_report import checks
+from docx_report import checks, sources
 from docx_report import workbook as wb
 from docx_report.context import build_context
 from docx_report.errors import (
@@ -140,13 +140,18 @@ class Engine:
         return wb.open_workbook(path)
 
     def read(self, path: Path, pack: PackRef | None = None) -> ReportData:
-        """Read a pack workbook (the pack given, else the one it records or fits)."""
+        """Read a pack workbook (the pack given, else the one it records or fits), or a
+        published report (the pack given, else the one whose tables it shows)."""
+        if sources.is_published(path):
+            return sources.read_published(path, self.pack(pack) if pack else None)
         book = self.open(path)
         return read_book(book, choose_pack(book, self.pack(pack) if pack else None))
 
     def read_any(self, path: Path, pack: PackRef | None = None) -> ReportData | dict[str, Any]:
         """A pack workbook's data, or a generic workbook's template context: the workbook is
         opened once either way."""
+        if sources.is_published(path):
+            return self.read(path, pack)
         book = self.open(path)
         if pack is not None or book.pack_record is not None:
             return read_book(book, choose_pack(book, self.pack(pack) if pack else None))
@@ -163,7 +168,8 @@ class Engine:
         try:
             return self.read(path)
         except InputError as exc:
-            raise InputError(f"上年工作簿（--previous）无法读取：{exc}") from None
+            what = "上年报告" if sources.is_published(path) else "上年工作簿"
+            raise InputError(f"{what}（--previous）无法读取：{exc}") from None
 
     # -- checking ------------------------------------------------------------------------------
 

@@ -126,6 +126,15 @@ class Figure:
 
 
 @dataclass(frozen=True)
+class Carry:
+    """What ``init --previous`` pre-fills: ``to`` (this year's key, may hold one ``*``) from a
+    sum of last year's keys (``from``, the same ``*``)."""
+
+    to: str
+    terms: tuple[expr.Term, ...]
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     level: Level
@@ -158,6 +167,7 @@ class Pack:
     aggregate: Mapping[str, str] = field(default_factory=dict)  # the 汇总's wording
     fingerprint: str = ""  # of the workbook layout pack.toml declares: a workbook records it
     builtin: bool = False
+    carries: tuple[Carry, ...] = ()  # what init --previous takes over from last year
 
     @property
     def source(self) -> str:

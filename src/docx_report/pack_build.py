@@ -23,6 +23,7 @@ from docx_report import expr
 from docx_report import pack_schema as schema
 from docx_report.errors import Level, PackError
 from docx_report.pack import (
+    Carry,
     Field,
     Figure,
     NarrativeSection,
@@ -139,11 +140,13 @@ class Builder:
                   and (n := self.narrative_figure(i, raw, keys))]
         narrative = data.get("narrative", {}) if ("narrative",) not in broken else {}
         similar = data.get("similar", {}) if ("similar",) not in broken else {}
+        carries = [c for i, raw in enumerate(data.get("carry", []))
+                   if ("carry", i) not in broken and (c := self.carry(i, raw, keys))]
         pack = Pack(**{**pack.__dict__, "totals": tuple(totals), "rules": tuple(rules),
                        "figures": tuple(figures), "narrative_figures": tuple(stated),
                        "narrative": narrative_options(narrative),
                        "verbatim_labels": bool(meta.get("verbatim_labels", False)),
-                       "similar": dict(similar)})
+                       "similar": dict(similar), "carries": tuple(carries)})
         self.cycles(pack)
         return None if self.problems else pack
 
@@ -321,6 +324,27 @@ class Builder:
         except (TypeError, ValueError) as exc:
             self.report(("narrative_figures", i), str(exc))
             return None
+
+    def carry(self, i: int, raw: dict[str, Any], keys: list[str]) -> Carry | None:
+        """``to`` (this year's cells) from ``from`` (a sum of last year's, the same ``*``)."""
+        to, source = raw["to"], raw["from"]
+        try:
+            terms = expr.parse_sum(source)
+        except expr.ExprError as exc:
+            self.report(("carry", i, "from"), str(exc))
+            return None
+        if any(t.previous or not t.ref for t in terms):
+            self.report(("carry", i, "from"), f"结转「{source}」只能是上年单元格名之和"
+                        "（不写 prev.，不含常数）")
+            return None
+        if to.count("*") > 1 or any(t.ref.count("*") != to.count("*") for t in terms):
+            self.report(("carry", i, "to"),
+                        f"结转「{to}」与「{source}」的 * 应一一对应（至多一个）")
+            return None
+        if bad := self.missing([to], keys):
+            self.report(("carry", i, "to"), f"结转的目标引用了不存在的单元格 {bad}")
+            return None
+        return Carry(to, terms)
 
     def rule(self, i: int, raw: dict[str, Any], pack: Pack, keys: list[str]) -> Rule | None:
         at: Path_ = ("rules", i)

@@ -177,6 +177,7 @@ SECTION_KINDS = {
 }
 TOTAL = {"id": Key("str"), "cell": Key("str", True), "of": Key("list[str]", True)}
 FIGURE = {"label": Key("str", True), "of": Key("list[str]", True)}
+CARRY = {"to": Key("str", True), "from": Key("str", True)}
 RULE = {"id": Key("str", True), "kind": Key("str"), "level": Key("str", values=LEVELS),
         "message": Key("str")}
 # Every rule kind and its options (besides id, kind, level, message). The checks implement
@@ -223,7 +224,8 @@ TOP = {"pack": Key("table", True), "facts": Key("table", True),
        "sections": Key("list[table]", True), "totals": Key("list[table]"),
        "figures": Key("list[table]"), "rules": Key("list[table]"),
        "aggregate": Key("table"), "narrative": Key("table"),
-       "narrative_figures": Key("list[table]"), "similar": Key("table")}
+       "narrative_figures": Key("list[table]"), "similar": Key("table"),
+       "carry": Key("list[table]")}
 
 
 def _fits(value: Any, type_: str) -> bool:
@@ -331,7 +333,8 @@ def check(data: Mapping[str, Any], report: Report) -> set[Path_]:
                 data[name], table_spec, (name,), label, report):
             broken.add((name,))
     for name, spec, label in (("totals", TOTAL, "合计"), ("figures", FIGURE, "关键数字"),
-                              ("narrative_figures", NARRATIVE_FIGURE, "叙述数字")):
+                              ("narrative_figures", NARRATIVE_FIGURE, "叙述数字"),
+                              ("carry", CARRY, "结转")):
         for i, item in enumerate(data.get(name) or []):
             if isinstance(item, dict) and not check_table(
                     item, spec, (name, i), f"第 {i + 1} 个{label}", report):

@@ -58,6 +58,9 @@ class ReportData:
     notes: dict[str, list[str]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     unread_tables: set[str] = field(default_factory=set)  # labels out of place
+    # Where a value key, fact or section sits when the source is not a pack workbook (a
+    # published report): (place, detail) for messages, instead of the workbook's sheet and cell.
+    locations: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 UNREAD: Any = object()  # a cell whose problem was recorded: no value

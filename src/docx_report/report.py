@@ -23,20 +23,33 @@ __all__ = ["DEFAULT_PACK", "Built", "Checked", "build_report", "check_data", "ch
 
 
 def init_workbook(out: Path, *, pack: PackRef = DEFAULT_PACK, agency: str = "",
-                  year: int | None = None, force: bool = False) -> Pack:
+                  year: int | None = None, force: bool = False,
+                  previous: Path | None = None) -> Pack:
     """Write the blank workbook of a pack (a built-in name or a folder); refuse to overwrite
-    without ``force``."""
-    loaded = engine.default().pack(pack)
-    facts: dict[str, Any] = {}
+    without ``force``.
+
+    With ``previous`` (last year's workbook or published report) what carries over is
+    pre-filled: the pack's ``[[carry]]`` values, 机关名称, the next 年度, last year's
+    subsection titles.
+    """
+    from docx_report import carry
+
+    eng = engine.default()
+    loaded = eng.pack(pack)
+    prefill = carry.prefill(loaded, eng.read_previous(previous)) if previous else carry.Prefill()
+    given: dict[str, Any] = {}
     if agency:
-        facts["agency"] = agency
+        given["agency"] = agency
     if year is not None:
-        facts["year"] = year
+        given["year"] = year
+    facts: dict[str, Any] = {**prefill.facts, **given}
     keys = {f.key for f in loaded.fields}
     for key, option in (("agency", "--agency"), ("year", "--year")):
-        if key in facts and key not in keys:
+        if key in given and key not in keys:
             raise PackError(f"格式「{loaded.name}」没有 {key} 字段，不能用 {option} 预先填写")
-    workbook.write_workbook(loaded, out, facts=facts, force=force)
+    facts = {k: v for k, v in facts.items() if k in keys}  # last year's, where this pack has it
+    workbook.write_workbook(loaded, out, facts=facts, values=prefill.values,
+                            narratives=prefill.narratives, force=force)
     return loaded
 
 
@@ -80,7 +93,10 @@ def _is_generic(path: Path) -> bool:
     written before the engine; ``engine.default().read_any`` answers and reads in one open.)"""
     from docx_report.errors import InputError, PackError
     from docx_report.reader import choose_pack
+    from docx_report.sources import is_published
 
+    if is_published(path):
+        return False
     book = engine.default().open(path)
     if book.pack_record is not None:
         return False

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -266,7 +266,8 @@ def _write_narrative(ws: Worksheet, section: NarrativeSection, content: Mapping[
 
 
 def _write_table(ws: Worksheet, pack: Pack, table: TableSection,
-                 values: Mapping[str, Any], note: Sequence[str]) -> None:
+                 values: Mapping[str, Any], note: Sequence[str],
+                 literal: Collection[str] = ()) -> None:
     totals = pack.total_of()
     computed = "；蓝色单元格是合计，由公式自动计算，生成报告时工具也会按各项之和重新核算" if any(
         cell.key in totals for cell in table.value_cells()) else ""  # say so only where it is
@@ -287,7 +288,7 @@ def _write_table(ws: Worksheet, pack: Pack, table: TableSection,
             continue
         target = ws.cell(row, col)
         parts = totals.get(cell.key)
-        if parts and all(p in position for p in parts):
+        if parts and all(p in position for p in parts) and cell.key not in literal:
             target.value = _sum_formula([position[p] for p in parts])
             _style(target, fill=_TOTAL_FILL, bold=True)
         else:
@@ -326,12 +327,14 @@ def write_workbook(pack: Pack, out: Path, *, facts: Mapping[str, Any] | None = N
                    values: Mapping[str, Any] | None = None,
                    narratives: Mapping[str, Mapping[str, Any]] | None = None,
                    notes: Mapping[str, Sequence[str]] | None = None,
-                   force: bool = False) -> None:
+                   literal: Collection[str] = (), force: bool = False) -> None:
     """Write a workbook in the pack's layout: blank (``init``), or filled (examples, 汇总).
 
     ``values`` maps value keys to numbers; ``narratives`` maps a narrative section's key to
-    ``{"intro": [...], "subsections": [{"title", "paragraphs"}]}``. The file is written to a
-    temporary name and renamed, so a failure never leaves half a workbook.
+    ``{"intro": [...], "subsections": [{"title", "paragraphs"}]}``. A value of None leaves
+    its cell empty (for the clerk to fill). Totals are formulas, except those in ``literal``,
+    written as the value given (an imported report's wrong total, kept for ``check``). The
+    file is written to a temporary name and renamed, so a failure never leaves half a workbook.
     """
     if out.exists() and not force:
         raise OutputError(f"{out}：文件已存在；如要覆盖，请加 --force")
@@ -345,7 +348,8 @@ def write_workbook(pack: Pack, out: Path, *, facts: Mapping[str, Any] | None = N
     for section in pack.sections:
         ws = book.create_sheet(section.sheet)
         if isinstance(section, TableSection):
-            _write_table(ws, pack, section, values or {}, (notes or {}).get(section.key, []))
+            _write_table(ws, pack, section, values or {}, (notes or {}).get(section.key, []),
+                         literal)
         else:
             _write_narrative(ws, section, (narratives or {}).get(section.key, {}))
     add_live_checks(book, pack, locate(pack), GRID_TOP)

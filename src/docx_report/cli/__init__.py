@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from docx_report import __version__
-from docx_report.cli import batch, build, pack, pdf, serve, template
+from docx_report.cli import batch, build, importing, pack, pdf, serve, template
 from docx_report.cli._common import ReportGroup
 
 
@@ -27,5 +27,5 @@ def main() -> None:
     """
 
 
-for _module in (build, template, pack, pdf, batch, serve):
+for _module in (build, importing, template, pack, pdf, batch, serve):
     _module.register(main)

@@ -99,7 +99,8 @@ class _Bar(_Lines):
 @click.option("--pdf", "make_pdf", is_flag=True, help="同时生成 PDF 归档件（PDF/A-2b）")
 @click.option("--plain-pdf", is_flag=True, help="生成普通 PDF 而不是 PDF/A")
 @click.option("--previous", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              default=None, help="上一年度工作簿所在的文件夹：按机关名称对应，做跨年度核对")
+              default=None,
+              help="上一年度工作簿或已发布报告所在的文件夹：按机关名称对应，做跨年度核对")
 @click.option("--name", default="",
               help="汇总报告的机关名称，如“某某区”（生成“某某区（汇总，共N个机关）”）")
 @pack_option("按指定的报告格式读取每个工作簿：内置格式的名称或 pack 文件夹"
@@ -111,6 +112,7 @@ def batch(inputs: tuple[Path, ...], outdir: Path, jobs: int | None, make_pdf: bo
 
     \b
     INPUT 为工作簿或存放工作簿的文件夹（含子文件夹；跳过 ~$ 临时文件和隐藏文件）。
+    也可以是各机关已发布的报告（.docx、.html/.htm、文字版 PDF），与工作簿混在一起也可。
     某个工作簿有错误不影响其他工作簿：summary.xlsx 列出每个工作簿的状态和关键数字，
     以及每个问题所在的工作表和单元格。全部生成时退出码为 0，任何工作簿有错误时为 1。
 
@@ -122,6 +124,7 @@ def batch(inputs: tuple[Path, ...], outdir: Path, jobs: int | None, make_pdf: bo
     \b
     docx-report batch 收到的工作簿/ -o 2024年报告/ --name 某某区
     docx-report batch 收到的工作簿/ -o 2024年报告/ --pdf --previous 2023年工作簿/ --jobs 4
+    docx-report batch 各机关已发布的报告/ -o 2024年审核/
     """
     if pack_name is not None:  # resolved once, here: a broken pack stops before any work
         from docx_report.engine import default

@@ -44,14 +44,21 @@ def packs() -> None:
 @click.option("--year", type=click.IntRange(1900, 2100), default=None, help="预先填入的年度")
 @click.option("--template", type=_FILE, default=None,
               help="不用内置格式：按这个 Word 模板里的变量生成空白工作簿")
+@click.option("--previous", type=_FILE, default=None,
+              help="上一年度的工作簿或已发布的报告（.docx/.html/.pdf）：预填上年结转等数字和小标题")
 @click.option("--force", is_flag=True, help="覆盖已存在的文件")
 @handle_errors
 def init(out: Path, pack_name: str, agency: str, year: int | None, template: Path | None,
-         force: bool) -> None:
+         previous: Path | None, force: bool) -> None:
     """生成待填写的空白工作簿（每个报告章节一个工作表）。
 
     \b
+    加 --previous 时，按上年的工作簿或已发布的报告预填：本年“上年结转”（上年“结转下年度”）、
+    2019 年格式的“上一年项目数量”、“现行有效件数”的基数、机关名称、年度和上年的小标题。
+
+    \b
     docx-report init 2024年报.xlsx --agency 某某市某某局 --year 2024
+    docx-report init 2024年报.xlsx --previous 2023年报.pdf
     docx-report init 旧格式.xlsx --pack gov-disclosure-2019
     docx-report init 月报.xlsx --pack ./我的格式
     docx-report init 清单.xlsx --template 我的模板.docx
@@ -62,8 +69,11 @@ def init(out: Path, pack_name: str, agency: str, year: int | None, template: Pat
         generic.init_from_template(template, out, force=force)
         click.echo(f"已生成空白工作簿：{out}（按模板 {template.name} 的字段）")
         return
-    pack = report.init_workbook(out, pack=pack_name, agency=agency, year=year, force=force)
+    pack = report.init_workbook(out, pack=pack_name, agency=agency, year=year, force=force,
+                                previous=previous)
     click.echo(f"已生成空白工作簿：{out}（{pack.title}）")
+    if previous is not None:
+        click.echo(f"已按上年报告 {previous} 预填结转的数字和小标题，请核对")
     click.echo(f"填写黄色单元格后，上传到主管部门的报告网页，或运行：docx-report build {out}")
 
 
@@ -73,18 +83,22 @@ _PACK = pack_option("按指定的报告格式读取：内置格式的名称或 p
 
 @click.command(cls=ReportCommand)
 @click.argument("workbook", type=_FILE)
-@click.option("--previous", type=_FILE, default=None, help="上一年度的工作簿，用于跨年度核对")
+@click.option("--previous", type=_FILE, default=None,
+              help="上一年度的工作簿或已发布的报告（.docx/.html/.pdf），用于跨年度核对")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供其他程序使用）")
 @_PACK
 @handle_errors
 def check(workbook: Path, previous: Path | None, as_json: bool, pack_name: str | None) -> None:
     """检查填好的工作簿：一次列出全部问题，并指明工作表和单元格。
 
+    \b
+    也可直接检查已发布的报告（.docx、.html/.htm、文字版 PDF）：问题按表格、行和列指明。
     没有错误时退出码为 0（警告照常显示），有错误时为 1。
 
     \b
     docx-report check 2024年报.xlsx
     docx-report check 2024年报.xlsx --previous 2023年报.xlsx --json
+    docx-report check 某局2024年报告.pdf --previous 某局2023年报告.docx
     """
     checked = report.check_workbook(workbook, previous=previous, pack=pack_name)
     if as_json:
@@ -110,7 +124,8 @@ def check(workbook: Path, previous: Path | None, as_json: bool, pack_name: str |
 @click.option("-o", "--output", "out", type=_OUT, default=None,
               help="输出的 .docx（默认：工作簿旁边，以机关名称和年度命名）")
 @click.option("--template", type=_FILE, default=None, help="使用修改过的 Word 模板")
-@click.option("--previous", type=_FILE, default=None, help="上一年度的工作簿，用于跨年度核对")
+@click.option("--previous", type=_FILE, default=None,
+              help="上一年度的工作簿或已发布的报告（.docx/.html/.pdf），用于跨年度核对")
 @click.option("--pdf", "make_pdf", is_flag=True, help="同时生成 PDF 归档件（PDF/A-2b）")
 @click.option("--plain-pdf", is_flag=True, help="生成普通 PDF 而不是 PDF/A")
 @click.option("--html", "make_html", is_flag=True,
