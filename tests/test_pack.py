@@ -153,6 +153,13 @@ CASES = [
            'template = ', "找不到模板文件 模板.docx"),
     Broken("choice-without-choices", 'label = "填报人"', 'label = "填报人"\ntype = "choice"',
            'label = "填报人"', "类型是 choice，但没有 choices", offset=-2),
+    Broken("carry-unknown-cell", "[aggregate]",
+           '[[carry]]\nto = "service.total.recieved"\nfrom = "service.total.received"\n\n'
+           "[aggregate]", 'to = "service.total.recieved"',
+           "结转的目标引用了不存在的单元格 service.total.recieved"),
+    Broken("carry-from-prev", "[aggregate]",
+           '[[carry]]\nto = "service.total.received"\nfrom = "prev.service.total.done"\n\n'
+           "[aggregate]", 'from = "prev.', "只能是上年单元格名之和"),
     Broken("row-without-columns", 'columns = ["month", "ytd"]\n', "", '["最低生活保障金"',
            "用了 row，但表没有 columns"),
 ]
