@@ -66,7 +66,8 @@ def write_report(path: Path, pack: Pack, facts: Mapping[str, Any], values: Mappi
                  *, show: Text | None = None, labels: Mapping[str, str] | None = None,
                  empty_row_after: Mapping[str, int] | None = None,
                  headings: Mapping[str, str] | None = None, tables: bool = True,
-                 split: Mapping[str, tuple[int, ...]] | None = None) -> Path:
+                 split: Mapping[str, tuple[int, ...]] | None = None,
+                 bodies: Mapping[str, str] | None = None) -> Path:
     """A Word report of the pack's sections, in its own layout."""
     document = docx.Document()
     document.add_heading(f"{facts['agency']}{facts['year']}年度政府信息公开工作年度报告", 0)
@@ -84,7 +85,7 @@ def write_report(path: Path, pack: Pack, facts: Mapping[str, Any], values: Mappi
         else:
             for i, title in enumerate(section.subsections, start=1):
                 document.add_paragraph(f"({'一二三四五六七八九'[i - 1]}){title[3:]}")
-                document.add_paragraph(f"{title[3:]}方面的工作情况。")
+                document.add_paragraph((bodies or {}).get(title, f"{title[3:]}方面的工作情况。"))
             if not section.subsections:
                 document.add_paragraph("本年度未收取信息处理费。")
     document.add_paragraph(str(facts["agency"]))

@@ -503,3 +503,15 @@ def test_subsection_titles_alone_or_run_in_and_numbered_either_way() -> None:
     digits = ["1、主动公开", "正文。", "2.依申请公开", "3、全年共12件，均已办结。"]
     assert split_subsections(digits) == (
         [], [("1、主动公开", ["正文。"]), ("2.依申请公开", ["3、全年共12件，均已办结。"])])
+
+
+def test_the_narrative_of_a_published_report_is_checked_against_its_tables(
+        tmp_path: Path) -> None:
+    """The narrative checks run on a published report too, each problem at its section."""
+    data, values = example_values(EXAMPLE_2021)
+    path = write_report(tmp_path / "叙述.docx", data.pack, data.facts, values,
+                        bodies={"（二）依申请公开": "全年新收政府信息公开申请60件，均按时答复。"})
+    result = run("check", path)
+    line = next(x for x in result.stderr.splitlines() if "新收政府信息公开申请60件" in x)
+    assert line.startswith("警告  “一、总体情况”  ")
+    assert "（63）不一致" in line
