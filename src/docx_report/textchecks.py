@@ -58,6 +58,15 @@ def _sections(pack: Pack, options: Mapping[str, Any]) -> list[NarrativeSection]:
     return [s for s in pack.narratives() if not wanted or s.key in wanted]
 
 
+def _sentences(pack: Pack, narratives: Mapping[str, Narrative], options: Mapping[str, Any]
+               ) -> Iterator[tuple[NarrativeSection, str, str]]:
+    """Every sentence of the sections a rule reads: (section, cell, sentence)."""
+    for section in _sections(pack, options):
+        for cell, paragraph in paragraphs(section, narratives.get(section.key, Narrative())):
+            for sentence in sentences(paragraph):
+                yield section, cell, sentence
+
+
 def _context(text: str, year: Year, before: Sequence[str], after: Sequence[str]) -> bool:
     """Is this year written as a comparison, a date of something else or a target?"""
     head = text[max(0, year.start - 4):year.start]
@@ -71,16 +80,14 @@ def period_years(pack: Pack, narratives: Mapping[str, Narrative], year: int,
     """The 统计期限 sentence must name the report's year and no other."""
     words = [str(w) for w in options.get("any", ("统计期限",))]
     problems = []
-    for section in _sections(pack, options):
-        for cell, paragraph in paragraphs(section, narratives.get(section.key, Narrative())):
-            for sentence in sentences(paragraph):
-                if not any(w in sentence for w in words):
-                    continue
-                wrong = sorted({y.value for y in years(sentence) if y.value != year})
-                if wrong:
-                    problems.append(Problem(level, message.format(
-                        year=year, found="、".join(f"{y}年" for y in wrong),
-                        sentence=_short(sentence)), sheet=section.sheet, cell=cell, rule=rule))
+    for section, cell, sentence in _sentences(pack, narratives, options):
+        if not any(w in sentence for w in words):
+            continue
+        wrong = sorted({y.value for y in years(sentence) if y.value != year})
+        if wrong:
+            problems.append(Problem(level, message.format(
+                year=year, found="、".join(f"{y}年" for y in wrong),
+                sentence=_short(sentence)), sheet=section.sheet, cell=cell, rule=rule))
     return problems
 
 
@@ -91,15 +98,13 @@ def future_years(pack: Pack, narratives: Mapping[str, Narrative], published: int
     before = [str(w) for w in options.get("skip_before", ())]
     after = [str(w) for w in options.get("skip_after", ())]
     problems = []
-    for section in _sections(pack, options):
-        for cell, paragraph in paragraphs(section, narratives.get(section.key, Narrative())):
-            for sentence in sentences(paragraph):
-                late = sorted({y.value for y in years(sentence) if y.value > published
-                               and not _context(sentence, y, before, after)})
-                if late:
-                    problems.append(Problem(level, message.format(
-                        published=published, found="、".join(f"{y}年" for y in late),
-                        sentence=_short(sentence)), sheet=section.sheet, cell=cell, rule=rule))
+    for section, cell, sentence in _sentences(pack, narratives, options):
+        late = sorted({y.value for y in years(sentence) if y.value > published
+                       and not _context(sentence, y, before, after)})
+        if late:
+            problems.append(Problem(level, message.format(
+                published=published, found="、".join(f"{y}年" for y in late),
+                sentence=_short(sentence)), sheet=section.sheet, cell=cell, rule=rule))
     return problems
 
 
