@@ -3,9 +3,10 @@
 The baseline is what a clerk's script would do: ``soffice --convert-to pdf`` once per report,
 each call with a fresh profile of its own (as a one-off call on a clean account has). Both sides
 use the same export filter (PDF/A-2b) and the same fonts (FONTCONFIG_FILE), so the difference is
-only how LibreOffice is run. Target: the tool at least 3 times as fast.
+only how LibreOffice is run. Target: the tool at least 5 times as fast at 12 reports (its default
+jobs: one soffice per core, each with at least 4 reports). ``benchmarks/speed.py`` runs this too.
 
-    python benchmarks/pdf_bulk.py                  # 20 copies of the test suite's sample report
+    python benchmarks/pdf_bulk.py                  # 12 copies of the test suite's sample report
     python benchmarks/pdf_bulk.py 报告.docx -n 40   # copies of a report of your own
 """
 
@@ -46,8 +47,9 @@ def one_call_per_report(soffice: Path, reports: list[Path], out: Path, env: dict
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("report", nargs="?", type=Path, help="a .docx (default: a sample)")
-    parser.add_argument("-n", type=int, default=20, help="how many reports (default 20)")
-    parser.add_argument("-j", "--jobs", type=int, default=1, help="convert()'s jobs (default 1)")
+    parser.add_argument("-n", type=int, default=12, help="how many reports (default 12)")
+    parser.add_argument("-j", "--jobs", type=int, default=None,
+                        help="convert()'s jobs (default: its own choice)")
     args = parser.parse_args()
     soffice = find_soffice()
     if soffice is None:
@@ -78,11 +80,11 @@ def main() -> int:
 
     ratio = baseline / tool
     print(f"{args.n} reports ({source.name}), {soffice}")
-    for label, seconds in [(f"docx_report.pdf.convert (jobs={args.jobs})", tool),
+    for label, seconds in [(f"docx_report.pdf.convert (jobs={args.jobs or 'auto'})", tool),
                            (f"{args.n} separate soffice calls ({made} PDFs)", baseline)]:
         print(f"  {label:<40} {seconds:8.2f} s  {seconds / args.n:6.3f} s/report")
-    print(f"  ratio {ratio:.1f}x  (target >= 3x: {'met' if ratio >= 3 else 'NOT met'})")
-    return 0 if ratio >= 3 else 1
+    print(f"  ratio {ratio:.1f}x  (target >= 5x: {'met' if ratio >= 5 else 'NOT met'})")
+    return 0 if ratio >= 5 else 1
 
 
 if __name__ == "__main__":

@@ -7,10 +7,14 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import tempfile
 
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
+
+# Compiled templates are cached on disk between runs: the tests keep theirs apart.
+os.environ["DOCX_REPORT_CACHE"] = tempfile.mkdtemp(prefix="docx-report-test-cache-")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -25,3 +29,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for marker, reason in skips.items():
             if marker in item.keywords:
                 item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(params=["calamine", "openpyxl"])
+def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test once with each workbook reader (python-calamine, then openpyxl)."""
+    from docx_report import xlsx_fast
+
+    monkeypatch.setattr(xlsx_fast, "DEFAULT_READER", request.param)
+    return str(request.param)

@@ -413,6 +413,7 @@ WARN: list[Bad] = [
 
 
 @pytest.mark.parametrize("bad", BAD, ids=str)
+@pytest.mark.usefixtures("reader")
 def test_bad_input_is_refused_at_its_cell(bad: Bad, tmp_path: Path) -> None:
     path, extra = bad.make(tmp_path)
     checked = run("check", path, *extra)
@@ -437,6 +438,7 @@ def test_bad_input_is_refused_at_its_cell(bad: Bad, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("bad", WARN, ids=str)
+@pytest.mark.usefixtures("reader")
 def test_warning_is_located_and_does_not_stop_the_build(bad: Bad, tmp_path: Path) -> None:
     path, extra = bad.make(tmp_path)
     checked = run("check", path, *extra)
@@ -554,6 +556,7 @@ FINE: list[Fine] = [
 
 
 @pytest.mark.parametrize("fine", FINE, ids=str)
+@pytest.mark.usefixtures("reader")
 def test_accepted_input_builds_and_prints_normalised(fine: Fine, tmp_path: Path) -> None:
     path, extra = fine.make(tmp_path)
     checked = run("check", path, *extra)

@@ -554,3 +554,15 @@ def test_agencies_with_the_same_narrative_are_listed_in_the_summary(run: Run) ->
     places = {r["章节"] for r in rows if r["雷同的机关"] == "临江市教育局"}
     assert "一、总体情况·（二）依申请公开" in places and "一、总体情况·导语" in places
     assert {r["相似度"] for r in rows} == {"100%"}
+
+
+def test_unique_names_number_each_repeat_once() -> None:
+    from docx_report.batch import _unique
+
+    used: dict[str, int] = {}
+    assert _unique("名称（2）", used, "x") == "名称（2）"  # typed like that: taken first
+    names = [_unique("名称", used, "x") for _ in range(1000)]
+    assert names[:3] == ["名称", "名称（3）", "名称（4）"]
+    assert len(set(names)) == 1000 and names[-1] == "名称（1001）"
+    assert _unique("NAME", used, "x") == "NAME" and _unique("name", used, "x") == "name（2）"
+    assert _unique("../x", used, "报告1") == "报告1"

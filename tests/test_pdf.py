@@ -537,3 +537,12 @@ def test_build_pdf_without_libreoffice_keeps_the_report(tmp_path: Path,
     assert "apt-get install libreoffice-writer-nogui" in result.stderr
     assert (tmp_path / "r.docx").stat().st_size > 10_000
     assert not (tmp_path / "r.pdf").exists()
+
+
+def test_default_jobs_give_each_soffice_several_reports() -> None:
+    from docx_report.pdf import DOCS_PER_PROCESS, auto_jobs
+
+    cores = os.cpu_count() or 1
+    assert auto_jobs(1) == 1 and auto_jobs(DOCS_PER_PROCESS - 1) == 1
+    assert auto_jobs(12) == min(cores, 12 // DOCS_PER_PROCESS)
+    assert auto_jobs(10_000) == cores

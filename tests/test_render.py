@@ -557,3 +557,102 @@ def test_libreoffice_opens_the_output(tmp_path: Path, full_template: Path) -> No
     subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path),
                     str(out)], check=True, capture_output=True, timeout=180)
     assert (tmp_path / "out.pdf").stat().st_size > 1000
+
+
+def _forced_fix(template: CompiledTemplate) -> CompiledTemplate:
+    for compiled in template._parts:
+        compiled.fix_tables = True
+    return template
+
+
+def test_table_fix_up_is_skipped_only_where_it_changes_nothing(
+        tmp_path: Path, full_template: Path) -> None:
+    """docxtpl's fix_tables runs only where a row can gain or lose cells; where it is skipped,
+    running it anyway gives the same document (the built-in templates with their examples)."""
+    from docx_report.pack import load_pack
+    from docx_report.report import check_workbook, read_context
+    from tests.helpers import EXAMPLE_2019, EXAMPLE_2021, EXAMPLES
+
+    generic = EXAMPLES / "generic"
+    cases = [(full_template, CONTEXT),
+             (generic / "采购清单模板.docx", read_context(generic / "采购清单.xlsx"))]
+    for example in (EXAMPLE_2021, EXAMPLE_2019):
+        checked = check_workbook(example)
+        cases.append((load_pack(checked.data.pack.name).template_path, checked.context()))
+    for template, context in cases:
+        skipping = CompiledTemplate.load(template)
+        assert not any(p.fix_tables for p in skipping._parts), template
+        fixed = _forced_fix(CompiledTemplate.load(template))
+        assert part(skipping.render(context)) != b""
+        assert canonical(part(skipping.render(context))) == canonical(part(fixed.render(context)))
+    columns = make_template(tmp_path / "cols.docx", ["季度"],
+                            table=[["项目", "{%tc for q in quarters %}", "{{ q }}",
+                                    "{%tc endfor %}"]])
+    assert CompiledTemplate.load(columns)._parts[0].fix_tables
+
+
+@pytest.mark.parametrize(("source", "needed"), [
+    ("<w:p/>", False),
+    ("<w:tbl><w:tblGrid><w:gridCol/></w:tblGrid>{% for r in x %}<w:tr><w:tc><w:p/></w:tc></w:tr>"
+     "{% endfor %}</w:tbl>", False),
+    ("<w:tbl><w:tblGrid><w:gridCol/></w:tblGrid><w:tr>{% if x %}<w:tc><w:p/></w:tc>{% endif %}"
+     "</w:tr></w:tbl>", True),  # a cell that may vanish
+    ("<w:tbl><w:tblGrid><w:gridCol/></w:tblGrid><w:tr><w:tc>{% if x %}<w:p/></w:tc><w:tc>"
+     "{% endif %}<w:p/></w:tc></w:tr></w:tbl>", True),  # a block across two cells
+    ("<w:tbl><w:tblGrid><w:gridCol/><w:gridCol/></w:tblGrid><w:tr><w:tc><w:p/></w:tc></w:tr>"
+     "</w:tbl>", True),  # the template's own grid is wrong: the fix-up repairs it
+    ('<w:tbl><w:tblGrid><w:gridCol/></w:tblGrid><w:tr><w:tc><w:tcPr><w:gridSpan w:val="{{ n }}"/>'
+     "</w:tcPr><w:p/></w:tc></w:tr></w:tbl>", True),  # {% colspan %}
+])
+def test_when_the_table_fix_up_is_needed(source: str, needed: bool) -> None:
+    from docx_report.table_grid import needs_fix
+
+    ns = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    assert needs_fix(f"<w:body {ns}>{source}</w:body>") is needed
+
+
+def test_compiled_parts_are_cached_on_disk_and_render_the_same(
+        tmp_path: Path, full_template: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("DOCX_REPORT_CACHE", str(cache))
+    first = CompiledTemplate.load(full_template)
+    entries = sorted(cache.iterdir())
+    assert len(entries) == 3  # body, header, footer
+    assert all(p.tree is not None for p in first._parts)
+    second = CompiledTemplate.load(full_template)
+    assert all(p.tree is None for p in second._parts)  # came from the cache
+    assert part(second.render(CONTEXT)) == part(first.render(CONTEXT))
+    assert second.variables() == first.variables()
+    with pytest.raises(TemplateError, match="rows"):  # errors still name their place
+        second.render({**CONTEXT, "rows": None})
+    for entry in entries:  # a damaged entry is compiled again, and replaced
+        entry.write_bytes(b"\x00garbage")
+    third = CompiledTemplate.load(full_template)
+    assert all(p.tree is not None for p in third._parts)
+    assert part(third.render(CONTEXT)) == part(first.render(CONTEXT))
+    monkeypatch.setenv("DOCX_REPORT_CACHE", "off")
+    shutil.rmtree(cache)
+    CompiledTemplate.load(full_template)
+    assert not cache.exists()
+
+
+def test_a_refused_template_is_never_cached(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("DOCX_REPORT_CACHE", str(cache))
+    hostile = make_template(tmp_path / "hostile.docx", ["{{ ''.__class__.__mro__ }}"])
+    for _ in range(2):
+        with pytest.raises(TemplateError):
+            CompiledTemplate.load(hostile)
+    assert not cache.exists() or not any(cache.iterdir())
+
+
+def test_the_cache_keeps_its_newest_entries_only(
+        tmp_path: Path, full_template: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from docx_report import template_cache
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("DOCX_REPORT_CACHE", str(cache))
+    monkeypatch.setattr(template_cache, "MAX_ENTRIES", 2)
+    CompiledTemplate.load(full_template)  # three parts
+    assert len(list(cache.glob("*.bin"))) == 2

@@ -67,6 +67,7 @@ SUFFIXES = {".xlsx", ".xlsm", ".xls", *PUBLISHED_SUFFIXES}
 SUMMARY_NAME = "summary.xlsx"
 AGGREGATE_DIR = "汇总"
 _STAGING_PREFIX = ".docx-report-batch-"
+_NAMED_DUPLICATES = 5  # other files a duplicate's message names (then: 等 N 份)
 _MAX_CRASH_ROUNDS = 5  # pools rebuilt after a worker died, before the rest are given up
 
 T = TypeVar("T")
@@ -198,7 +199,7 @@ def _check_one(index: int, path: Path, settings: _Settings) -> Outcome:
         return outcome
     staged = settings.staging / f"{index:06d}.docx"
     try:
-        eng.render(checked, staged)
+        eng.render(checked, staged, staged=True)  # synced once, by os.sync() before publish
     except ReportError as exc:
         outcome.problems.append(Problem(Level.ERROR, f"检查通过，但未能生成报告：{exc}",
                                         file=str(path),
@@ -321,10 +322,13 @@ def _mark_duplicates(outcomes: Sequence[Outcome]) -> None:
     for members in groups.values():
         if len(members) < 2:
             continue
+        names = "、".join(dict.fromkeys(visible(m.agency) for m in members))  # told apart
         for o in members:
             pack = engine.default().pack(o.pack_source or o.pack)
-            others = "、".join(str(m.file) for m in members if m is not o)
-            names = "、".join(dict.fromkeys(visible(m.agency) for m in members))  # told apart
+            named = [str(m.file) for m in members[:_NAMED_DUPLICATES + 1] if m is not o]
+            named = named[:_NAMED_DUPLICATES]  # linear in the group, however large it is
+            left = len(members) - 1 - len(named)
+            others = "、".join(named) + (f" 等 {len(members) - 1} 份" if left else "")
             o.problems = sort_problems([*o.problems, Problem(
                 Level.ERROR, f"与 {others} 是同一机关（{names}）同一年度（{o.year}年）的工作簿，"
                 "均未生成报告、未纳入汇总；请确认保留哪一份，删去其余后重新运行",
@@ -333,19 +337,24 @@ def _mark_duplicates(outcomes: Sequence[Outcome]) -> None:
             o.status = Status.DUPLICATE
 
 
-def _unique(name: str, used: set[str], fallback: str) -> str:
-    """A name not used yet in this run (case-insensitively): 名称, 名称（2）, 名称（3）…"""
+def _unique(name: str, used: dict[str, int], fallback: str) -> str:
+    """A name not used yet in this run (case-insensitively): 名称, 名称（2）, 名称（3）…
+
+    ``used`` maps each name given (case-folded) to the last number tried after it, so the
+    thousandth 名称 costs no more than the second."""
     if not name or name.startswith(".") or os.path.basename(name) != name:
         name = fallback
-    candidate, n = name, 1
+    n = used.get("\0" + name.casefold(), 1)
+    candidate = name if n == 1 else f"{name}（{n}）"
     while candidate.casefold() in used:
         n += 1
         candidate = f"{name}（{n}）"
-    used.add(candidate.casefold())
+    used["\0" + name.casefold()] = n  # "\0" cannot start a file name: no clash with names
+    used[candidate.casefold()] = 1
     return candidate
 
 
-def _place(outcomes: Sequence[Outcome], outdir: Path, used: set[str]) -> None:
+def _place(outcomes: Sequence[Outcome], outdir: Path, used: dict[str, int]) -> None:
     """Move the rendered reports to (the staged) OUTDIR, each under its own name."""
     for o in outcomes:
         if o.staged is None:
@@ -374,7 +383,7 @@ def _aggregates(outcomes: Sequence[Outcome], outdir: Path, name: str) -> list[Ag
                 groups.setdefault((source, o.year), []).append(o)
             elif o.agency:
                 excluded.setdefault((source, o.year), set()).add(o.agency)
-    used: set[str] = set()
+    used: dict[str, int] = {}
     results = []
     for (pack_name, year), members in sorted(groups.items()):
         pack = engine.default().pack(pack_name)
@@ -497,7 +506,7 @@ def run_batch(inputs: Sequence[Path], outdir: Path, *, jobs: int | None = None,
         inputs_here = {p.stem.casefold() for p in files
                        if p.parent.resolve() == outdir.resolve() and p.suffix.lower() in
                        PUBLISHED_SUFFIXES}
-        _place(finished, stage, inputs_here)
+        _place(finished, stage, dict.fromkeys(inputs_here, 1))
         if progress:
             progress.phase("生成汇总")
         aggregates = _aggregates(finished, stage, name)
@@ -505,6 +514,7 @@ def run_batch(inputs: Sequence[Path], outdir: Path, *, jobs: int | None = None,
             if progress:
                 progress.phase("转换 PDF")
             _convert(finished, aggregates, pdfa=pdfa, jobs=jobs)
+        os.sync()  # the staged files on disk before they are moved in (one sync, not one a file)
         recorded = manifest.read_manifest(outdir)
         written = manifest.publish([*finished, *aggregates], stage, outdir,
                                   recorded | {SUMMARY_NAME}) | {SUMMARY_NAME}

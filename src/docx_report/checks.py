@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from docx_report import expr, narrative, textchecks
-from docx_report import workbook as wb
+from docx_report import layout as wb
 from docx_report.errors import Level, Problem
 from docx_report.pack import Pack, Rule, builtin_packs, load_pack
 from docx_report.reader import ReportData

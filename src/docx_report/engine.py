@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from docx_report import checks, sources
-from docx_report import workbook as wb
 from docx_report.context import build_context
 from docx_report.errors import (
     ConversionError,
@@ -35,9 +34,11 @@ from docx_report.errors import (
     sort_problems,
 )
 from docx_report.files import os_reason
+from docx_report.layout import Book
 from docx_report.names import safe_filename
 from docx_report.pack import Pack, load_pack
 from docx_report.reader import ReportData, choose_pack, read_book
+from docx_report.xlsx_fast import open_book
 
 if TYPE_CHECKING:
     from docx_report.render import CompiledTemplate
@@ -135,9 +136,11 @@ class Engine:
     # -- reading -------------------------------------------------------------------------------
 
     @staticmethod
-    def open(path: Path) -> wb.Workbook:
-        """The one place a workbook is opened (and so parsed)."""
-        return wb.open_workbook(path)
+    def open(path: Path, *, reader: str | None = None) -> Book:
+        """The one place a workbook is opened (and so parsed): python-calamine where it reads
+        the workbook exactly, else openpyxl (``xlsx_fast``); ``reader="openpyxl"`` for one that
+        may be generic (its reader needs openpyxl's workbook, with number formats)."""
+        return open_book(path, reader=reader)
 
     def read(self, path: Path, pack: PackRef | None = None) -> ReportData:
         """Read a pack workbook (the pack given, else the one it records or fits), or a
@@ -149,18 +152,19 @@ class Engine:
 
     def read_any(self, path: Path, pack: PackRef | None = None) -> ReportData | dict[str, Any]:
         """A pack workbook's data, or a generic workbook's template context: the workbook is
-        opened once either way."""
+        opened once either way (by openpyxl, which the generic reader needs)."""
         if sources.is_published(path):
             return self.read(path, pack)
-        book = self.open(path)
+        book = self.open(path, reader="openpyxl")
         if pack is not None or book.pack_record is not None:
             return read_book(book, choose_pack(book, self.pack(pack) if pack else None))
         try:  # no record: a pack workbook whose record was lost, or a generic one
             chosen = choose_pack(book, None)
         except (InputError, PackError):
             from docx_report import generic
+            from docx_report.workbook import Workbook
 
-            opened = book.openpyxl() if isinstance(book, wb.Workbook) else None
+            opened = book.openpyxl() if isinstance(book, Workbook) else None
             return generic.read_generic(path, book=opened)
         return read_book(book, chosen)
 
@@ -195,13 +199,16 @@ class Engine:
 
     # -- rendering -----------------------------------------------------------------------------
 
-    def render(self, checked: Checked, out: Path, template: Path | None = None) -> None:
-        """Write the report of a workbook checked without error (atomically)."""
+    def render(self, checked: Checked, out: Path, template: Path | None = None, *,
+               staged: bool = False) -> None:
+        """Write the report of a workbook checked without error (atomically; ``staged``: into
+        a private staging folder, see ``render.render_to_file``)."""
         from docx_report import render
 
         assert checked.ok, "only a workbook without errors is rendered"
         compiled = self.template(template or checked.data.pack.template_path)
-        render.render_to_file(compiled, checked.context(), out, properties=checked.properties())
+        render.render_to_file(compiled, checked.context(), out, properties=checked.properties(),
+                              staged=staged)
 
     def build(self, path: Path, *, out: Path | None = None, template: Path | None = None,
               previous: Path | None = None, pack: PackRef | None = None,

@@ -110,3 +110,13 @@ def os_reason(exc: OSError) -> str:
     if exc.errno in _OS_REASONS:
         return _OS_REASONS[exc.errno]
     return f"系统错误 {exc.errno}" if exc.errno else "系统错误"
+
+
+def write_staged(out: Path, content: bytes) -> None:
+    """Write a file in a private staging folder: directly, neither through a temporary file nor
+    synced. Its owner (a batch) syncs once and moves the finished files into place."""
+    try:
+        out.write_bytes(content)
+    except OSError as exc:
+        out.unlink(missing_ok=True)
+        raise OutputError(f"无法写入 {out}（{os_reason(exc)}）") from None

@@ -4,7 +4,8 @@
   about a second; converting a report inside it a tenth of that (20 reports: ~2.8 s against
   ~20 s for 20 calls, ``benchmarks/pdf_bulk.py``). That is the gain of an instance kept
   listening over UNO, without the ``uno`` bindings (tied to the system Python) or a socket
-  protocol. ``jobs > 1`` splits the list over that many soffice processes.
+  protocol. ``jobs > 1`` splits the list over that many soffice processes; by default one per
+  core, each with at least ``DOCS_PER_PROCESS`` reports (a start-up costs ~6 conversions).
 * Each soffice gets a new profile (``-env:UserInstallation``) and TMPDIR in a temporary
   directory of its own: concurrent runs never share one, nor touch the clerk's LibreOffice.
   Inputs are copied there as ``d0000.docx`` …, so odd names and twin names cannot clash.
@@ -58,6 +59,7 @@ _LOADED = "convert "
 _LOAD_FAILED = "Error: source file could not be loaded"
 _POLL_SECONDS = 0.1
 _MAX_ATTEMPTS = 2  # a file whose conversion hangs or crashes is tried once more
+DOCS_PER_PROCESS = 4  # ``auto_jobs``: fewer reports than this do not get a process of their own
 _MAX_DEAD_RUNS = 3  # this many failed runs in a row without any progress: give up
 _MAX_LOG_READ = 4 * 2**20
 _TMP_PREFIX = "docx-report-pdf-"  # of soffice's log, looked at for progress
@@ -122,13 +124,20 @@ def fontconfig_file() -> Iterator[Path]:
         yield path
 
 
+def auto_jobs(count: int) -> int:
+    """soffice processes for ``count`` reports: one per core, but each with at least
+    ``DOCS_PER_PROCESS`` reports (starting LibreOffice costs as much as converting ~6)."""
+    return max(1, min(os.cpu_count() or 1, count // DOCS_PER_PROCESS))
+
+
 def convert(docx_files: Sequence[Path], out_dir: Path | None = None, *, pdfa: bool = True,
-            timeout: float = 120.0, jobs: int = 1) -> list[Conversion]:
+            timeout: float = 120.0, jobs: int | None = None) -> list[Conversion]:
     """Convert reports to PDF/A-2b (plain PDF with ``pdfa=False``): one result per input, in order.
 
     Each PDF is named after its .docx and written to ``out_dir`` (created if needed), or beside
     its .docx when ``out_dir`` is None. A file that fails gets a Chinese ``error`` naming it and
     the others still convert. Raises ConversionError only when LibreOffice is not installed.
+    ``jobs``: soffice processes at once (default ``auto_jobs``).
     """
     sources = [Path(p) for p in docx_files]
     if not sources:
@@ -158,7 +167,7 @@ def convert(docx_files: Sequence[Path], out_dir: Path | None = None, *, pdfa: bo
                 mark_owner(Path(tmp))
                 env = {**os.environ, "FONTCONFIG_FILE": str(fonts)}
                 export_filter = PDFA_FILTER if pdfa else PLAIN_FILTER
-                n = max(1, min(jobs, len(tasks)))
+                n = max(1, min(jobs or auto_jobs(len(tasks)), len(tasks)))
                 workers = [_Worker(soffice, export_filter, env, timeout, Path(tmp) / f"w{k}",
                                    tasks[k::n]) for k in range(n)]
                 _run_workers(workers)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from docx_report import workbook as wb
+from docx_report import layout as wb
 from docx_report.errors import InputError, PackError, Problem, error, warning
 from docx_report.pack import (
     NarrativeSection,
@@ -25,6 +25,7 @@ from docx_report.pack import (
     load_pack,
 )
 from docx_report.values import Number, ValueProblem, value_type
+from docx_report.xlsx_fast import open_book
 from docx_report.xlsx_guard import over_cell_limit
 
 
@@ -70,7 +71,7 @@ def _norm(text: Any) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text or "")))
 
 
-def choose_pack(book: wb.Workbook, pack: Pack | None) -> Pack:
+def choose_pack(book: wb.Book, pack: Pack | None) -> Pack:
     """The pack given, else the one the workbook records, else the built-in it fits best."""
     if pack is not None:
         return pack
@@ -90,7 +91,7 @@ def choose_pack(book: wb.Workbook, pack: Pack | None) -> Pack:
                      file=book.path)
 
 
-def _recorded(book: wb.Workbook, record: wb.PackRecord) -> Pack:
+def _recorded(book: wb.Book, record: wb.PackRecord) -> Pack:
     """The pack a workbook records: a built-in by name, any other by the folder recorded."""
     if record.source and is_folder(record.source):
         folder = next((f for f in record.folders(book.path) if (f / "pack.toml").is_file()),
@@ -112,7 +113,7 @@ def _recorded(book: wb.Workbook, record: wb.PackRecord) -> Pack:
     return load_pack(record.name)
 
 
-def pack_changed(book: wb.Workbook, pack: Pack) -> Problem | None:
+def pack_changed(book: wb.Book, pack: Pack) -> Problem | None:
     """A warning when the pack changed since the workbook was made from it."""
     record = book.pack_record
     if record is None or record.name != pack.name or not record.fingerprint or \
@@ -126,7 +127,7 @@ def pack_changed(book: wb.Workbook, pack: Pack) -> Problem | None:
                    sheet=pack.facts_sheet)
 
 
-def _fit(book: wb.Workbook, pack: Pack) -> tuple[int, int]:
+def _fit(book: wb.Book, pack: Pack) -> tuple[int, int]:
     """How well a workbook fits a pack: labels in place, then sheets present."""
     labels = 0
     for table in pack.tables():
@@ -138,7 +139,7 @@ def _fit(book: wb.Workbook, pack: Pack) -> tuple[int, int]:
 
 
 class _Reader:
-    def __init__(self, book: wb.Workbook, data: ReportData) -> None:
+    def __init__(self, book: wb.Book, data: ReportData) -> None:
         self.book = book
         self.data = data
 
@@ -150,7 +151,7 @@ class _Reader:
     def expect_label(self, sheet: str, row: int, col: int, expected: str) -> bool:
         """Is the label where the pack puts it? If not, say where it went or what is there."""
         found = self.book.value(sheet, row, col)
-        if _norm(found) == _norm(expected):
+        if found == expected or _norm(found) == _norm(expected):
             return True
         here = wb.coordinate(row, col)
         # Where the label went: the nearest copy (信息内容, 总计… appear more than once).
@@ -274,11 +275,11 @@ class _Reader:
 
 def read_report(path: Path, pack: Pack | None = None) -> ReportData:
     """Read a workbook; raise InputError only when it cannot be read as a workbook at all."""
-    book = wb.open_workbook(path)
+    book = open_book(path)
     return read_book(book, choose_pack(book, pack))
 
 
-def read_book(book: wb.Workbook, chosen: Pack) -> ReportData:
+def read_book(book: wb.Book, chosen: Pack) -> ReportData:
     """Read a workbook already open, through the pack chosen for it."""
     path = book.path
     data = ReportData(pack=chosen, file=path)

@@ -29,9 +29,9 @@ from docxtpl import DocxTemplate
 from jinja2 import Template, TemplateSyntaxError, nodes
 from lxml import etree  # type: ignore[import-untyped]
 
-from docx_report import template_guard
+from docx_report import table_grid, template_cache, template_guard
 from docx_report.errors import OutputError, TemplateError
-from docx_report.files import write_bytes_atomically
+from docx_report.files import write_bytes_atomically, write_staged
 from docx_report.salvage import salvage
 from docx_report.sandbox import (
     DEFAULT_TIME_LIMIT,
@@ -211,10 +211,16 @@ class _Compiled:
     part: SourcePart
     lines: list[int]  # template line (0-based) -> paragraph index in the part
     template: Template
-    tree: nodes.Template
+    tree: nodes.Template | None  # None when it came from the cache: parsed when asked for
+    fix_tables: bool = True  # may docxtpl's table fix-up change a rendering? (table_grid)
 
     def place(self, lineno: int | None) -> str:
         return _place(self.part, self.lines, lineno)
+
+    def syntax_tree(self) -> nodes.Template:
+        if self.tree is None:
+            self.tree = ENV.parse(_jinja_source(self.part.xml)[0])
+        return self.tree
 
 
 def _place(part: SourcePart, lines: list[int], lineno: int | None) -> str:
@@ -246,16 +252,26 @@ def _jinja_source(xml: str) -> tuple[str, list[int]]:
 
 
 def _compile(part: SourcePart, file: Path) -> _Compiled:
+    cached = template_cache.load(part.label, part.xml)
+    if cached is not None:  # compiled (and found safe) by an earlier run
+        lines, fix, code = cached
+        template = ENV.template_class.from_code(ENV, code, ENV.make_globals(None))
+        return _Compiled(part, lines, template, None, fix)
     source, lines = _jinja_source(part.xml)
     try:
         tree = ENV.parse(source)
         if unsafe := unsafe_attribute(tree):  # refused before anything is compiled or run
             raise TemplateError(f"{file}：{_place(part, lines, unsafe[1])}：{unsafe[0]}")
-        template = ENV.from_string(ENV.parse(source))  # compiling may fold the tree it gets
+        # Compiling folds constant expressions in place: variables, all field_paths looks
+        # for, stay, so the tree is parsed once and kept.
+        code = ENV.compile(tree)
+        template = ENV.template_class.from_code(ENV, code, ENV.make_globals(None))
     except TemplateSyntaxError as exc:  # also unknown filters and tests, found when compiling
         where = _place(part, lines, exc.lineno)
         raise TemplateError(f"{file}：{where}：模板语法错误，{syntax_message(exc)}") from None
-    return _Compiled(part, lines, template, tree)
+    fix = part.label == "正文" and table_grid.needs_fix(source)
+    template_cache.store(part.label, part.xml, lines, fix, code)
+    return _Compiled(part, lines, template, tree, fix)
 
 
 def check_syntax(path: Path) -> dict[str, str]:
@@ -362,7 +378,7 @@ class CompiledTemplate:
         with zipfile.ZipFile(buf, "a", zipfile.ZIP_DEFLATED) as z:
             for name, content in out.items():
                 info = self._infos.get(name) or zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
-                z.writestr(info, content, zipfile.ZIP_DEFLATED)
+                z.writestr(info, content, zipfile.ZIP_DEFLATED, compresslevel=1)  # 2x faster
         return buf.getvalue()
 
     def _render(self, compiled: _Compiled, context: Mapping[str, Any]) -> str:
@@ -384,9 +400,13 @@ class CompiledTemplate:
         return str(_DOCXTPL.resolve_listing(xml)) if "\n" in xml or "\t" in xml else xml
 
     def _finish(self, compiled: _Compiled, xml: str) -> bytes:
-        """Check the rendered XML and apply docxtpl's fixes (table grids, drawing ids)."""
+        """Check the rendered XML and apply docxtpl's fixes (table grids, drawing ids).
+
+        Where neither applies, the rendered text itself is written (the same XML as the tree
+        parsed from it, without serialising it again)."""
+        data = xml.encode("utf-8")
         try:
-            tree = etree.fromstring(xml, _STRICT if compiled.part.label == "正文" else _PARSER)
+            tree = etree.fromstring(data, _STRICT if compiled.part.label == "正文" else _PARSER)
         except etree.XMLSyntaxError as exc:
             raise TemplateError(
                 f"{self.path}：{compiled.part.label}渲染后不是有效的 Word XML（{exc}）。常见原因："
@@ -396,13 +416,15 @@ class CompiledTemplate:
         if compiled.part.label != "正文":
             return bytes(etree.tostring(tree, encoding="UTF-8", xml_declaration=True,
                                         standalone=True))
-        if "<w:tbl" in xml:
+        changed = False
+        if compiled.fix_tables and "<w:tbl" in xml:
             with contextlib.suppress(AttributeError, TypeError, ValueError):  # grid-less table
-                tree = _DOCXTPL.fix_tables(xml)
+                tree, changed = _DOCXTPL.fix_tables(xml), True
         for index, drawing in enumerate(tree.iter(WP + "docPr"), 1001):
             drawing.set("id", str(index))
+            changed = True
         before, after = self._document
-        return before + bytes(etree.tostring(tree, encoding="UTF-8")) + after
+        return before + (bytes(etree.tostring(tree, encoding="UTF-8")) if changed else data) + after
 
     def variables(self) -> list[FieldUse]:
         """The data fields the template refers to, once per place they are used."""
@@ -412,7 +434,7 @@ class CompiledTemplate:
 def _uses(parts: list[_Compiled]) -> list[FieldUse]:
     seen: dict[tuple[tuple[str, ...], str], FieldUse] = {}
     for compiled in parts:
-        for path, lineno in field_paths(compiled.tree):
+        for path, lineno in field_paths(compiled.syntax_tree()):
             use = FieldUse(path, compiled.part.label, compiled.place(lineno))
             seen.setdefault((path, use.place), use)
     return list(seen.values())
@@ -435,11 +457,16 @@ def field_uses(path: Path) -> list[FieldUse]:
 
 
 def render_to_file(template: CompiledTemplate, context: Mapping[str, Any], out: Path, *,
-                   properties: Mapping[str, str] | None = None, overwrite: bool = True) -> None:
+                   properties: Mapping[str, str] | None = None, overwrite: bool = True,
+                   staged: bool = False) -> None:
     """Render and write ``out`` atomically: a temporary file in the same folder, then
-    os.replace. A failed render or write leaves no file (and an existing file untouched)."""
+    os.replace. A failed render or write leaves no file (and an existing file untouched).
+    ``staged``: ``out`` is in a private staging folder (``files.write_staged``)."""
     out = Path(out)
     if not overwrite and out.exists():
         raise OutputError(f"{out} 已存在；如要覆盖请使用 --force")
     content = template.render(context, properties=properties)
-    write_bytes_atomically(out, content, hint="文件是否正在 Word 中打开？")
+    if staged:
+        write_staged(out, content)
+    else:
+        write_bytes_atomically(out, content, hint="文件是否正在 Word 中打开？")

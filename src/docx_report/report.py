@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from docx_report import engine, workbook
+from docx_report import engine
 from docx_report.engine import Built, Checked, PackRef
 from docx_report.errors import PackError
 from docx_report.pack import Pack
@@ -32,7 +32,7 @@ def init_workbook(out: Path, *, pack: PackRef = DEFAULT_PACK, agency: str = "",
     pre-filled: the pack's ``[[carry]]`` values, 机关名称, the next 年度, last year's
     subsection titles.
     """
-    from docx_report import carry
+    from docx_report import carry, workbook  # openpyxl: only where a workbook is written
 
     eng = engine.default()
     loaded = eng.pack(pack)

@@ -1,11 +1,9 @@
 """Report workbooks through openpyxl: open one safely, and write one from a pack.
 
-Where things sit on each sheet (the layout) is defined here once and used both to write the
-blank workbook and to read a filled one:
-
-* facts sheet: a header on row 3, then one field a row: label in A, value in B, help in C;
-* narrative sheet: the intro (导语) on row 4, then one subsection a row: title in A, body in B;
-* table sheet: an optional note (表前说明) in B3, the official grid from row 5, column A.
+Where things sit on each sheet (the layout) is defined once in ``layout.py`` and used both to
+write the blank workbook here and to read a filled one. Reading goes through
+``xlsx_fast.open_book``: python-calamine where it gives the same values, this module's
+``Workbook`` (openpyxl) otherwise.
 """
 
 from __future__ import annotations
@@ -15,7 +13,7 @@ import datetime as dt
 import os
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from openpyxl import Workbook as _Book
 from openpyxl import load_workbook
@@ -27,19 +25,33 @@ from openpyxl.worksheet.worksheet import Worksheet
 from docx_report import workbook_print as wp
 from docx_report.errors import OutputError
 from docx_report.files import atomic_write
+from docx_report.layout import (
+    FIRST_FIELD_ROW,
+    GRID_TOP,
+    HEADER_ROW,
+    HELP_ROW,
+    INTRO_ROW,
+    META_SHEET,
+    NOTE_ROW,
+    SCAN_COLS,
+    SCAN_ROWS,
+    TITLE_ROW,
+    PackRecord,
+    coordinate,
+    field_row,
+    grid_position,
+    locate,
+)
 from docx_report.live_checks import add_live_checks
-from docx_report.pack import Cell, NarrativeSection, Pack, TableSection
+from docx_report.pack import NarrativeSection, Pack, TableSection
 from docx_report.values import TYPES, CellError
 from docx_report.xlsx_guard import check_xlsx, load_failure, quiet_openpyxl
 
-META_SHEET = "_docx_report"
-TITLE_ROW, HELP_ROW, HEADER_ROW = 1, 2, 3
-FIRST_FIELD_ROW = 4
-INTRO_ROW = 4
-NOTE_ROW = 3
-GRID_TOP = 5
-
-SCAN_ROWS, SCAN_COLS = 300, 40  # how far label searches look (bounded work)
+# The layout is re-exported: callers still find it here.
+__all__ = ["FIRST_FIELD_ROW", "GRID_TOP", "HEADER_ROW", "HELP_ROW", "INTRO_ROW", "META_SHEET",
+           "NOTE_ROW", "SCAN_COLS", "SCAN_ROWS", "TITLE_ROW", "PackRecord", "Workbook",
+           "coordinate", "field_row", "grid_position", "locate", "open_workbook",
+           "save_atomically", "write_workbook"]
 
 _THIN = Side(style="thin", color="808080")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -49,26 +61,6 @@ _TOTAL_FILL = PatternFill("solid", fgColor="DDEBF7")
 _WRAP = Alignment(wrap_text=True, vertical="center")
 _CENTER = Alignment(wrap_text=True, vertical="center", horizontal="center")
 _TOP = Alignment(wrap_text=True, vertical="top")
-
-
-def coordinate(row: int, col: int) -> str:
-    """1-based row and column to an A1 reference."""
-    return f"{get_column_letter(col)}{row}"
-
-
-def grid_position(cell: Cell) -> tuple[int, int]:
-    """Worksheet row and column (1-based) of a table grid cell."""
-    return GRID_TOP + cell.row, 1 + cell.col
-
-
-def locate(pack: Pack) -> dict[str, tuple[str, str]]:
-    """Every value key of the pack → (sheet, A1 reference)."""
-    return {key: (table.sheet, coordinate(*grid_position(cell)))
-            for key, (table, cell) in pack.value_cells().items()}
-
-
-def field_row(pack: Pack, key: str) -> int:
-    return FIRST_FIELD_ROW + [f.key for f in pack.fields].index(key)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -146,19 +138,6 @@ class Workbook:
 
     def max_row(self, sheet: str) -> int:
         return min(int(self._book[sheet].max_row), SCAN_ROWS)
-
-
-class PackRecord(NamedTuple):
-    name: str
-    version: str
-    fingerprint: str
-    source: str  # the pack's folder ('' for a built-in pack)
-    relative: str = ""  # the same, relative to the workbook's folder when it was written
-
-    def folders(self, workbook: Path) -> list[Path]:
-        """Where the pack's folder may be: beside the workbook as it was, then where it was."""
-        found = [workbook.parent / self.relative] if self.relative else []
-        return found + ([Path(self.source)] if self.source else [])
 
 
 def open_workbook(path: Path) -> Workbook:

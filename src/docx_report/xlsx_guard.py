@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import posixpath
+import re
 import stat
 import warnings
 import zipfile
@@ -29,9 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 from xml.parsers import expat
-
-from openpyxl.utils import range_boundaries
-from openpyxl.utils.datetime import from_ISO8601
 
 from docx_report.errors import InputError
 from docx_report.files import os_reason
@@ -305,13 +303,42 @@ def _looks_like_xml(head: bytes) -> bool:
 def _area(ref: str) -> int:
     """Cells a range covers, as openpyxl reads it (whole rows or columns counted in full);
     a reference openpyxl cannot parse counts as one cell (it refuses it when it loads)."""
-    try:
-        low_col, low_row, high_col, high_row = range_boundaries(ref.strip())
-    except (ValueError, TypeError):
+    bounds = _range_boundaries(ref.strip())
+    if bounds is None:
         return 1
+    low_col, low_row, high_col, high_row = bounds
     rows = abs(int(high_row or _MAX_ROW) - int(low_row or 1)) + 1
     cols = abs(int(high_col or _MAX_COL) - int(low_col or 1)) + 1
     return rows * cols
+
+
+_BOUND = re.compile(r"^\$?([A-Za-z]{1,3})?\$?(\d+)?$")
+
+
+def _range_boundaries(ref: str) -> tuple[int | None, int | None, int | None, int | None] | None:
+    """Columns and rows (1-based) of A1:B2, A:B or 1:2 as openpyxl's ``range_boundaries``
+    reads them, without importing openpyxl (``check`` does not need it); None where openpyxl
+    raises."""
+    if not ref:
+        return None, None, None, None
+    ends = ref.split(":")
+    if len(ends) > 2:
+        return None
+    bounds: list[int | None] = []
+    for end in ends:
+        match = _BOUND.match(end)
+        if match is None or not end.strip("$"):
+            return None
+        letters, digits = match.groups()
+        col = 0
+        for ch in (letters or "").upper():
+            col = col * 26 + ord(ch) - 64
+        bounds += [col or None, int(digits) if digits else None]
+    if len(bounds) == 2:
+        bounds += bounds
+    elif [b is None for b in bounds[:2]] != [b is None for b in bounds[2:]]:
+        return None  # A1:B, A:2 …: openpyxl refuses a range that mixes kinds
+    return bounds[0], bounds[1], bounds[2], bounds[3]
 
 
 def _readable(cell_type: str, value: str) -> bool:
@@ -328,6 +355,8 @@ def _readable(cell_type: str, value: str) -> bool:
         elif cell_type in ("s", "b"):
             int(value)
         elif cell_type == "d":
+            from openpyxl.utils.datetime import from_ISO8601  # rare: openpyxl loads only here
+
             from_ISO8601(value)
     except (ValueError, TypeError, AttributeError):
         return False

@@ -5,16 +5,19 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from docx_report import batch as batch_lib
-from docx_report.batch import Outcome, Status
 from docx_report.cli._common import EXIT_PROBLEMS, ReportCommand, handle_errors, pack_option
+
+if TYPE_CHECKING:  # the batch machinery (openpyxl for the summary) loads when a batch runs
+    from docx_report.batch import Outcome
 
 
 def _label(outcome: Outcome) -> str:
+    from docx_report.batch import Status
+
     if outcome.status is Status.BUILT:
         warnings = len(outcome.warnings)
         return "通过" + (f"（{warnings} 处警告）" if warnings else "")
@@ -76,6 +79,8 @@ class _Bar(_Lines):
         pass  # the bar shows no names: what needs attention is listed when the batch is done
 
     def to_list(self, outcomes: Sequence[Outcome]) -> list[Outcome]:
+        from docx_report.batch import Status
+
         return [o for o in outcomes if o.status is not Status.BUILT]
 
     def phase(self, message: str) -> None:
@@ -126,6 +131,9 @@ def batch(inputs: tuple[Path, ...], outdir: Path, jobs: int | None, make_pdf: bo
     docx-report batch 收到的工作簿/ -o 2024年报告/ --pdf --previous 2023年工作簿/ --jobs 4
     docx-report batch 各机关已发布的报告/ -o 2024年审核/
     """
+    from docx_report import batch as batch_lib
+    from docx_report.batch import Status
+
     if pack_name is not None:  # resolved once, here: a broken pack stops before any work
         from docx_report.engine import default
 

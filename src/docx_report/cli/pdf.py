@@ -22,11 +22,12 @@ from docx_report.cli._common import EXIT_PROBLEMS, ReportCommand, handle_errors
 )
 @click.option("--plain", is_flag=True, help="生成普通 PDF，而不是 PDF/A-2b 存档格式。")
 @click.option(
-    "-j", "--jobs", type=click.IntRange(1, 16), default=1, show_default=True,
-    help="同时运行的 LibreOffice 进程数（大批量时可设为 CPU 核数）。",
+    "-j", "--jobs", type=click.IntRange(1, 16), default=None,
+    help="同时运行的 LibreOffice 进程数（默认：按 CPU 核数，每个进程至少 4 份报告）。",
 )
 @handle_errors
-def pdf_command(reports: tuple[Path, ...], out_dir: Path | None, plain: bool, jobs: int) -> None:
+def pdf_command(reports: tuple[Path, ...], out_dir: Path | None, plain: bool,
+                jobs: int | None) -> None:
     """把已有的报告（.docx）转为 PDF/A-2b 归档件，嵌入全部字体。
 
     每个 PDF 与报告同名。任何一个转换失败时逐个列出，退出码为 1。

@@ -1,0 +1,92 @@
+"""Where things sit on a report workbook's sheets, defined once for writing and reading.
+
+* facts sheet: a header on row 3, then one field a row: label in A, value in B, help in C;
+* narrative sheet: the intro (导语) on row 4, then one subsection a row: title in A, body in B;
+* table sheet: an optional note (表前说明) in B3, the official grid from row 5, column A.
+
+Nothing here imports openpyxl, so reading and checking a workbook does not pay for it.
+``Book`` is what the reader needs of an opened workbook; ``xlsx_fast.open_book`` gives one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NamedTuple, Protocol
+
+from docx_report.pack import Cell, Pack
+
+META_SHEET = "_docx_report"
+TITLE_ROW, HELP_ROW, HEADER_ROW = 1, 2, 3
+FIRST_FIELD_ROW = 4
+INTRO_ROW = 4
+NOTE_ROW = 3
+GRID_TOP = 5
+
+SCAN_ROWS, SCAN_COLS = 300, 40  # how far label searches look (bounded work)
+
+
+def column_letter(col: int) -> str:
+    """1 → A, 27 → AA (1-based, as in Excel)."""
+    letters = ""
+    while col > 0:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def coordinate(row: int, col: int) -> str:
+    """1-based row and column to an A1 reference."""
+    return f"{column_letter(col)}{row}"
+
+
+def grid_position(cell: Cell) -> tuple[int, int]:
+    """Worksheet row and column (1-based) of a table grid cell."""
+    return GRID_TOP + cell.row, 1 + cell.col
+
+
+def locate(pack: Pack) -> dict[str, tuple[str, str]]:
+    """Every value key of the pack → (sheet, A1 reference)."""
+    return {key: (table.sheet, coordinate(*grid_position(cell)))
+            for key, (table, cell) in pack.value_cells().items()}
+
+
+def field_row(pack: Pack, key: str) -> int:
+    return FIRST_FIELD_ROW + [f.key for f in pack.fields].index(key)
+
+
+class PackRecord(NamedTuple):
+    name: str
+    version: str
+    fingerprint: str
+    source: str  # the pack's folder ('' for a built-in pack)
+    relative: str = ""  # the same, relative to the workbook's folder when it was written
+
+    def folders(self, workbook: Path) -> list[Path]:
+        """Where the pack's folder may be: beside the workbook as it was, then where it was."""
+        found = [workbook.parent / self.relative] if self.relative else []
+        return found + ([Path(self.source)] if self.source else [])
+
+
+
+class Book(Protocol):
+    """A workbook opened for reading: values by sheet and 1-based position."""
+
+    path: Path
+    sheetnames: list[str]  # worksheets in order, without the hidden record
+
+    @property
+    def pack_name(self) -> str | None: ...  # the pack recorded by ``init``, if any
+
+    @property
+    def pack_record(self) -> PackRecord | None: ...  # all ``init`` recorded of the pack
+
+    def has_sheet(self, sheet: str) -> bool: ...
+
+    def value(self, sheet: str, row: int, col: int) -> Any: ...  # errors as ``CellError``
+
+    def formula(self, sheet: str, row: int, col: int) -> str | None: ...
+
+    def texts(self, sheet: str) -> Iterator[tuple[int, int, str]]: ...  # bounded by SCAN_*
+
+    def max_row(self, sheet: str) -> int: ...
