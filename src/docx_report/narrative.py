@@ -25,7 +25,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from docx_report import workbook as wb
+from docx_report import layout as wb
 from docx_report.errors import Level, Problem
 from docx_report.pack import NarrativeSection, Pack
 from docx_report.pack_narrative import NarrativeFigure

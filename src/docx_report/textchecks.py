@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from docx_report import workbook as wb
+from docx_report import layout as wb
 from docx_report.errors import Level, Problem
 from docx_report.narrative import cn_number, paragraphs
 from docx_report.pack import NarrativeSection, Pack
