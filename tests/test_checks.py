@@ -270,3 +270,15 @@ def test_a_cleared_subsection_title_warns_that_its_text_joins_the_previous_one(
     assert checked.ok
     [warning] = [p for p in checked.warnings if p.sheet == "一、总体情况"]
     assert warning.cell == "A9" and "（四）政府信息公开平台建设" in warning.message
+
+
+def test_a_wrong_carried_cell_is_not_reported_again_by_the_identity_it_breaks(
+        tmp_path: Path) -> None:
+    """One cause, one message: 上年结转·自然人 contradicts last year's report (R6), and so this
+    year's 一+二=三+四 (R1) fails in that column too; only R6 is reported. Without last year's
+    workbook, R1 is the message."""
+    path = set_cells(copy_example(tmp_path), {(T3, "D9"): 5})
+    checked = check_workbook(path, previous=EXAMPLE_2021_PREVIOUS)
+    assert [(p.cell, p.rule) for p in checked.errors] == [("D9", "R6")]
+    alone = check_workbook(path)
+    assert [p.rule for p in alone.errors] == ["R1"]

@@ -58,6 +58,8 @@ class _Checker:
         self.cells = self.pack.value_cells()
         self.where = wb.locate(self.pack)
         self.problems: list[Problem] = []
+        # This year's cells each failed equation reads, by problem (see ``run``).
+        self.reads: dict[int, tuple[bool, set[str]]] = {}
 
     def add(self, level: Level, message: str, *, key: str = "", field: str = "",
             sheet: str = "", cell: str = "", rule: str = "") -> None:
@@ -84,6 +86,7 @@ class _Checker:
             return
         keys = list(self.cells)
         failed: dict[str, str] = {}  # cell → message, in order
+        read: dict[str, set[str]] = {}  # cell → this year's cells its equation reads
         for wild in expr.expand([t.key for t in rule.equation.terms if t.ref], keys):
             sides: list[Number] = []
             for terms in (rule.equation.left, rule.equation.right):
@@ -105,11 +108,14 @@ class _Checker:
                 continue
             at = expr.substitute(rule.at or rule.equation.left[0].key, wild)
             failed[at] = rule.message.format(left=_fmt(sides[0]), right=_fmt(sides[1]))
+            read[at] = {expr.substitute(t.key, wild) for t in rule.equation.terms
+                        if t.ref and not t.previous}
         # A total whose parts already fail this rule fails because of them: one cause, one
         # message (a wrong 上年结转·自然人 is not reported again at 上年结转·总计).
         parts = self.pack.total_of()
         for at, message in failed.items():
             if not any(part in failed for part in _leaves(parts, at)):
+                self.reads[len(self.problems)] = (rule.equation.uses_previous, read[at])
                 self.add(rule.level, message, key=at, rule=rule.id)
 
     def run(self) -> list[Problem]:
@@ -119,7 +125,19 @@ class _Checker:
                 self.equation(rule)
             else:
                 KINDS[rule.kind](self, rule)
-        return self.problems
+        return self._one_cause()
+
+    def _one_cause(self) -> list[Problem]:
+        """A cell that contradicts last year's report is the cause of this year's equations
+        that read it failing too: only the cross-year message is kept (a wrong 上年结转 is
+        reported by R6, not again by R1). Fixed, the next check shows whatever remains."""
+        blamed = {(self.problems[i].sheet, self.problems[i].cell)
+                  for i, (cross_year, _) in self.reads.items() if cross_year}
+        if not blamed:
+            return self.problems
+        return [p for i, p in enumerate(self.problems)
+                if not (i in self.reads and not self.reads[i][0]
+                        and any(self.where[k] in blamed for k in self.reads[i][1]))]
 
 
 def _leaves(totals: Mapping[str, tuple[str, ...]], key: str) -> set[str]:
