@@ -20,6 +20,7 @@ The pack declares which wording states which table figure
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -96,7 +97,8 @@ class Quantity:
     text: str
 
 
-def _pattern(units: Sequence[str]) -> re.Pattern[str]:
+@functools.lru_cache(maxsize=64)
+def _pattern(units: tuple[str, ...]) -> re.Pattern[str]:
     unit = "|".join(re.escape(u) for u in sorted(units, key=len, reverse=True))
     return re.compile(
         rf"(?P<pre>{_PRE})?(?P<num>\d+(?:\.\d+)?[万亿]?|[{_CN}]+)(?P<post>余|多)?\s*"
@@ -105,7 +107,7 @@ def _pattern(units: Sequence[str]) -> re.Pattern[str]:
 
 def numbers(clause: str, units: Sequence[str]) -> list[Quantity]:
     found = []
-    for m in _pattern(units).finditer(clause):
+    for m in _pattern(tuple(units)).finditer(clause):
         before = clause[m.start() - 1] if m.start() else ""
         if before.isdigit() or before in ".第":
             continue
@@ -228,6 +230,9 @@ class Statement:
     scale: Decimal
 
 
+_READERS: dict[int, tuple[Pack, Reader]] = {}
+
+
 class Reader:
     """The pack's narrative figures, compiled once; ``statements`` reads one paragraph."""
 
@@ -239,7 +244,26 @@ class Reader:
                     {u: Decimal(str(x)) for u, x in f.units} or
                     dict.fromkeys(pack.narrative.units, Decimal(1)))
             for f in pack.narrative_figures if f.phrases or f.none]
-        self.units = sorted({u for f in self.figures for u in f.units})
+        self.units = tuple(sorted({u for f in self.figures for u in f.units}))
+        # Per figure, one regex for every other figure's phrases: it finds a match in a gap
+        # exactly where one of theirs would (an alternation matches where any branch does).
+        self.others: dict[int, re.Pattern[str] | None] = {}
+        for figure in self.figures:
+            branches = [f"(?:{p.regex.pattern})" for f in self.figures if f is not figure
+                        for p in f.phrases]
+            self.others[id(figure)] = re.compile("|".join(branches)) if branches else None
+
+    @classmethod
+    def of(cls, pack: Pack) -> Reader:
+        """The pack's reader, compiled once per pack object (packs are immutable)."""
+        cached = _READERS.get(id(pack))
+        if cached is not None and cached[0] is pack:
+            return cached[1]
+        if len(_READERS) >= 32:
+            _READERS.clear()
+        reader = cls(pack)
+        _READERS[id(pack)] = (pack, reader)
+        return reader
 
     def _clean(self, figure: _Figure, tokens: Sequence[Quantity], lo: int, hi: int,
                clause: str, *, enumerations: bool = False) -> bool:
@@ -251,8 +275,8 @@ class Reader:
             return False
         if enumerations and re.search("[、和及与或]", gap):
             return True
-        return not any(p.regex.search(gap) for f in self.figures if f is not figure
-                       for p in f.phrases)
+        others = self.others[id(figure)]
+        return others is None or others.search(gap) is None
 
     def _bind(self, clause: str, token: Quantity, tokens: Sequence[Quantity]
               ) -> tuple[int, int, int, int, _Figure] | None:
@@ -368,7 +392,7 @@ def check_figures(pack: Pack, narratives: Mapping[str, Narrative],
                   message: str = "") -> list[Problem]:
     """Every statement in the narrative that disagrees with its table figure, located."""
     options = pack.narrative
-    reader = Reader(pack)
+    reader = Reader.of(pack)
     problems: list[Problem] = []
     for section in pack.narratives():
         if sections and section.key not in sections:
