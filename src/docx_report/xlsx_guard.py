@@ -18,6 +18,7 @@ that openpyxl cannot read (``NaN``, ``INF``) is named by sheet and cell.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import posixpath
 import re
@@ -58,6 +59,10 @@ _MAIN_NS = {"", "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
             "http://purl.oclc.org/ooxml/spreadsheetml/main"}
 _CREATES_CELLS = {"mergeCell": "合并了", "hyperlink": "给", "comment": "给"}
 _WHAT = {"mergeCell": "", "hyperlink": "设置了超链接", "comment": "添加了批注"}
+# Element names as expat reports them ("namespace local", or "local" without a namespace).
+_CELL = {f"{ns} c".lstrip() for ns in _MAIN_NS}
+_VALUE = {f"{ns} v".lstrip() for ns in _MAIN_NS}
+_COVERS = {f"{ns} {local}".lstrip(): local for ns in _MAIN_NS for local in _CREATES_CELLS}
 
 
 class Refused(Exception):
@@ -145,6 +150,7 @@ class _Scan:
     cell_type: str = ""
     value: list[str] = field(default_factory=list)
     in_value: bool = False
+    current: Any = None  # the expat parser of the part being read
 
     def all(self, zf: zipfile.ZipFile) -> None:
         infos = zf.infolist()
@@ -193,33 +199,34 @@ class _Scan:
         parser.EntityDeclHandler = refuse
         parser.ExternalEntityRefHandler = refuse
         parser.StartElementHandler = self.start
-        parser.EndElementHandler = self.end
-        parser.CharacterDataHandler = self.text
         parser.buffer_text = True
+        self.current, self.in_value = parser, False
         return parser
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
+        # Called for every element: the common names are looked up in one set each (expat
+        # gives "namespace local"), so a <c> or <row> costs a counter and a dict lookup.
         self.elements += 1
         if self.elements > MAX_ELEMENTS:
             raise Refused("文件包含的内容异常之多，读取会耗尽时间和内存，已拒绝读取")
-        ns, _, local = name.rpartition(" ")
-        if ns not in _MAIN_NS:
-            return
-        if local == "c":
+        if name in _CELL:
             self.cells += 1
             if self.cells > MAX_CELLS:
                 raise Refused(f"工作簿的单元格超过 {MAX_CELLS:,} 个，不像报告工作簿，"
                                "已拒绝读取")
             self.cell, self.cell_type = attrs.get("r", ""), attrs.get("t", "n")
-        elif local == "v":
+        elif name in _VALUE:
             self.in_value, self.value = True, []
-        elif local in _CREATES_CELLS and (ref := attrs.get("ref")) is not None:
-            self.covered += _area(ref)
+            # Text and ends matter only inside a <v>: expat calls no Python for them elsewhere.
+            self.current.CharacterDataHandler = self.text
+            self.current.EndElementHandler = self.end
+        elif (local := _COVERS.get(name)) is not None and (ref := attrs.get("ref")) is not None:
+            self.covered += _short_area(ref) if len(ref) <= 40 else _area(ref)
             if self.covered > MAX_MERGED_CELLS:
                 raise Refused(f"{_CREATES_CELLS[local]}异常巨大的区域（{ref.strip()[:40]}）"
                                f"{_WHAT[local]}，读取会耗尽时间和内存；请在 Excel/WPS 中取消"
                                "后另存再试", self.part)
-        if "sqref" in attrs:
+        if "sqref" in attrs and name.rpartition(" ")[0] in _MAIN_NS:
             self.ranges += len(attrs["sqref"].split())
             if self.ranges > MAX_RANGES:
                 raise Refused("条件格式或数据验证的区域异常之多，读取会耗尽时间和内存，"
@@ -228,6 +235,8 @@ class _Scan:
     def end(self, name: str) -> None:
         if self.in_value and name.rpartition(" ")[2] == "v":
             self.in_value = False
+            self.current.CharacterDataHandler = None
+            self.current.EndElementHandler = None
             value = "".join(self.value)
             if not _readable(self.cell_type, value):
                 shown = value.strip()[:20] or "空"
@@ -311,6 +320,8 @@ def _area(ref: str) -> int:
     cols = abs(int(high_col or _MAX_COL) - int(low_col or 1)) + 1
     return rows * cols
 
+
+_short_area = functools.lru_cache(maxsize=1024)(_area)  # the same merges in every workbook
 
 _BOUND = re.compile(r"^\$?([A-Za-z]{1,3})?\$?(\d+)?$")
 
