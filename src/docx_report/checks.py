@@ -272,9 +272,12 @@ def _previous_matches(data: ReportData, previous: ReportData) -> list[Problem]:
     return problems
 
 
-def check(data: ReportData, previous: ReportData | None = None) -> list[Problem]:
-    """Apply every rule of the pack; return the new problems (data.problems is not changed)."""
-    computed = compute(data.pack, data.values)
+def check(data: ReportData, previous: ReportData | None = None, *,
+          computed: Mapping[str, Number | None] | None = None) -> list[Problem]:
+    """Apply every rule of the pack; return the new problems (data.problems is not changed).
+    ``computed``: ``compute(data.pack, data.values)`` when the caller already has it."""
+    if computed is None:
+        computed = compute(data.pack, data.values)
     prev_computed = compute(previous.pack, previous.values) if previous else {}
     problems: list[Problem] = []
     if previous is not None:

@@ -193,9 +193,10 @@ class Engine:
                 problems.append(Problem(Level.WARNING, f"上年工作簿有 {len(prev_errors)} 处无法"
                                         "读取（可用 docx-report check 检查），跨年度核对只使用能"
                                         "读出的数字", file=str(previous.file)))
-        problems += checks.check(data, previous)
+        computed = checks.compute(data.pack, data.values)  # once: the checks read it too
+        problems += checks.check(data, previous, computed=computed)
         return Checked(data=data, problems=sort_problems(_with_file(problems, data.file)),
-                       computed=checks.compute(data.pack, data.values))
+                       computed=computed)
 
     # -- rendering -----------------------------------------------------------------------------
 
