@@ -129,8 +129,9 @@ class _Checker:
 
     def _one_cause(self) -> list[Problem]:
         """A cell that contradicts last year's report is the cause of this year's equations
-        that read it failing too: only the cross-year message is kept (a wrong 上年结转 is
-        reported by R6, not again by R1). Fixed, the next check shows whatever remains."""
+        that read it failing too: only the cross-year message is kept (a carried-over count
+        that differs from last year's is reported once, by the cross-year rule, not again by
+        this year's identity). Fixed, the next check shows whatever remains."""
         blamed = {(self.problems[i].sheet, self.problems[i].cell)
                   for i, (cross_year, _) in self.reads.items() if cross_year}
         if not blamed:
