@@ -238,6 +238,7 @@ class Reader:
 
     def __init__(self, pack: Pack) -> None:
         self.parts = pack.narrative.parts
+        self.beyond = pack.narrative.beyond
         self.figures = [
             _Figure(f, tuple(map(Phrase.parse, f.phrases)), tuple(map(Phrase.parse, f.none)),
                     tuple(u for u, _ in f.units) or pack.narrative.units,
@@ -323,9 +324,11 @@ class Reader:
         text = paragraph.translate(_FULLWIDTH)
         for sm in _SENTENCE.finditer(text):
             sentence = sm.group(0).strip()
-            for clause in _CLAUSE.split(sm.group(0)):
+            for at, clause in _clauses(sm.group(0)):
                 tokens = numbers(clause, self.units)
                 for token in tokens:
+                    if self._counts_more(sm.group(0)[at + token.end:]):
+                        continue
                     bound = self._bind(clause, token, tokens)
                     if bound:
                         _, _, lo, hi, figure = bound
@@ -338,6 +341,21 @@ class Reader:
                                                     enumerations=True):
                             yield Statement(figure.spec, m.group(0), sentence, None, Decimal(1))
                             break
+
+
+    def _counts_more(self, after: str) -> bool:
+        """"67件（含上年结转4件）", "67件，其中上年结转4件": it counts more than a figure."""
+        rest = after.lstrip().lstrip("（(，,").lstrip()
+        return any(rest.startswith(w) for w in self.beyond)
+
+
+def _clauses(sentence: str) -> Iterator[tuple[int, str]]:
+    """The clauses of a sentence with where each starts (as ``_CLAUSE.split``)."""
+    start = 0
+    for m in _CLAUSE.finditer(sentence):
+        yield start, sentence[start:m.start()]
+        start = m.end()
+    yield start, sentence[start:]
 
 
 def _sum_of_several(clause: str, start: int, filler: str) -> bool:
