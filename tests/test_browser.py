@@ -135,3 +135,18 @@ def test_hostile_files_get_the_chinese_error_page(page: Any, tmp_path: Path, nam
         assert expected in message and name in message
         assert page.title().startswith("出错了")
         assert "Traceback" not in page.content()
+
+
+def test_the_format_list_shows_each_formats_whole_name(page: Any, tmp_path: Path) -> None:
+    with running(work_root=tmp_path) as url:
+        page.goto(url)
+        for select in ("#pack", "#tpack"):
+            chosen = page.locator(f"{select} option:checked").inner_text()
+            assert "〔" in chosen or select == "#tpack"
+            # the closed list is wide enough for its chosen name (not cut at "办函〔20")
+            fits = page.eval_on_selector(select, """s => {
+                const c = document.createElement('canvas').getContext('2d');
+                c.font = getComputedStyle(s).font;
+                return c.measureText(s.options[s.selectedIndex].text).width + 30 <= s.clientWidth;
+            }""")
+            assert fits, (select, chosen)

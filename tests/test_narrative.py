@@ -26,7 +26,7 @@ def flagged(which: str, text: str) -> set[str]:
     pack, computed = _tables(which)
     labels = {f.label: "+".join(f.of) for f in pack.narrative_figures}
     problems = narrative.check_figures(pack, {"overview": Narrative(intro=[text])},
-                                       computed)  # type: ignore[arg-type]
+                                       computed, year=int(which))  # type: ignore[arg-type]
     found = set()
     for p in problems:
         [label] = [k for k in labels if f"与{k}（" in p.message]

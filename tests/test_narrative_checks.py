@@ -54,6 +54,15 @@ def test_sixty_new_requests_beside_a_table_of_63_is_warned_at_the_narrative_cell
         assert "N1" not in rules(path)
 
 
+def test_last_years_figure_after_its_year_is_not_read_against_this_years_table(
+        tmp_path: Path) -> None:
+    path = set_cells(copy_example(tmp_path), {
+        (ONE, "B6"): "2023年新收政府信息公开申请51件，2024年新收63件，增长23.5%。"})
+    assert "N1" not in rules(path)
+    set_cells(path, {(ONE, "B6"): "2023年新收政府信息公开申请51件，2024年新收60件。"})
+    assert [where for _, where, _ in rules(path)["N1"]] == [f"{ONE}!B6"]
+
+
 def test_placeholders_are_filled_from_the_tables_when_building(tmp_path: Path) -> None:
     path = set_cells(copy_example(tmp_path), {
         (ONE, "B6"): "全年新收政府信息公开申请【本年新收申请】件，办结【本年办结申请】件，"

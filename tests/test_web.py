@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 from pypdf import PdfReader
 
+from docx_report import report
 from docx_report.cli import main
 from docx_report.web import clerk, create_app
 from docx_report.web.app import CSP
@@ -96,6 +97,19 @@ def test_last_years_workbook_is_used_for_the_cross_year_rules(tmp_path: Path) ->
     changed = set_cells(copy_example(tmp_path, EXAMPLE_2021_PREVIOUS), {(T3, "D32"): 9})
     page = upload(client, token, EXAMPLE_2021, previous=changed).text
     assert "上年" in page and 'class="where" href="#t-requests-' in page
+
+
+def test_last_years_published_report_is_used_for_the_cross_year_rules(tmp_path: Path) -> None:
+    # Last year's report as published (.docx), with 结转下年度 +7 (and 上年结转 +7, so it
+    # balances): this year's 上年结转 no longer matches it.
+    last = copy_example(tmp_path, EXAMPLE_2021_PREVIOUS)
+    changed = set_cells(last, {(T3, "D9"): 2 + 7, (T3, "D32"): 3 + 7})
+    published = report.build_report(changed, out=tmp_path / "2023年报.docx").docx
+    client, token = client_for(tmp_path)
+    page = upload(client, token, EXAMPLE_2021, previous=published).text
+    assert "无法检查" not in page and "Word 文档" not in page
+    assert "上年" in page and 'class="where" href="#t-requests-' in page
+    assert 'accept=".xlsx,.docx,.html,.htm,.pdf"' in client.get("/").text
 
 
 @pytest.mark.pdf

@@ -165,7 +165,8 @@ def _contains(ch: _Checker, rule: Rule) -> None:
 def _narrative_figures(ch: _Checker, rule: Rule) -> None:
     ch.problems += narrative.check_figures(
         ch.pack, ch.data.narratives, ch.computed, sections=rule.options.get("sections", ()),
-        rule=rule.id, level=rule.level, message=rule.message)
+        rule=rule.id, level=rule.level, message=rule.message,
+        year=year if isinstance(year := ch.data.facts.get("year"), int) else None)
 
 
 def _placeholders(ch: _Checker, rule: Rule) -> None:

@@ -45,6 +45,7 @@ _SENTENCE = re.compile(r"[^。！？；;!?\n]+[。！？；;!?]?")
 _CLAUSE = re.compile(r"[，：:]|,(?!\d{3})|(?<!\d),")
 _PRE = ("大约|大概|约|将近|接近|近|逾|超过|多于|超|不到|不足|少于|上|数|几")
 _TAIL = "左右|上下|以上|以下|以内|之多"
+_YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?=\s*年)")
 _PLACEHOLDER = re.compile(r"【([^【】\s，。、；：,.;:]{1,16})】")
 
 _ABOUT = {"大约", "大概", "约", "左右", "上下"}
@@ -238,6 +239,7 @@ class Reader:
 
     def __init__(self, pack: Pack) -> None:
         self.parts = pack.narrative.parts
+        self.beyond = pack.narrative.beyond
         self.figures = [
             _Figure(f, tuple(map(Phrase.parse, f.phrases)), tuple(map(Phrase.parse, f.none)),
                     tuple(u for u, _ in f.units) or pack.narrative.units,
@@ -319,13 +321,20 @@ class Reader:
                     best = key  # the nearest phrase; of two as near, the fuller one
         return best
 
-    def statements(self, paragraph: str) -> Iterator[Statement]:
+    def statements(self, paragraph: str, year: int | None = None) -> Iterator[Statement]:
+        """``year``: the report's; a number after another year in its clause ("2023年新收申请
+        51件，2024年新收63件") speaks of that year, not of the tables."""
         text = paragraph.translate(_FULLWIDTH)
         for sm in _SENTENCE.finditer(text):
             sentence = sm.group(0).strip()
-            for clause in _CLAUSE.split(sm.group(0)):
+            for at, clause in _clauses(sm.group(0)):
                 tokens = numbers(clause, self.units)
                 for token in tokens:
+                    if self._counts_more(sm.group(0)[at + token.end:]):
+                        continue
+                    if year is not None and any(
+                            int(y) != year for y in _YEAR.findall(clause[:token.start])):
+                        continue
                     bound = self._bind(clause, token, tokens)
                     if bound:
                         _, _, lo, hi, figure = bound
@@ -338,6 +347,21 @@ class Reader:
                                                     enumerations=True):
                             yield Statement(figure.spec, m.group(0), sentence, None, Decimal(1))
                             break
+
+
+    def _counts_more(self, after: str) -> bool:
+        """"67件（含上年结转4件）", "67件，其中上年结转4件": it counts more than a figure."""
+        rest = after.lstrip().lstrip("（(，,").lstrip()
+        return any(rest.startswith(w) for w in self.beyond)
+
+
+def _clauses(sentence: str) -> Iterator[tuple[int, str]]:
+    """The clauses of a sentence with where each starts (as ``_CLAUSE.split``)."""
+    start = 0
+    for m in _CLAUSE.finditer(sentence):
+        yield start, sentence[start:m.start()]
+        start = m.end()
+    yield start, sentence[start:]
 
 
 def _sum_of_several(clause: str, start: int, filler: str) -> bool:
@@ -389,8 +413,9 @@ def _short(sentence: str, limit: int = 80) -> str:
 def check_figures(pack: Pack, narratives: Mapping[str, Narrative],
                   computed: Mapping[str, Number | None], *, sections: Sequence[str] = (),
                   rule: str = "", level: Level | None = None,
-                  message: str = "") -> list[Problem]:
-    """Every statement in the narrative that disagrees with its table figure, located."""
+                  message: str = "", year: int | None = None) -> list[Problem]:
+    """Every statement in the narrative that disagrees with its table figure, located
+    (``year``: the report's, so a figure of another year is not read against the tables)."""
     options = pack.narrative
     reader = Reader.of(pack)
     problems: list[Problem] = []
@@ -399,7 +424,7 @@ def check_figures(pack: Pack, narratives: Mapping[str, Narrative],
             continue
         story = narratives.get(section.key, Narrative())  # a 【placeholder】 is no number
         for cell, paragraph in paragraphs(section, story):
-            for st in reader.statements(paragraph):
+            for st in reader.statements(paragraph, year):
                 value = figure_value(pack, st.figure, computed)
                 if value is None:
                     continue

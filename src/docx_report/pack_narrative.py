@@ -38,6 +38,8 @@ class NarrativeOptions:
     message: str = "“{sentence}”中的“{said}”与{figure}（{value}）不一致"
     units: tuple[str, ...] = ("件次", "件", "条", "个", "次", "项", "宗", "起", "篇", "份")
     parts: tuple[str, ...] = ()  # words that make a number a part of the figure, or a change
+    # words right after a number ("67件（含上年结转4件）") saying it counts more than the figure
+    beyond: tuple[str, ...] = ()
 
 
 # Kinds about the narrative's wording (the 汇总's narrative is the tool's own: not checked).
@@ -65,4 +67,5 @@ def narrative_options(raw: dict[str, Any]) -> NarrativeOptions:
         id=str(raw.get("id", default.id)), level=Level(raw.get("level", default.level)),
         message=str(raw.get("message", default.message)),
         units=tuple(str(u) for u in raw.get("units", default.units)),
-        parts=tuple(str(w) for w in raw.get("parts", default.parts)))
+        parts=tuple(str(w) for w in raw.get("parts", default.parts)),
+        beyond=tuple(str(w) for w in raw.get("beyond", default.beyond)))

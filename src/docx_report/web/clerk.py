@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import threading
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, abort, redirect, render_template, request, send_file, url_for
@@ -19,7 +20,7 @@ from werkzeug.datastructures import FileStorage
 from docx_report import report
 from docx_report.errors import ConversionError, Problem, ProblemsFound, ReportError
 from docx_report.web.app import UserError, work
-from docx_report.web.work import PREVIOUS, Item
+from docx_report.web.work import PREVIOUS, PUBLISHED, Item
 
 PDF_TIMEOUT = 90.0  # seconds for one conversion (pdf.convert kills and retries a hang)
 # LibreOffice processes at once for the whole site, and requests allowed to queue for one: a
@@ -173,7 +174,10 @@ def register(app: Flask) -> None:
         file.save(item.workbook)
         previous = upload("previous", required=False)
         if previous is not None:
-            previous.save(item.folder / PREVIOUS)
+            suffix = Path(previous.filename or "").suffix.lower()
+            if suffix in PUBLISHED:
+                item.previous_name = f"上年报告{suffix}"
+            previous.save(item.folder / item.previous_name)
             item.previous = True
         check_upload(app, item)
         store = app.extensions["docx_report.store"]

@@ -24,6 +24,8 @@ TTL_SECONDS = 4 * 3600
 MAX_ITEMS = 1000
 WORKBOOK = "工作簿.xlsx"
 PREVIOUS = "上年工作簿.xlsx"
+# last year's published report is read as it is (check --previous REPORT): kept under its kind
+PUBLISHED = (".docx", ".html", ".htm", ".pdf")
 
 
 @dataclass
@@ -36,6 +38,7 @@ class Item:
     created: float = field(default_factory=time.monotonic)
     checked: Any = None  # report.Checked once checked
     previous: bool = False
+    previous_name: str = PREVIOUS  # 上年报告.docx etc. when last year's published report
     stored: Any = None  # store.Submission, in the office's mode
     previous_from: Any = None  # the stored submission used as last year's workbook
     lock: threading.Lock = field(default_factory=threading.Lock)  # one build at a time
@@ -47,12 +50,12 @@ class Item:
 
     @property
     def previous_path(self) -> Path | None:
-        return self.folder / PREVIOUS if self.previous else None
+        return self.folder / self.previous_name if self.previous else None
 
     def scrub(self, text: str) -> str:
         """A message without the server's temporary paths: the names the clerk knows."""
         text = text.replace(str(self.folder / "out") + os.sep, "")  # built reports: their names
-        text = text.replace(str(self.folder / PREVIOUS), "上年工作簿")
+        text = text.replace(str(self.folder / self.previous_name), "上年工作簿")
         text = text.replace(str(self.workbook), self.shown)
         return text.replace(str(self.folder), "")
 
