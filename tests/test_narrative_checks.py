@@ -91,6 +91,7 @@ def test_the_statistics_period_of_another_year_is_an_error(tmp_path: Path) -> No
     [(level, where, message)] = rules(path)["N3"]
     assert (level, where) == (Level.ERROR, f"{ONE}!B4")
     assert message.startswith("统计期限应为2024年，这句写的是2023年：")
+    assert "N5" not in rules(path)  # one cause, one message: not warned again as an old year
     assert cli("build", path, "-o", tmp_path / "r.docx").exit_code == 1
     set_cells(path, {(ONE, "B4"): "本报告所列数据的统计期限自2024年1月1日起至2024年12月31日止。"})
     assert "N3" not in rules(path)

@@ -199,7 +199,7 @@ RULE_KINDS: dict[str, dict[str, Key]] = {
     "placeholders": {},
     "period_years": {**_WHERE, "any": Key("list[str]")},
     "future_years": {**_WHERE, **_SKIP},
-    "opening_year": {"section": Key("str", True), **_SKIP},
+    "opening_year": {"section": Key("str", True), "skip_sentences": Key("list[str]"), **_SKIP},
     "copied_previous": {"ratio": Key("number"), "min_chars": Key("int")},
 }
 # The placeholders each rule kind fills in its message.

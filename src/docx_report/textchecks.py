@@ -114,17 +114,19 @@ def opening_year(pack: Pack, narratives: Mapping[str, Narrative], year: int,
     """The first paragraph of the opening section speaks of the report's year."""
     before = [str(w) for w in options.get("skip_before", ())]
     after = [str(w) for w in options.get("skip_after", ())]
+    skip = [str(w) for w in options.get("skip_sentences", ())]
     for section in _sections(pack, options)[:1]:
         first = next(paragraphs(section, narratives.get(section.key, Narrative())), None)
         if first is None:
             return []
         cell, paragraph = first
+        # Sentences another rule reads (the 统计期限 one) are left to it: one cause, one message.
+        kept = [s for s in sentences(paragraph) if not any(w in s for w in skip)]
         # the year after is when the report is compiled and published ("2025年1月编制")
-        other = sorted({y.value for y in years(paragraph) if y.value not in (year, year + 1)
-                        and not _context(paragraph, y, before, after)})
+        other = sorted({y.value for s in kept for y in years(s) if y.value not in (year, year + 1)
+                        and not _context(s, y, before, after)})
         if other:
-            sentence = next((s for s in sentences(paragraph)
-                             if any(f"{y}" in s for y in other)), paragraph)
+            sentence = next((s for s in kept if any(f"{y}" in s for y in other)), paragraph)
             return [Problem(level, message.format(
                 year=year, found="、".join(f"{y}年" for y in other),
                 sentence=_short(sentence)), sheet=section.sheet, cell=cell, rule=rule)]
