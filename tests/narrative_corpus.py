@@ -97,6 +97,9 @@ CONSISTENT: list[tuple[str, str]] = [
     ("2024", "2023年新收政府信息公开申请51件，2024年新收63件，增长23.5%。"),
     ("2024", "新收申请数量由2023年的51件增至2024年的63件。"),
     ("2022", "2022年，通过局网站“公示公告”栏目发布政策文件43件，未作出行政处罚决定。"),
+    # totals over several years, and a number that describes another noun
+    ("2024", "近三年共收到政府信息公开申请150件，年均办结率100%。"),
+    ("2024", "本年度收到依申请公开1件以上的科室有5个，均按时答复。"),
 ]
 
 INCONSISTENT: list[tuple[str, str, set[str]]] = [
@@ -153,4 +156,6 @@ INCONSISTENT: list[tuple[str, str, set[str]]] = [
     # "不含" and "另有" leave the number as the new requests alone
     ("2024", "本年度共受理政府信息公开申请67件（不含上年结转4件）。", {NEW}),
     ("2024", "全年共收到政府信息公开申请67件，另有上年结转4件。", {NEW}),
+    ("2024", "近三年共收到申请150件，其中本年新收申请60件。", {NEW}),
+    ("2024", "全年累计收到政府信息公开申请60件。", {NEW}),  # 累计 here is this year's
 ]

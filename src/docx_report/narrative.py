@@ -114,6 +114,8 @@ def numbers(clause: str, units: Sequence[str]) -> list[Quantity]:
             continue
         if m["pre"] == "上" and m["num"][0] not in "百千万":  # 上百, 上千: "上" is not 上年
             continue
+        if clause[m.end():m.end() + 1] == "的":  # "收到1件以上的科室": it describes a noun
+            continue
         num = m["num"]
         mult = 1
         if num[-1] in _CN_BIG and num[0].isdigit():
@@ -240,6 +242,7 @@ class Reader:
     def __init__(self, pack: Pack) -> None:
         self.parts = pack.narrative.parts
         self.beyond = pack.narrative.beyond
+        self.periods = pack.narrative.periods
         self.figures = [
             _Figure(f, tuple(map(Phrase.parse, f.phrases)), tuple(map(Phrase.parse, f.none)),
                     tuple(u for u, _ in f.units) or pack.narrative.units,
@@ -335,6 +338,8 @@ class Reader:
                     if year is not None and any(
                             int(y) != year for y in _YEAR.findall(clause[:token.start])):
                         continue
+                    if any(w in clause[:token.start] for w in self.periods):
+                        continue  # "近三年共收到申请150件": a count over another period
                     bound = self._bind(clause, token, tokens)
                     if bound:
                         _, _, lo, hi, figure = bound

@@ -40,6 +40,8 @@ class NarrativeOptions:
     parts: tuple[str, ...] = ()  # words that make a number a part of the figure, or a change
     # words right after a number ("67件（含上年结转4件）") saying it counts more than the figure
     beyond: tuple[str, ...] = ()
+    # words before a number in its clause saying it counts another period ("近三年", "累计")
+    periods: tuple[str, ...] = ()
 
 
 # Kinds about the narrative's wording (the 汇总's narrative is the tool's own: not checked).
@@ -68,4 +70,5 @@ def narrative_options(raw: dict[str, Any]) -> NarrativeOptions:
         message=str(raw.get("message", default.message)),
         units=tuple(str(u) for u in raw.get("units", default.units)),
         parts=tuple(str(w) for w in raw.get("parts", default.parts)),
-        beyond=tuple(str(w) for w in raw.get("beyond", default.beyond)))
+        beyond=tuple(str(w) for w in raw.get("beyond", default.beyond)),
+        periods=tuple(str(w) for w in raw.get("periods", default.periods)))

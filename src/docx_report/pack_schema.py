@@ -216,7 +216,7 @@ RULE_PLACEHOLDERS = {"equation": {"left", "right"}, "contains": {"missing"},
 # [narrative]: how figures in the narrative are read; [[narrative_figures]]: which wording
 # states which table figure (pack_narrative.py, narrative.py); [similar]: batch copied text.
 NARRATIVE = {"message": Key("str"), "units": Key("list[str]"), "parts": Key("list[str]"),
-             "beyond": Key("list[str]")}
+             "beyond": Key("list[str]"), "periods": Key("list[str]")}
 NARRATIVE_FIGURE = {"of": Key("list[str]", True), "label": Key("str", True),
                     "phrases": Key("list[str]"), "none": Key("list[str]"),
                     "placeholder": Key("str"), "units": Key("table")}
