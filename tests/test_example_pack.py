@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from docx_report import engine, report
+from docx_report import workbook as wb
 from docx_report.cli import main
 from docx_report.pack import load_pack
 from tests.helpers import ROOT
@@ -132,6 +133,11 @@ def test_batch_with_the_example_pack(tmp_path: Path) -> None:
     summary = openpyxl.load_workbook(tmp_path / "out" / "summary.xlsx")["各机关情况"]
     headers = [c.value for c in summary[1]]
     assert {"受理", "办结", "救助金（万元）"} <= set(headers)
+    assert "街道办事处" in headers and "机关名称" not in headers  # the pack's label
+    book = openpyxl.load_workbook(tmp_path / "out" / "summary.xlsx")
+    words = {str(c.value) for ws in book for c in ws[1]}
+    assert {"街道办事处数", "纳入汇总的街道办事处"} <= words
+    assert not {w for w in words if "机关" in w}
 
 
 def test_batch_with_pack_option_reads_every_workbook_by_it(tmp_path: Path) -> None:
@@ -220,3 +226,77 @@ def test_the_example_template_prints_on_a4() -> None:
     section = docx.Document(str(EXAMPLE / "template.docx")).sections[0]
     assert section.page_width is not None and section.page_height is not None
     assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
+
+
+def _month_copy(source: Path, target: Path, month: int, year: int = 2024) -> Path:
+    """A copy of an example workbook, for another month (and year)."""
+    pack = load_pack(EXAMPLE)
+    book = openpyxl.load_workbook(source)
+    book[pack.facts_sheet].cell(wb.field_row(pack, "month"), 2).value = month
+    book[pack.facts_sheet].cell(wb.field_row(pack, "year"), 2).value = year
+    book.save(target)
+    return target
+
+
+def test_batch_tells_months_apart_by_the_packs_period(tmp_path: Path) -> None:
+    """[pack] period = ["year", "month"]: two months of one street are two reports and two
+    汇总; the same month twice is 重复."""
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    shutil.copyfile(QINGSHAN, inbox / "青山-09.xlsx")
+    _month_copy(QINGSHAN, inbox / "青山-10.xlsx", 10)
+    shutil.copyfile(HEXI, inbox / "河西-09.xlsx")
+    code, output = cli("batch", inbox, "-o", tmp_path / "out", "--name", "临江区",
+                       "--pack", EXAMPLE, "--jobs", 1)
+    assert code == 0, output
+    assert "重复 0 个" in output
+    reports = sorted(p.name for p in (tmp_path / "out").glob("*.docx"))
+    assert reports == ["河西街道办事处2024年9月工作统计报告.docx",
+                       "青山街道办事处2024年10月工作统计报告.docx",
+                       "青山街道办事处2024年9月工作统计报告.docx"]
+    aggregates = sorted(p.name for p in (tmp_path / "out" / "汇总").glob("*.docx"))
+    assert aggregates == ["临江区（汇总，共1个街道）2024年10月工作统计报告.docx",
+                          "临江区（汇总，共2个街道）2024年9月工作统计报告.docx"]
+    october = report.check_workbook(next((tmp_path / "out" / "汇总").glob("*10月*.xlsx")))
+    one = report.check_workbook(QINGSHAN)
+    assert october.computed["service.total.received"] == one.computed["service.total.received"]
+
+    _month_copy(QINGSHAN, inbox / "青山-09-again.xlsx", 9)
+    code, output = cli("batch", inbox, "-o", tmp_path / "again", "--pack", EXAMPLE,
+                       "--jobs", 1)
+    assert code == 1, output
+    summary = openpyxl.load_workbook(tmp_path / "again" / "summary.xlsx")
+    text = "\n".join(str(c.value) for ws in summary for row in ws.iter_rows() for c in row)
+    assert "同一期间（年度 2024、月份 9）" in text
+    reports = sorted(p.name for p in (tmp_path / "again").glob("*.docx"))
+    assert reports == ["河西街道办事处2024年9月工作统计报告.docx",
+                       "青山街道办事处2024年10月工作统计报告.docx"]
+
+
+def test_a_pack_period_must_name_facts(tmp_path: Path) -> None:
+    folder = copy_pack(tmp_path)
+    toml = folder / "pack.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace(
+        'period = ["year", "month"]', 'period = ["year", "mnth"]'), encoding="utf-8")
+    code, output = cli("pack", "check", folder)
+    assert code == 1
+    assert "period 中的「mnth」不是字段" in output and "month" in output
+    assert re.search(r"pack\.toml[:：第 ]*\D*1[0-9]", output), output  # located by line
+
+
+def test_previous_matches_the_same_month_last_year(tmp_path: Path) -> None:
+    last = tmp_path / "last"
+    last.mkdir()
+    september = _month_copy(QINGSHAN, last / "青山-2023-09.xlsx", 9, 2023)
+    october = _month_copy(QINGSHAN, last / "青山-2023-10.xlsx", 10, 2023)
+    code, output = cli("batch", QINGSHAN, "-o", tmp_path / "out", "--pack", EXAMPLE,
+                       "--previous", last, "--jobs", 1)
+    assert code in (0, 1), output
+    sheet = openpyxl.load_workbook(tmp_path / "out" / "summary.xlsx")["上年对照"]
+    rows = [[str(c.value or "") for c in row] for row in sheet.iter_rows(min_row=2)]
+    matched = [r for r in rows if str(QINGSHAN) in r]
+    assert len(matched) == 1 and str(september) in matched[0], rows
+    assert "已做跨年度核对" in matched[0]
+    missing = [r for r in rows if str(october) in r]
+    assert len(missing) == 1 and any("本年缺少" in v and "2023年度同期" in v
+                                     for v in missing[0]), rows

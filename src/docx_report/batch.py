@@ -26,12 +26,12 @@ import os
 import shutil
 import signal
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from docx_report import aggregate, engine, limits, manifest, similar, summary
 from docx_report import outdir as outdir_lock
@@ -48,15 +48,19 @@ from docx_report.errors import (
 from docx_report.files import os_reason
 from docx_report.manifest import MANIFEST_NAME
 from docx_report.names import visible
+from docx_report.pack import Pack
 from docx_report.reader import Narrative, ReportData
 from docx_report.sources import PUBLISHED_SUFFIXES
 from docx_report.summary import (
     Aggregate,
     BatchResult,
     Outcome,
+    Period,
     PreviousMatch,
     Status,
     agency_key,
+    period_year,
+    shifted,
 )
 
 __all__ = ["AGGREGATE_DIR", "MANIFEST_NAME", "SUMMARY_NAME", "Aggregate", "BatchResult",
@@ -122,7 +126,7 @@ def discover(inputs: Iterable[Path], *, exclude: Iterable[Path] = ()) -> list[Pa
 @dataclass(frozen=True)
 class _Settings:
     staging: Path
-    previous: dict[tuple[str, int], Path]
+    previous: dict[tuple[str, Period], Path]  # last year's workbooks by agency and period
     pack: str | None = None  # --pack: a built-in name or a folder, for every workbook
 
 
@@ -172,6 +176,20 @@ def _quotes(data: ReportData) -> dict[str, str]:
     return quotes
 
 
+def _period(pack: Pack, facts: Mapping[str, Any]) -> Period:
+    """The pack's period facts (year, month…) as (key, value) pairs; () when one is missing."""
+    values = tuple((key, facts.get(key)) for key in pack.period)
+    return () if any(v in (None, "") for _, v in values) else values
+
+
+def _period_text(pack: Pack, o: Outcome) -> str:
+    """How a duplicate's message names its period: 2024年, or 年度 2024、月份 9."""
+    if pack.period == ("year",):
+        return f"同一年度（{o.year}年）"
+    labels = {f.key: f.label for f in pack.fields}
+    return "同一期间（" + "、".join(f"{labels.get(k, k)} {v}" for k, v in o.period) + "）"
+
+
 def _check_one(index: int, path: Path, settings: _Settings) -> Outcome:
     """Read, check and render one workbook through this worker's engine (packs parsed and
     templates compiled once per worker)."""
@@ -179,11 +197,13 @@ def _check_one(index: int, path: Path, settings: _Settings) -> Outcome:
     data = eng.read(path, settings.pack)
     agency = str(data.facts.get("agency") or "")
     year = data.facts.get("year") if isinstance(data.facts.get("year"), int) else None
-    prev_path = settings.previous.get((agency_key(agency), year - 1)) if year else None
+    period = _period(data.pack, data.facts)
+    prev_path = (settings.previous.get((agency_key(agency), shifted(period, -1)))
+                 if year and period else None)
     prev_data, prev_problem = None, []
     if prev_path:
         try:
-            prev_data = eng.read(prev_path)
+            prev_data = eng.read(prev_path, settings.pack)
         except ReportError as exc:  # it was readable a moment ago, when it was indexed
             prev_problem = [Problem(Level.WARNING, f"上年工作簿无法读取，未做跨年度核对：{exc}",
                                     file=str(prev_path))]
@@ -192,6 +212,7 @@ def _check_one(index: int, path: Path, settings: _Settings) -> Outcome:
     outcome = Outcome(index, path, Status.ERRORS, problems=checked.problems, pack=data.pack.name,
                       pack_source=data.pack.source,
                       agency=agency, year=year, facts=dict(data.facts),
+                      period=period,
                       figures=summary.figures(data.pack, checked.computed),
                       name=checked.output_name(),
                       previous=prev_path, texts=similar.texts(data.pack, data.narratives))
@@ -231,18 +252,18 @@ def _process(task: tuple[int, Path]) -> Outcome:
                                         "请把此文件报告给维护者")
 
 
-def _read_facts(task: tuple[int, Path]) -> tuple[str, int | None, str]:
-    """Last year's workbook: 机关名称, 年度, or why it cannot be read."""
+def _read_facts(task: tuple[int, Path]) -> tuple[str, Period, str]:
+    """Last year's workbook: 机关名称, its period (年度…), or why it cannot be read."""
     try:
-        data = engine.default().read(task[1])
+        assert _settings is not None
+        data = engine.default().read(task[1], _settings.pack)  # --pack: last year's too
     except ReportError as exc:
-        return "", None, _message(exc)
+        return "", (), _message(exc)
     except MemoryError:
         raise  # over this workbook's memory limit: ``_limited`` says so
     except Exception as exc:  # a bug: this file's problem only
-        return "", None, f"内部错误（{type(exc).__name__}: {exc}）"
-    year = data.facts.get("year")
-    return str(data.facts.get("agency") or ""), year if isinstance(year, int) else None, ""
+        return "", (), f"内部错误（{type(exc).__name__}: {exc}）"
+    return str(data.facts.get("agency") or ""), _period(data.pack, data.facts), ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -315,10 +336,11 @@ def _kill_workers(pool: ProcessPoolExecutor) -> None:
 
 
 def _mark_duplicates(outcomes: Sequence[Outcome]) -> None:
-    groups: dict[tuple[str, int], list[Outcome]] = {}
+    """Workbooks of one agency and one period of the pack (year, or year and month…)."""
+    groups: dict[tuple[str, Period], list[Outcome]] = {}
     for o in outcomes:
-        if o.status is not Status.UNREADABLE and o.agency and o.year:
-            groups.setdefault((agency_key(o.agency), o.year), []).append(o)
+        if o.status is not Status.UNREADABLE and o.agency and o.year and o.period:
+            groups.setdefault((agency_key(o.agency), o.period), []).append(o)
     for members in groups.values():
         if len(members) < 2:
             continue
@@ -330,11 +352,20 @@ def _mark_duplicates(outcomes: Sequence[Outcome]) -> None:
             left = len(members) - 1 - len(named)
             others = "、".join(named) + (f" 等 {len(members) - 1} 份" if left else "")
             o.problems = sort_problems([*o.problems, Problem(
-                Level.ERROR, f"与 {others} 是同一机关（{names}）同一年度（{o.year}年）的工作簿，"
+                Level.ERROR, f"与 {others} 是同一机关（{names}）{_period_text(pack, o)}的工作簿，"
                 "均未生成报告、未纳入汇总；请确认保留哪一份，删去其余后重新运行",
                 file=str(o.file), sheet=pack.facts_sheet,
                 cell=wb.coordinate(wb.field_row(pack, "agency"), 2), rule="重复")])
             o.status = Status.DUPLICATE
+
+
+def _agency_label(outcomes: Sequence[Outcome]) -> str:
+    """The agency field's label of the packs read (机关名称, 街道办事处…), if they agree."""
+    labels = set()
+    for source in dict.fromkeys(o.pack_source or o.pack for o in outcomes if o.pack):
+        pack = engine.default().pack(source)
+        labels |= {f.label for f in pack.fields if f.key == "agency"}
+    return labels.pop() if len(labels) == 1 else "单位名称"
 
 
 def _unique(name: str, used: dict[str, int], fallback: str) -> str:
@@ -374,25 +405,28 @@ def _place(outcomes: Sequence[Outcome], outdir: Path, used: dict[str, int]) -> N
 
 def _aggregates(outcomes: Sequence[Outcome], outdir: Path, name: str) -> list[Aggregate]:
     """The 汇总 of each pack and year, over the agencies whose report was built."""
-    groups: dict[tuple[str, int], list[Outcome]] = {}
-    excluded: dict[tuple[str, int], set[str]] = {}
+    groups: dict[tuple[str, Period], list[Outcome]] = {}
+    excluded: dict[tuple[str, Period], set[str]] = {}
     for o in outcomes:
-        if o.pack and o.year:
+        if o.pack and o.year and o.period:
             source = o.pack_source or o.pack
             if o.status is Status.BUILT:
-                groups.setdefault((source, o.year), []).append(o)
+                groups.setdefault((source, o.period), []).append(o)
             elif o.agency:
-                excluded.setdefault((source, o.year), set()).add(o.agency)
+                excluded.setdefault((source, o.period), set()).add(o.agency)
     used: dict[str, int] = {}
     results = []
-    for (pack_name, year), members in sorted(groups.items()):
+    for (pack_name, period), members in sorted(groups.items(), key=lambda g: repr(g[0])):
         pack = engine.default().pack(pack_name)
+        year = members[0].year
+        assert year is not None
         agency = aggregate.aggregate_agency(pack, name, len(members))
-        facts = aggregate.aggregate_facts(pack, year, agency, members)
+        facts = {**aggregate.aggregate_facts(pack, year, agency, members),
+                 **dict(period)}  # the group's period
         base = _unique(aggregate.aggregate_filename(pack, agency, year, facts), used,
                        f"{year}年汇总")
         results.append(aggregate.build_aggregate(
-            pack, year, agency, members, sorted(excluded.get((pack_name, year), ())),
+            pack, year, agency, members, sorted(excluded.get((pack_name, period), ())),
             outdir / AGGREGATE_DIR / f"{base}.xlsx"))
     for o in outcomes:
         o.values = None  # the numbers were only needed for the sums
@@ -421,20 +455,20 @@ def _convert(outcomes: Sequence[Outcome], aggregates: Sequence[Aggregate], *, pd
 
 
 def _previous_index(files: Sequence[Path], jobs: int, settings: _Settings
-                    ) -> tuple[dict[tuple[str, int], list[Path]], list[PreviousMatch]]:
-    index: dict[tuple[str, int], list[Path]] = {}
+                    ) -> tuple[dict[tuple[str, Period], list[Path]], list[PreviousMatch]]:
+    index: dict[tuple[str, Period], list[Path]] = {}
     rows: list[PreviousMatch] = []
 
-    def done(i: int, facts: tuple[str, int | None, str]) -> None:
-        agency, year, problem = facts
-        if problem or not agency or year is None:
-            rows.append(PreviousMatch(agency, year, None, files[i],
+    def done(i: int, facts: tuple[str, Period, str]) -> None:
+        agency, period, problem = facts
+        if problem or not agency or not period:
+            rows.append(PreviousMatch(agency, period_year(period), None, files[i],
                                       f"上年工作簿无法使用：{problem or '没有机关名称或年度'}"))
         else:
-            index.setdefault((agency_key(agency), year), []).append(files[i])
+            index.setdefault((agency_key(agency), period), []).append(files[i])
 
     _parallel(_read_facts, files, jobs=jobs, settings=settings, done=done,
-              crashed=lambda i, path: ("", None, limits.reason()))
+              crashed=lambda i, path: ("", (), limits.reason()))
     order = {path: i for i, path in enumerate(files)}
     for paths in index.values():
         paths.sort(key=order.__getitem__)
@@ -477,7 +511,7 @@ def run_batch(inputs: Sequence[Path], outdir: Path, *, jobs: int | None = None,
     stage = staging / "out"  # this run's OUTDIR, until all of it is done
     try:
         settings = _Settings(staging, {}, pack)
-        index: dict[tuple[str, int], list[Path]] = {}
+        index: dict[tuple[str, Period], list[Path]] = {}
         unusable: list[PreviousMatch] = []
         if previous is not None:
             if progress:
@@ -520,7 +554,8 @@ def run_batch(inputs: Sequence[Path], outdir: Path, *, jobs: int | None = None,
                                   recorded | {SUMMARY_NAME}) | {SUMMARY_NAME}
         matches = summary.previous_rows(finished, index, unusable) if previous else None
         result = BatchResult(outdir, finished, aggregates, matches, summary_path,
-                             similar=similar.agencies(finished))
+                             similar=similar.agencies(finished),
+                             agency_label=_agency_label(finished))
         summary.write_summary(result, summary_path)
         # A run that failed to write something (a full disk…) deletes none of the last run's
         # files: they stay, and stay listed, until a complete run replaces them.

@@ -163,6 +163,8 @@ class Pack:
     description: str = ""
     figures: tuple[Figure, ...] = ()
     keywords: tuple[str, ...] = ()  # document keywords of the report (the year is added)
+    # The facts that name a report's period: one agency sends one workbook per period (batch)
+    period: tuple[str, ...] = ("year",)
     value_rule: str = ""  # the rule id given to problems with a single cell's value
     aggregate: Mapping[str, str] = field(default_factory=dict)  # the 汇总's wording
     fingerprint: str = ""  # of the workbook layout pack.toml declares: a workbook records it

@@ -122,6 +122,7 @@ class Builder:
             fields=tuple(self.fields(fields)),
             sections=tuple(sections), totals=(), rules=(),
             description=meta.get("description", ""), keywords=tuple(meta.get("keywords", ())),
+            period=tuple(meta.get("period", ("year",))),
             value_rule=meta.get("value_rule", ""), aggregate=aggregate,
             fingerprint=fingerprint(data), builtin=builtin)
         self.meta(pack, data)
@@ -177,6 +178,7 @@ class Builder:
             for name in sorted(used - fields - self.skipped_fields):
                 self.report(("pack", "output"), f"output 中的 {{{name}}} 不是字段"
                             f"{_close(name, sorted(fields))}")
+        self.period(pack, fields)
         template = PureWindowsPath(pack.template)  # also splits at "/" and knows "C:"
         if template.is_absolute() or template.drive or template.root or ".." in template.parts:
             self.report(("pack", "template"), "模板文件应在 pack 文件夹中（写相对于 pack.toml "
@@ -184,6 +186,17 @@ class Builder:
         elif not (pack.root / pack.template).is_file():
             self.report(("pack", "template"), f"找不到模板文件 {pack.template}"
                         f"（应在 {pack.root} 中）")
+
+    def period(self, pack: Pack, fields: set[str]) -> None:
+        """[pack] period: the facts that tell one report of an agency from another (batch)."""
+        if "year" not in pack.period:
+            self.report(("pack", "period"), "period 应包含 \"year\"（如 [\"year\", \"month\"]）")
+        for name in dict.fromkeys(pack.period):
+            if name not in fields:
+                self.report(("pack", "period"), f"period 中的「{name}」不是字段"
+                            f"{_close(name, sorted(fields))}")
+        if len(set(pack.period)) != len(pack.period):
+            self.report(("pack", "period"), "period 中有重复的字段")
 
     def wording(self, data: dict[str, Any]) -> None:
         """The 汇总 wording may use only the placeholders the batch fills."""

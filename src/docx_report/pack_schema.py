@@ -155,6 +155,7 @@ VALUE_TYPES = ("count", "signed", "amount", "text", "paragraphs", "year", "date"
 PACK = {"name": Key("str", True), "title": Key("str", True), "basis": Key("str"),
         "description": Key("str"), "version": Key("int"), "years": Key("list[int]"),
         "template": Key("str"), "output": Key("str", True), "keywords": Key("list[str]"),
+        "period": Key("list[str]"),
         "value_rule": Key("str"), "verbatim_labels": Key("bool")}
 AGGREGATE = {k: Key("str") for k in ("agency", "agency_unnamed", "intro", "excluded",
                                       "quotes", "elsewhere")}

@@ -53,6 +53,24 @@ class Status(StrEnum):
     DUPLICATE = "重复"
 
 
+Period = tuple[tuple[str, Any], ...]
+
+
+def shifted(period: Period, years: int) -> Period:
+    """The same period ``years`` years later (earlier when negative): same month last year."""
+    return tuple((k, v + years if k == "year" and isinstance(v, int) else v) for k, v in period)
+
+
+def _same(period: Period) -> str:
+    """同期 for a period finer than a year (a month…), nothing for a yearly report."""
+    return "同期" if any(k != "year" for k, _ in period) else ""
+
+
+def period_year(period: Period) -> int | None:
+    year = dict(period).get("year")
+    return year if isinstance(year, int) else None
+
+
 @dataclass
 class Outcome(HasProblems):
     """One input workbook's result: small enough to send between processes by the hundred."""
@@ -65,6 +83,9 @@ class Outcome(HasProblems):
     pack_source: str = ""  # a built-in pack's name, or the folder of any other
     agency: str = ""
     year: int | None = None
+    # The pack's period facts, (key, value) pairs: (("year", 2024), ("month", 9)); empty when
+    # one is missing. One agency sends one workbook a period.
+    period: Period = ()
     facts: dict[str, Any] = field(default_factory=dict)
     figures: dict[str, Number | None] = field(default_factory=dict)
     # Only when the report was built: every value cell in the pack's order (a tuple, not a
@@ -91,6 +112,8 @@ class BatchResult:
     stale: list[Path] = field(default_factory=list)  # the last run's files that could not go
     # Agencies whose narrative sections are (nearly) the same: (one, other, section, ratio).
     similar: list[tuple[Outcome, Outcome, str, float]] = field(default_factory=list)
+    # What the packs call the agency field (机关名称, 街道办事处…): the summary's headers
+    agency_label: str = "单位名称"
 
     def count(self, status: Status) -> int:
         return sum(1 for o in self.outcomes if o.status is status)
@@ -210,30 +233,32 @@ def _problem_rows(result: BatchResult) -> list[list[Any]]:
 def write_summary(result: BatchResult, out: Path) -> None:
     """Write summary.xlsx (through a temporary file: never half a summary)."""
     base = out.parent
+    name = result.agency_label
+    noun = name.removesuffix("名称") or name  # 机关名称 → 机关数, 纳入汇总的机关
     book = Workbook()
     reports = book.active
     assert reports is not None
     reports.title = REPORTS_SHEET
-    _sheet(reports, ["序号", "文件", "机关名称", "年度", "报告格式", "状态", "错误数", "警告数",
+    _sheet(reports, ["序号", "文件", name, "年度", "报告格式", "状态", "错误数", "警告数",
                      *_figure_labels(result), "报告文件", "PDF 文件", "上年工作簿"],
            _report_rows(result), [6, 40, 30, 7, 20, 9, 7, 7, 9, 9, 9, 9, 9, 9, 40, 40, 40], base)
     _sheet(book.create_sheet(PROBLEMS_SHEET),
-           ["文件", "机关名称", "工作表", "单元格", "级别", "规则", "问题"],
+           ["文件", name, "工作表", "单元格", "级别", "规则", "问题"],
            _problem_rows(result), [40, 30, 16, 8, 6, 6, 90], base)
     _sheet(book.create_sheet(AGGREGATES_SHEET),
-           ["报告格式", "年度", "机关数", "机关名称", "状态", "汇总工作簿", "汇总报告", "PDF 文件",
-            "纳入汇总的机关"],
+           ["报告格式", "年度", f"{noun}数", name, "状态", "汇总工作簿", "汇总报告", "PDF 文件",
+            f"纳入汇总的{noun}"],
            [[a.pack, a.year, len(a.members), a.agency, a.status, a.xlsx, a.docx, a.pdf,
              "、".join(a.members)] for a in result.aggregates],
            [20, 7, 7, 30, 9, 40, 40, 40, 80], base)
     _sheet(book.create_sheet(SIMILAR_SHEET),
-           ["机关名称", "文件", "雷同的机关", "其文件", "章节", "相似度"],
+           [name, "文件", f"雷同的{noun}", "其文件", "章节", "相似度"],
            [[a.agency, a.file, b.agency, b.file, place, f"{ratio:.0%}"]
             for a, b, place, ratio in result.similar],
            [30, 40, 30, 40, 40, 8], base)
     if result.previous is not None:
         _sheet(book.create_sheet(PREVIOUS_SHEET),
-               ["机关名称", "年度", "本年工作簿", "上年工作簿", "情况"],
+               [name, "年度", "本年工作簿", "上年工作簿", "情况"],
                [[m.agency, m.year, m.current, m.previous, m.note] for m in result.previous],
                [30, 7, 40, 40, 60], base)
     save_atomically(book, out)
@@ -243,27 +268,31 @@ def write_summary(result: BatchResult, out: Path) -> None:
 # 上年对照: this year's agencies against last year's
 
 
-def previous_rows(outcomes: Sequence[Outcome], index: Mapping[tuple[str, int], list[Path]],
+def previous_rows(outcomes: Sequence[Outcome], index: Mapping[tuple[str, Period], list[Path]],
                   unusable: Sequence[PreviousMatch]) -> list[PreviousMatch]:
-    """Each agency matched (or not) to last year's workbook, then last year's agencies that
-    sent nothing this year, then last year's workbooks that could not be used."""
+    """Each agency matched (or not) to last year's workbook of the same period (a monthly
+    pack: the same month), then last year's agencies that sent nothing for the matching
+    period this year, then last year's workbooks that could not be used."""
     rows: list[PreviousMatch] = []
-    current: set[tuple[str, int]] = set()
+    current: set[tuple[str, Period]] = set()
     for o in outcomes:
-        if not o.agency or o.year is None:
+        if not o.agency or o.year is None or not o.period:
             continue
-        current.add((agency_key(o.agency), o.year))
-        found = index.get((agency_key(o.agency), o.year - 1), [])
+        current.add((agency_key(o.agency), o.period))
+        found = index.get((agency_key(o.agency), shifted(o.period, -1)), [])
         if not found:
-            note = f"上年缺少：--previous 中没有该机关{o.year - 1}年度的工作簿，未做跨年度核对"
+            note = (f"上年缺少：--previous 中没有该机关{o.year - 1}年度{_same(o.period)}的工作簿，"
+                    "未做跨年度核对")
         elif len(found) > 1:
             note = f"上年有 {len(found)} 份工作簿，使用了 {found[0]}"
         else:
             note = "已做跨年度核对"
         rows.append(PreviousMatch(o.agency, o.year, o.file, found[0] if found else None, note))
-    for (key, year), paths in sorted(index.items(), key=lambda item: str(item[1][0])):
-        if (key, year + 1) not in current:
+    for (key, period), paths in sorted(index.items(), key=lambda item: str(item[1][0])):
+        year = period_year(period)
+        if year is not None and (key, shifted(period, 1)) not in current:
             rows.append(PreviousMatch(key, year + 1, None, paths[0],
-                                      f"本年缺少：该机关有{year}年度的工作簿，"
-                                      f"没有收到{year + 1}年度的工作簿（或它无法读取）"))
+                                      f"本年缺少：该机关有{year}年度{_same(period)}的工作簿，"
+                                      f"没有收到{year + 1}年度{_same(period)}的工作簿"
+                                      "（或它无法读取）"))
     return rows + list(unusable)
