@@ -300,3 +300,29 @@ def test_previous_matches_the_same_month_last_year(tmp_path: Path) -> None:
     missing = [r for r in rows if str(october) in r]
     assert len(missing) == 1 and any("本年缺少" in v and "2023年度同期" in v
                                      for v in missing[0]), rows
+
+
+def test_batch_reads_last_years_workbooks_once(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """--previous: last year's workbook is opened by the matching pass only; the check uses
+    the data read then. Workers are forked: they append what they open to a file."""
+    last = tmp_path / "last"
+    last.mkdir()
+    september = _month_copy(QINGSHAN, last / "青山-2023-09.xlsx", 9, 2023)
+    log = tmp_path / "opened.txt"
+    real = engine.Engine.open
+
+    def counting(path: Path, *, reader: str | None = None) -> wb.Book:
+        with log.open("a", encoding="utf-8") as out:
+            out.write(f"{Path(path).name}\n")
+        return real(path, reader=reader)
+
+    monkeypatch.setattr(engine.Engine, "open", staticmethod(counting))
+    code, output = cli("batch", QINGSHAN, "-o", tmp_path / "out", "--pack", EXAMPLE,
+                       "--previous", last, "--jobs", 1)
+    assert code in (0, 1), output
+    opened = log.read_text(encoding="utf-8").splitlines()
+    assert opened.count(september.name) == 1, opened
+    assert opened.count(QINGSHAN.name) == 1, opened
+    sheet = openpyxl.load_workbook(tmp_path / "out" / "summary.xlsx")["上年对照"]
+    assert any("已做跨年度核对" in str(c.value) for row in sheet.iter_rows() for c in row)

@@ -126,7 +126,8 @@ def discover(inputs: Iterable[Path], *, exclude: Iterable[Path] = ()) -> list[Pa
 @dataclass(frozen=True)
 class _Settings:
     staging: Path
-    previous: dict[tuple[str, Period], Path]  # last year's workbooks by agency and period
+    # last year's workbooks by agency and period, read once (by the matching pass)
+    previous: dict[tuple[str, Period], ReportData]
     pack: str | None = None  # --pack: a built-in name or a folder, for every workbook
 
 
@@ -198,17 +199,10 @@ def _check_one(index: int, path: Path, settings: _Settings) -> Outcome:
     agency = str(data.facts.get("agency") or "")
     year = data.facts.get("year") if isinstance(data.facts.get("year"), int) else None
     period = _period(data.pack, data.facts)
-    prev_path = (settings.previous.get((agency_key(agency), shifted(period, -1)))
+    prev_data = (settings.previous.get((agency_key(agency), shifted(period, -1)))
                  if year and period else None)
-    prev_data, prev_problem = None, []
-    if prev_path:
-        try:
-            prev_data = eng.read(prev_path, settings.pack)
-        except ReportError as exc:  # it was readable a moment ago, when it was indexed
-            prev_problem = [Problem(Level.WARNING, f"上年工作簿无法读取，未做跨年度核对：{exc}",
-                                    file=str(prev_path))]
+    prev_path = prev_data.file if prev_data else None
     checked = eng.check_data(data, prev_data)
-    checked.problems += prev_problem
     outcome = Outcome(index, path, Status.ERRORS, problems=checked.problems, pack=data.pack.name,
                       pack_source=data.pack.source,
                       agency=agency, year=year, facts=dict(data.facts),
@@ -252,18 +246,18 @@ def _process(task: tuple[int, Path]) -> Outcome:
                                         "请把此文件报告给维护者")
 
 
-def _read_facts(task: tuple[int, Path]) -> tuple[str, Period, str]:
-    """Last year's workbook: 机关名称, its period (年度…), or why it cannot be read."""
+def _read_previous(task: tuple[int, Path]) -> ReportData | str:
+    """Last year's workbook, read once (matched by 机关名称 and period, then checked
+    against), or why it cannot be read."""
     try:
         assert _settings is not None
-        data = engine.default().read(task[1], _settings.pack)  # --pack: last year's too
+        return engine.default().read(task[1], _settings.pack)  # --pack: last year's too
     except ReportError as exc:
-        return "", (), _message(exc)
+        return _message(exc)
     except MemoryError:
         raise  # over this workbook's memory limit: ``_limited`` says so
     except Exception as exc:  # a bug: this file's problem only
-        return "", (), f"内部错误（{type(exc).__name__}: {exc}）"
-    return str(data.facts.get("agency") or ""), _period(data.pack, data.facts), ""
+        return f"内部错误（{type(exc).__name__}: {exc}）"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -455,24 +449,32 @@ def _convert(outcomes: Sequence[Outcome], aggregates: Sequence[Aggregate], *, pd
 
 
 def _previous_index(files: Sequence[Path], jobs: int, settings: _Settings
-                    ) -> tuple[dict[tuple[str, Period], list[Path]], list[PreviousMatch]]:
+                    ) -> tuple[dict[tuple[str, Period], list[Path]], list[PreviousMatch],
+                               dict[tuple[str, Period], ReportData]]:
+    """Last year's workbooks by agency and period; the unusable ones; the data of the first
+    workbook of each agency and period (kept: the check uses it, no second read)."""
     index: dict[tuple[str, Period], list[Path]] = {}
     rows: list[PreviousMatch] = []
+    read: dict[tuple[str, Period], list[tuple[int, ReportData]]] = {}
 
-    def done(i: int, facts: tuple[str, Period, str]) -> None:
-        agency, period, problem = facts
-        if problem or not agency or not period:
+    def done(i: int, data: ReportData | str) -> None:
+        agency = "" if isinstance(data, str) else str(data.facts.get("agency") or "")
+        period = () if isinstance(data, str) else _period(data.pack, data.facts)
+        if isinstance(data, str) or not agency or not period:
+            problem = data if isinstance(data, str) else ""
             rows.append(PreviousMatch(agency, period_year(period), None, files[i],
                                       f"上年工作簿无法使用：{problem or '没有机关名称或年度'}"))
         else:
             index.setdefault((agency_key(agency), period), []).append(files[i])
+            read.setdefault((agency_key(agency), period), []).append((i, data))
 
-    _parallel(_read_facts, files, jobs=jobs, settings=settings, done=done,
-              crashed=lambda i, path: ("", (), limits.reason()))
+    _parallel(_read_previous, files, jobs=jobs, settings=settings, done=done,
+              crashed=lambda i, path: limits.reason())
     order = {path: i for i, path in enumerate(files)}
     for paths in index.values():
         paths.sort(key=order.__getitem__)
-    return index, rows
+    return index, rows, {key: min(found, key=lambda item: item[0])[1]
+                         for key, found in read.items()}
 
 
 def run_batch(inputs: Sequence[Path], outdir: Path, *, jobs: int | None = None,
@@ -516,8 +518,8 @@ def run_batch(inputs: Sequence[Path], outdir: Path, *, jobs: int | None = None,
         if previous is not None:
             if progress:
                 progress.phase(f"读取上年工作簿：{previous}")
-            index, unusable = _previous_index(discover([previous]), jobs, settings)
-            settings = _Settings(staging, {key: paths[0] for key, paths in index.items()}, pack)
+            index, unusable, last = _previous_index(discover([previous]), jobs, settings)
+            settings = _Settings(staging, last, pack)
         outcomes: list[Outcome | None] = [None] * len(files)
 
         def done(i: int, outcome: Outcome) -> None:
