@@ -403,6 +403,7 @@ def test_init_says_when_the_pack_has_no_field_for_agency_or_year(tmp_path: Path)
     folder = copy_pack(tmp_path)
     toml = folder / "pack.toml"
     text = toml.read_text(encoding="utf-8").replace('key = "year"', 'key = "yr"')
+    text = text.replace('period = ["year", "month"]\n', "")  # batch's period names year
     toml.write_text(text.replace('output = "{agency}{year}', 'output = "{agency}{yr}'),
                     encoding="utf-8")
     assert load_pack(folder).fields  # the pack itself loads; only its template is off

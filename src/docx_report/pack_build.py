@@ -178,7 +178,8 @@ class Builder:
             for name in sorted(used - fields - self.skipped_fields):
                 self.report(("pack", "output"), f"output 中的 {{{name}}} 不是字段"
                             f"{_close(name, sorted(fields))}")
-        self.period(pack, fields)
+        if "period" in data["pack"]:  # the default, ["year"], is not checked: year is optional
+            self.period(pack, fields)
         template = PureWindowsPath(pack.template)  # also splits at "/" and knows "C:"
         if template.is_absolute() or template.drive or template.root or ".." in template.parts:
             self.report(("pack", "template"), "模板文件应在 pack 文件夹中（写相对于 pack.toml "

@@ -9,7 +9,7 @@ files written), one with a row per problem (file, sheet, cell, level, message) u
 autofilter so the office can filter by file and send each agency its own list, one listing the
 汇总 files, and with ``--previous`` one matching this year's agencies to last year's.
 
-openpyxl is imported by workbook.py (report workbooks), generic.py (generic workbooks) and here.
+The workbook itself is written by ``workbook.write_tables`` (openpyxl stays there).
 """
 
 from __future__ import annotations
@@ -22,17 +22,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
-
 from docx_report.errors import HasProblems, Level, Problem
 from docx_report.names import strip_invisible
 from docx_report.pack import Pack
 from docx_report.values import Number
-from docx_report.workbook import save_atomically
+from docx_report.workbook import cell_text, write_tables
 
 REPORTS_SHEET = "各机关情况"
 PROBLEMS_SHEET = "问题清单"
@@ -40,7 +34,6 @@ AGGREGATES_SHEET = "汇总文件"
 PREVIOUS_SHEET = "上年对照"
 SIMILAR_SHEET = "雷同文字"
 
-_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _MAX_CELL = 32_000  # Excel refuses more than 32,767 characters in a cell
 
 
@@ -184,28 +177,17 @@ def _cell_value(value: Any, base: Path) -> Any:
         return value
     if isinstance(value, Path) and value.is_relative_to(base):
         value = value.relative_to(base)
-    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    text = cell_text(str(value))
     return text if len(text) <= _MAX_CELL else text[:_MAX_CELL] + "…"
 
 
-def _sheet(ws: Worksheet, headers: Sequence[str], rows: Sequence[Sequence[Any]],
-           widths: Sequence[int], base: Path) -> None:
-    """Header, rows, frozen header and an autofilter over the whole table."""
-    for col, header in enumerate(headers, start=1):
-        cell = ws.cell(1, col, header)
-        cell.font = Font(bold=True)
-        cell.fill = _HEADER_FILL
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    for r, row in enumerate(rows, start=2):
-        for col, raw in enumerate(row, start=1):
-            value = _cell_value(raw, base)
-            cell = ws.cell(r, col, value)
-            if isinstance(value, str):
-                cell.data_type = "s"  # text that starts with "=" stays text, never a formula
-    for col, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(col)].width = width
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(1, len(rows)) + 1}"
+Table = tuple[str, Sequence[str], Sequence[Sequence[Any]], Sequence[int]]
+
+
+def _sheet(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]],
+           widths: Sequence[int], base: Path) -> Table:
+    """One sheet: header, rows (values as the summary shows them) and column widths."""
+    return title, headers, [[_cell_value(raw, base) for raw in row] for row in rows], widths
 
 
 def _figure_labels(result: BatchResult) -> list[str]:
@@ -235,33 +217,30 @@ def write_summary(result: BatchResult, out: Path) -> None:
     base = out.parent
     name = result.agency_label
     noun = name.removesuffix("名称") or name  # 机关名称 → 机关数, 纳入汇总的机关
-    book = Workbook()
-    reports = book.active
-    assert reports is not None
-    reports.title = REPORTS_SHEET
-    _sheet(reports, ["序号", "文件", name, "年度", "报告格式", "状态", "错误数", "警告数",
-                     *_figure_labels(result), "报告文件", "PDF 文件", "上年工作簿"],
-           _report_rows(result), [6, 40, 30, 7, 20, 9, 7, 7, 9, 9, 9, 9, 9, 9, 40, 40, 40], base)
-    _sheet(book.create_sheet(PROBLEMS_SHEET),
-           ["文件", name, "工作表", "单元格", "级别", "规则", "问题"],
-           _problem_rows(result), [40, 30, 16, 8, 6, 6, 90], base)
-    _sheet(book.create_sheet(AGGREGATES_SHEET),
-           ["报告格式", "年度", f"{noun}数", name, "状态", "汇总工作簿", "汇总报告", "PDF 文件",
-            f"纳入汇总的{noun}"],
-           [[a.pack, a.year, len(a.members), a.agency, a.status, a.xlsx, a.docx, a.pdf,
-             "、".join(a.members)] for a in result.aggregates],
-           [20, 7, 7, 30, 9, 40, 40, 40, 80], base)
-    _sheet(book.create_sheet(SIMILAR_SHEET),
-           [name, "文件", f"雷同的{noun}", "其文件", "章节", "相似度"],
-           [[a.agency, a.file, b.agency, b.file, place, f"{ratio:.0%}"]
-            for a, b, place, ratio in result.similar],
-           [30, 40, 30, 40, 40, 8], base)
+    tables = [
+        _sheet(REPORTS_SHEET,
+               ["序号", "文件", name, "年度", "报告格式", "状态", "错误数", "警告数",
+                *_figure_labels(result), "报告文件", "PDF 文件", "上年工作簿"],
+               _report_rows(result), [6, 40, 30, 7, 20, 9, 7, 7, 9, 9, 9, 9, 9, 9, 40, 40, 40],
+               base),
+        _sheet(PROBLEMS_SHEET, ["文件", name, "工作表", "单元格", "级别", "规则", "问题"],
+               _problem_rows(result), [40, 30, 16, 8, 6, 6, 90], base),
+        _sheet(AGGREGATES_SHEET,
+               ["报告格式", "年度", f"{noun}数", name, "状态", "汇总工作簿", "汇总报告",
+                "PDF 文件", f"纳入汇总的{noun}"],
+               [[a.pack, a.year, len(a.members), a.agency, a.status, a.xlsx, a.docx, a.pdf,
+                 "、".join(a.members)] for a in result.aggregates],
+               [20, 7, 7, 30, 9, 40, 40, 40, 80], base),
+        _sheet(SIMILAR_SHEET, [name, "文件", f"雷同的{noun}", "其文件", "章节", "相似度"],
+               [[a.agency, a.file, b.agency, b.file, place, f"{ratio:.0%}"]
+                for a, b, place, ratio in result.similar],
+               [30, 40, 30, 40, 40, 8], base)]
     if result.previous is not None:
-        _sheet(book.create_sheet(PREVIOUS_SHEET),
-               [name, "年度", "本年工作簿", "上年工作簿", "情况"],
-               [[m.agency, m.year, m.current, m.previous, m.note] for m in result.previous],
-               [30, 7, 40, 40, 60], base)
-    save_atomically(book, out)
+        tables.append(_sheet(PREVIOUS_SHEET, [name, "年度", "本年工作簿", "上年工作簿", "情况"],
+                             [[m.agency, m.year, m.current, m.previous, m.note]
+                              for m in result.previous],
+                             [30, 7, 40, 40, 60], base))
+    write_tables(out, tables)
 
 
 # ---------------------------------------------------------------------------------------------

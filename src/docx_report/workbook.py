@@ -17,6 +17,7 @@ from typing import Any
 
 from openpyxl import Workbook as _Book
 from openpyxl import load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -371,3 +372,41 @@ def _print_layout(book: Any, pack: Pack, agency: str) -> None:
 def save_atomically(book: Any, out: Path) -> None:
     """Save an openpyxl workbook through a temporary file in the same folder."""
     atomic_write(out, book.save, hint="文件是否正在 Excel 中打开？")
+
+
+# ---------------------------------------------------------------------------------------------
+# Plain tables (batch's summary.xlsx): a header row, rows, frozen header, an autofilter
+
+_TABLE_FILL = PatternFill("solid", fgColor="DDEBF7")
+
+
+def cell_text(text: str) -> str:
+    """Text without the control characters a workbook cannot hold."""
+    return str(ILLEGAL_CHARACTERS_RE.sub("", text))
+
+
+def write_tables(out: Path, tables: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Any]],
+                                                   Sequence[int]]]) -> None:
+    """A workbook of one sheet per (title, headers, rows, column widths), saved atomically.
+    Text is stored as text: one that starts with "=" never becomes a formula."""
+    book = _Book()
+    first = book.active
+    assert first is not None
+    for i, (title, headers, rows, widths) in enumerate(tables):
+        ws = first if i == 0 else book.create_sheet(title)
+        ws.title = title
+        for col, header in enumerate(headers, start=1):
+            cell = ws.cell(1, col, header)
+            cell.font = Font(bold=True)
+            cell.fill = _TABLE_FILL
+            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        for r, row in enumerate(rows, start=2):
+            for col, value in enumerate(row, start=1):
+                cell = ws.cell(r, col, value)
+                if isinstance(value, str):
+                    cell.data_type = "s"
+        for col, width in enumerate(widths, start=1):
+            ws.column_dimensions[get_column_letter(col)].width = width
+        ws.freeze_panes = "A2"
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(1, len(rows)) + 1}"
+    save_atomically(book, out)
