@@ -47,11 +47,12 @@ import openpyxl
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from docx_report import workbook as wb
 from docx_report.errors import InputError, OutputError, Problem, ProblemsFound, TemplateError
 from docx_report.errors import error as problem
 from docx_report.files import atomic_write
 from docx_report.values import EXCEL_ERRORS, clean_text, format_date
-from docx_report.xlsx_guard import check_xlsx, load_failure, over_cell_limit, quiet_openpyxl
+from docx_report.xlsx_guard import over_cell_limit
 
 FIELD_HEADER = ("字段", "值")
 VALUE_HEADER = "值"
@@ -118,12 +119,7 @@ def read_generic(workbook: Path, *, book: Any = None) -> dict[str, Any]:
 def _open(path: Path) -> Any:
     if not path.is_file():
         raise InputError("找不到工作簿文件" if not path.exists() else "不是文件", file=path)
-    check_xlsx(path)  # untrusted like any workbook: bombs, entities, huge merges refused first
-    try:
-        with quiet_openpyxl():
-            return openpyxl.load_workbook(path, data_only=True)
-    except Exception as exc:  # openpyxl raises anything from KeyError to XML errors
-        raise load_failure(exc, path) from None
+    return wb.load_values(path)
 
 
 def _rows(sheet: Any, min_row: int, max_col: int | None = None) -> list[tuple[int, dict[int, Any]]]:
@@ -192,7 +188,7 @@ def _read_records(sheet: Any, header: list[str], problems: list[Problem]) -> lis
         if not text:
             continue
         key = variable_name(text)
-        cell = f"{get_column_letter(col + 1)}1"
+        cell = wb.coordinate(1, col + 1)
         if not key:
             problems.append(problem(f"表头「{text}」中没有可用作变量名的文字", sheet=sheet.title,
                                     cell=cell))

@@ -374,6 +374,17 @@ def save_atomically(book: Any, out: Path) -> None:
     atomic_write(out, book.save, hint="文件是否正在 Excel 中打开？")
 
 
+def load_values(path: Path) -> Any:
+    """Any workbook, guarded like a report workbook, with cell values (not formulas), as
+    openpyxl's workbook (the generic reader needs its number formats)."""
+    check_xlsx(path)  # untrusted like any workbook: bombs, entities, huge merges refused first
+    try:
+        with quiet_openpyxl():
+            return load_workbook(path, data_only=True)
+    except Exception as exc:  # openpyxl raises anything from KeyError to XML errors
+        raise load_failure(exc, path) from None
+
+
 # ---------------------------------------------------------------------------------------------
 # Plain tables (batch's summary.xlsx): a header row, rows, frozen header, an autofilter
 
