@@ -43,14 +43,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import openpyxl
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
-
 from docx_report import workbook as wb
 from docx_report.errors import InputError, OutputError, Problem, ProblemsFound, TemplateError
 from docx_report.errors import error as problem
-from docx_report.files import atomic_write
 from docx_report.values import EXCEL_ERRORS, clean_text, format_date
 from docx_report.xlsx_guard import over_cell_limit
 
@@ -276,15 +271,14 @@ def init_from_template(template: Path, out: Path, *, force: bool = False) -> Non
     if out.exists() and not force:
         raise OutputError(f"{out} 已存在；如要覆盖请使用 --force")
     fields, lists = _shape([use.path for use in CompiledTemplate.load(template).variables()])
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = "字段" if "字段" not in lists else "基本字段"
-    _write_sheet(sheet, list(FIELD_HEADER), [[name, None] for name in fields], widths=(24, 40))
+    tables: list[tuple[str, list[str], list[list[Any]], tuple[int, ...]]] = [
+        ("字段" if "字段" not in lists else "基本字段", list(FIELD_HEADER),
+         [[name, None] for name in fields], (24, 40))]
     for name, columns in lists.items():
         if len(name) > 31:
             raise TemplateError(f"{template}：列表变量名 {name} 超过 31 个字符，不能作为工作表名")
-        _write_sheet(book.create_sheet(name), columns or [VALUE_HEADER], [], widths=(16,))
-    _save(book, out)
+        tables.append((name, columns or [VALUE_HEADER], [], (16,)))
+    wb.write_tables(out, tables, plain=True)
 
 
 def _shape(paths: list[tuple[str, ...]]) -> tuple[list[str], dict[str, list[str]]]:
@@ -306,18 +300,3 @@ def _shape(paths: list[tuple[str, ...]]) -> tuple[list[str], dict[str, list[str]
     return fields, lists
 
 
-def _write_sheet(sheet: Any, header: list[str], rows: list[list[Any]],
-                 widths: tuple[int, ...]) -> None:
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    for col in range(1, len(header) + 1):
-        cell = sheet.cell(row=1, column=col)
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDEBF7")
-        sheet.column_dimensions[get_column_letter(col)].width = widths[min(col, len(widths)) - 1]
-    sheet.freeze_panes = "A2"
-
-
-def _save(book: Any, out: Path) -> None:
-    atomic_write(out, book.save, hint="文件是否正在 Excel 中打开？")

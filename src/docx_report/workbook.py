@@ -397,9 +397,12 @@ def cell_text(text: str) -> str:
 
 
 def write_tables(out: Path, tables: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Any]],
-                                                   Sequence[int]]]) -> None:
-    """A workbook of one sheet per (title, headers, rows, column widths), saved atomically.
-    Text is stored as text: one that starts with "=" never becomes a formula."""
+                                                   Sequence[int]]], *, plain: bool = False) -> None:
+    """A workbook of one sheet per (title, headers, rows, column widths), saved atomically:
+    a bold, shaded header row, frozen. Not ``plain`` (batch's summary): headers centred, an
+    autofilter, and text stored as text (one that starts with "=" never becomes a formula).
+    ``plain`` (a workbook for a template to fill): every header column gets a width, the last
+    one given repeating."""
     book = _Book()
     first = book.active
     assert first is not None
@@ -410,14 +413,22 @@ def write_tables(out: Path, tables: Sequence[tuple[str, Sequence[str], Sequence[
             cell = ws.cell(1, col, header)
             cell.font = Font(bold=True)
             cell.fill = _TABLE_FILL
-            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+            if not plain:
+                cell.alignment = Alignment(horizontal="center", vertical="center",
+                                           wrap_text=True)
         for r, row in enumerate(rows, start=2):
             for col, value in enumerate(row, start=1):
                 cell = ws.cell(r, col, value)
-                if isinstance(value, str):
+                if isinstance(value, str) and not plain:
                     cell.data_type = "s"
-        for col, width in enumerate(widths, start=1):
-            ws.column_dimensions[get_column_letter(col)].width = width
+        if plain:
+            for col in range(1, len(headers) + 1):
+                ws.column_dimensions[get_column_letter(col)].width = widths[
+                    min(col, len(widths)) - 1]
+        else:
+            for col, width in enumerate(widths, start=1):
+                ws.column_dimensions[get_column_letter(col)].width = width
         ws.freeze_panes = "A2"
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(1, len(rows)) + 1}"
+        if not plain:
+            ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(1, len(rows)) + 1}"
     save_atomically(book, out)
