@@ -24,7 +24,14 @@ from docx_report import report
 from docx_report.cli import main
 from docx_report.web import clerk, create_app
 from docx_report.web.app import CSP
-from tests.helpers import EXAMPLE_2021, EXAMPLE_2021_PREVIOUS, T3, copy_example, set_cells
+from tests.helpers import (
+    EXAMPLE_2021,
+    EXAMPLE_2021_PREVIOUS,
+    ROOT,
+    T3,
+    copy_example,
+    set_cells,
+)
 from tests.test_bad_inputs import zip_bomb
 from tests.test_pdf import fake_soffice, runs  # noqa: F401 (a fixture)
 from tests.web_helpers import CSRF, Browser, agency_workbook, running
@@ -369,3 +376,21 @@ def test_serve_command_serves_until_interrupted(tmp_path: Path) -> None:
     assert "GET /office 200" in err  # the request log
     assert (tmp_path / "data" / "submissions").is_dir()
     assert not list(tmp_path.glob("docx-report-web-*"))  # its temporary folder removed
+
+
+def test_serve_offers_a_pack_folder_by_its_name_never_by_path(tmp_path: Path) -> None:
+    folder = ROOT / "examples" / "street-monthly"
+    client, token = client_for(tmp_path, packs=[str(folder)])
+    home = client.get("/").text
+    assert 'value="street-monthly"' in home and "gov-disclosure-2021" in home
+    with client.post("/blank", data={"csrf": token, "pack": "street-monthly",
+                                     "agency": "青山街道办事处", "year": "2024"}) as got:
+        assert got.status_code == 200
+        book = openpyxl.load_workbook(io.BytesIO(got.data))
+    assert book["基本信息"]["B4"].value == "青山街道办事处"
+    assert book["_docx_report"]["B1"].value == "street-monthly"
+    by_path = client.post("/blank", data={"csrf": token, "pack": str(folder)})
+    assert by_path.status_code == 400 and "请选择报告格式" in by_path.text
+    (tmp_path / "plain").mkdir()
+    plain, _ = client_for(tmp_path / "plain")
+    assert "street-monthly" not in plain.get("/").text

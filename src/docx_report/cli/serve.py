@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from docx_report.cli._common import ReportCommand, handle_errors
+from docx_report.cli._common import PackParam, ReportCommand, handle_errors
 from docx_report.errors import ReportError
 
 INSTALL_HINT = "网页功能需要另外安装：pip install 'docx-report[serve]'"
@@ -29,15 +29,18 @@ INSTALL_HINT = "网页功能需要另外安装：pip install 'docx-report[serve]
               help="访问口令：设置后，打开网页需先输入口令（也可用环境变量设置，以免出现在进程列表中）")
 @click.option("--max-mb", type=click.IntRange(1, 50), default=20, show_default=True,
               help="上传文件的大小上限（MB）")
+@click.option("--pack", "pack_folders", type=PackParam(strict=False), multiple=True,
+              help="网页上另外提供的报告格式（pack 文件夹，可重复）")
 @click.option("--no-browser", is_flag=True, help="不自动打开浏览器")
 @handle_errors
 def serve(host: str, port: int, data_dir: Path | None, office_name: str, token: str | None,
-          max_mb: int, no_browser: bool) -> None:
+          max_mb: int, pack_folders: tuple[str, ...], no_browser: bool) -> None:
     """启动网页：经办人上传工作簿即可看到全部问题并下载报告；主管部门汇总各机关报送。
 
     \b
     docx-report serve                                   # 本机使用，自动打开浏览器
     docx-report serve --data 报送/ --name 某某区 --host 0.0.0.0 --token 口令
+    docx-report serve --pack ./街道月报                  # 另外提供自定义的报告格式
     """
     try:
         import flask  # noqa: F401
@@ -52,7 +55,7 @@ def serve(host: str, port: int, data_dir: Path | None, office_name: str, token: 
                                "否则内网中任何人都能查看和上传报告")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     app = create_app(data_dir=data_dir, token=token, max_bytes=max_mb * 1024 * 1024,
-                     office_name=office_name)
+                     office_name=office_name, packs=pack_folders)
     try:
         server = make_server(app, host, port)
     except OSError as exc:

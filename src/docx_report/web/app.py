@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 
 from docx_report import __version__
 from docx_report.errors import ReportError
+from docx_report.pack import Pack, builtin_packs
 from docx_report.web.work import Work
 
 log = logging.getLogger("docx_report.web")
@@ -47,9 +49,11 @@ class UserError(Exception):
 
 def create_app(*, data_dir: Path | None = None, token: str | None = None,
                max_bytes: int = DEFAULT_MAX_BYTES, work_root: Path | None = None,
-               office_name: str = "") -> Flask:
+               office_name: str = "", packs: Sequence[str] = ()) -> Flask:
     """The application. ``data_dir`` turns on the office's pages (submissions kept there);
-    ``office_name`` (某某区) signs the 退回单 and names the 汇总, as ``batch --name`` does."""
+    ``office_name`` (某某区) signs the 退回单 and names the 汇总, as ``batch --name`` does;
+    ``packs`` (folders) are offered beside the built-in ones, loaded once here: a page names a
+    pack by its name, never by a path."""
     app = Flask("docx_report.web", root_path=str(Path(__file__).parent))
     app.config.update(
         SECRET_KEY=secrets.token_bytes(32), MAX_CONTENT_LENGTH=max_bytes,
@@ -58,6 +62,7 @@ def create_app(*, data_dir: Path | None = None, token: str | None = None,
         DOCX_REPORT_TOKEN=token or "", DOCX_REPORT_OFFICE=office_name.strip()[:100],
     )
     app.extensions["docx_report.work"] = Work(work_root)
+    app.extensions["docx_report.packs"] = _packs(packs)
     store = None
     if data_dir is not None:
         from docx_report.web.store import Store
@@ -167,3 +172,14 @@ def work(app: Any) -> Work:
 def need(condition: object, status: int = 404) -> None:
     if not condition:
         abort(status)
+
+
+def _packs(folders: Sequence[str]) -> dict[str, Pack]:
+    """The packs the pages offer, by name: the built-in ones, then the folders given."""
+    from docx_report.engine import default
+
+    found = {name: default().pack(name) for name in builtin_packs()}
+    for folder in folders:
+        pack = default().pack(folder)
+        found[pack.name] = pack
+    return found

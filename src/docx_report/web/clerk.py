@@ -36,10 +36,18 @@ DOWNLOADS = {  # kind → (suffix, label)
 }
 
 
-def packs() -> list[Any]:
-    from docx_report.pack import builtin_packs, load_pack
+def packs(app: Flask) -> dict[str, Any]:
+    """The packs the pages offer, by name (create_app loaded them)."""
+    found: dict[str, Any] = app.extensions["docx_report.packs"]
+    return found
 
-    return [load_pack(name) for name in builtin_packs()]
+
+def chosen_pack(app: Flask) -> Any:
+    """The pack a form names: one of the offered packs, by name, never a path."""
+    pack = packs(app).get(request.form.get("pack", ""))
+    if pack is None:
+        raise UserError("请选择报告格式。")
+    return pack
 
 
 def upload(name: str, *, required: bool = True) -> FileStorage | None:
@@ -140,7 +148,7 @@ def register(app: Flask) -> None:
     def index() -> str:
         from docx_report.report import DEFAULT_PACK
 
-        return render_template("index.html", packs=packs(), default=DEFAULT_PACK)
+        return render_template("index.html", packs=list(packs(app).values()), default=DEFAULT_PACK)
 
     @app.get("/report.css")
     def report_css() -> Response:
@@ -151,11 +159,8 @@ def register(app: Flask) -> None:
     @app.post("/blank")
     def blank() -> Any:
         from docx_report.names import safe_filename
-        from docx_report.pack import builtin_packs
 
-        pack = request.form.get("pack", "")
-        if pack not in builtin_packs():
-            raise UserError("请选择报告格式。")
+        pack = chosen_pack(app)
         agency = request.form.get("agency", "").strip()[:100]
         year_text = request.form.get("year", "").strip()
         year = int(year_text) if year_text.isdigit() and 1900 <= int(year_text) <= 2100 else None
@@ -222,19 +227,15 @@ def register(app: Flask) -> None:
     @app.post("/template")
     def template_check() -> str:
         from docx_report.context import example_context
-        from docx_report.pack import builtin_packs, load_pack
         from docx_report.template_lint import lint_template
 
         file = upload("template")
         assert file is not None
-        pack_name = request.form.get("pack", "")
-        if pack_name not in builtin_packs():
-            raise UserError("请选择报告格式。")
+        pack = chosen_pack(app)
         item = work(app).new(file.filename or "模板.docx")
         try:
             path = item.folder / "模板.docx"
             file.save(path)
-            pack = load_pack(pack_name)
             optional = {f.key for f in pack.fields if not f.in_report}
             try:
                 found = lint_template(path, example_context(pack), optional=optional)
