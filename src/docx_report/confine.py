@@ -135,10 +135,10 @@ def confine(cmd: list[str], keep: Iterable[Path] = ()) -> list[str]:
     if not files:
         return [unshare, *_NET, *cmd]
     covers = _covers()
-    program = Path(shutil.which(cmd[0]) or cmd[0]).resolve().parent  # LibreOffice's install: .../program/soffice
+    program = Path(shutil.which(cmd[0]) or cmd[0]).resolve().parent  # .../program/soffice
     install = program.parent if program.name == "program" else program
     keeps: list[str] = []
-    for path in [*keep, *_SYSTEM_KEEP, *_font_places(), install]:
+    for path in [*map(str, keep), *_SYSTEM_KEEP, *_font_places(), str(install)]:
         real = os.path.realpath(path)
         if (os.path.exists(real) and real not in keeps
                 and any(real.startswith(c + "/") for c in covers)):
@@ -163,3 +163,14 @@ def confined() -> bool:
 def files_hidden() -> bool:
     """Does ``confine`` also hide the machine's files from commands on this system?"""
     return _levels()[1]
+
+
+def confinement() -> str:
+    """How ``confine`` confines commands on this system, in Chinese (for ``doctor``)."""
+    if os.environ.get("DOCX_REPORT_NO_CONFINE"):
+        return "未隔离：已由环境变量 DOCX_REPORT_NO_CONFINE 关闭"
+    if files_hidden():
+        return "已隔离：无网络，只能读取系统目录和本次转换的文件（unshare）"
+    if confined():
+        return "部分隔离：无网络，但仍能读取本机文件（系统不允许 mount 命名空间）"
+    return "未隔离：系统不支持 unshare 用户命名空间，仅靠模板检查拒绝外部引用"

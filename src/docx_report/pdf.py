@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from docx_report.confine import confine
+from docx_report.confine import confine, confinement
 from docx_report.errors import ConversionError
 from docx_report.files import os_reason
 from docx_report.lo_compat import copy_for_libreoffice
@@ -489,7 +489,8 @@ _FONTS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
 
 def doctor() -> list[DoctorLine]:
     """Check what PDF conversion needs: LibreOffice, and a face of the right style per font."""
-    lines = [_check_soffice()]
+    # confinement is reported, never a failure: the template check still stands
+    lines = [_check_soffice(), DoctorLine("LibreOffice 隔离", True, confinement())]
     fc_match = shutil.which("fc-match")
     if fc_match is None:
         return [*lines, DoctorLine("字体", False, "未找到 fc-match：apt-get install fontconfig")]
