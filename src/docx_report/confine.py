@@ -125,6 +125,24 @@ def _font_places() -> list[str]:
                              config / "fontconfig", home / ".fonts.conf")]
 
 
+def _program_places(program: str) -> list[str]:
+    """The install folder of ``program`` (``…/program/soffice`` → ``…``) and, for a script,
+    of its interpreter (both the path it names and where that path leads)."""
+    path = Path(shutil.which(program) or program).resolve()
+    places = [str(path.parent.parent if path.parent.name == "program" else path.parent)]
+    try:
+        with path.open("rb") as file:
+            head = file.read(256)
+    except OSError:
+        return places
+    if head.startswith(b"#!"):
+        words = head[2:].split(b"\n", 1)[0].split()
+        if words:
+            interpreter = Path(os.fsdecode(words[0]))
+            places += [str(interpreter.parent.parent), str(interpreter.resolve().parent.parent)]
+    return places
+
+
 def confine(cmd: list[str], keep: Iterable[Path] = ()) -> list[str]:
     """``cmd`` run without network access and, where the system allows it, seeing only the
     system folders and the paths in ``keep`` (plus the fonts and LibreOffice's install);
@@ -135,10 +153,8 @@ def confine(cmd: list[str], keep: Iterable[Path] = ()) -> list[str]:
     if not files:
         return [unshare, *_NET, *cmd]
     covers = _covers()
-    program = Path(shutil.which(cmd[0]) or cmd[0]).resolve().parent  # .../program/soffice
-    install = program.parent if program.name == "program" else program
     keeps: list[str] = []
-    for path in [*map(str, keep), *_SYSTEM_KEEP, *_font_places(), str(install)]:
+    for path in [*map(str, keep), *_SYSTEM_KEEP, *_font_places(), *_program_places(cmd[0])]:
         real = os.path.realpath(path)
         if (os.path.exists(real) and real not in keeps
                 and any(real.startswith(c + "/") for c in covers)):
