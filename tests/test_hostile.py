@@ -13,6 +13,7 @@ import io
 import os
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import threading
@@ -788,3 +789,67 @@ def test_a_line_longer_than_a_cell_is_split_between_names_never_cut() -> None:
     pieces = [p for c in cells for p in c]
     assert "".join(pieces[1:-1]) == names  # every character kept, in order
     assert all(p.endswith(("、", "。")) for p in pieces[1:-1])
+
+
+def _linking_docx(path: Path, target: str) -> Path:
+    """A .docx whose only picture is an SVG outside it, linked by an external relationship."""
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("正文")
+    document.save(str(path.with_suffix(".plain.docx")))
+    pic = ('<w:p><w:r><w:drawing><wp:inline xmlns:wp="http://schemas.openxmlformats.org/'
+           'drawingml/2006/wordprocessingDrawing"><wp:extent cx="3000000" cy="750000"/>'
+           '<wp:docPr id="1" name="p"/><a:graphic xmlns:a="http://schemas.openxmlformats.org/'
+           'drawingml/2006/main"><a:graphicData uri="http://schemas.openxmlformats.org/'
+           'drawingml/2006/picture"><pic:pic xmlns:pic="http://schemas.openxmlformats.org/'
+           'drawingml/2006/picture"><pic:nvPicPr><pic:cNvPr id="1" name="p"/><pic:cNvPicPr/>'
+           '</pic:nvPicPr><pic:blipFill><a:blip r:link="rIdOutside"/><a:stretch><a:fillRect/>'
+           '</a:stretch></pic:blipFill><pic:spPr><a:xfrm><a:off x="0" y="0"/>'
+           '<a:ext cx="3000000" cy="750000"/></a:xfrm><a:prstGeom prst="rect"/></pic:spPr>'
+           '</pic:pic></a:graphicData></a:graphic></wp:inline></w:drawing></w:r></w:p>')
+    link = (f'<Relationship Id="rIdOutside" Type="http://schemas.openxmlformats.org/'
+            f'officeDocument/2006/relationships/image" Target="{target}" '
+            f'TargetMode="External"/></Relationships>')
+    return write(path.parent, path.name, rezip(path.with_suffix(".plain.docx"), {
+        "word/document.xml": lambda xml: xml.replace(b"<w:sectPr", pic.encode() + b"<w:sectPr", 1),
+        "word/_rels/document.xml.rels": lambda xml: xml.replace(b"</Relationships>",
+                                                                link.encode()),
+    }))
+
+
+def test_libreoffice_cannot_read_files_outside_its_job(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A document linking a file elsewhere on the machine (here a picture whose text is a
+    secret), let past the template check: LibreOffice shows the secret when it runs
+    unconfined, and cannot read it when ``convert`` confines it."""
+    import tempfile
+
+    from docx_report import confine, pdf
+
+    if not confine.files_hidden():
+        if os.environ.get("CI"):
+            pytest.fail("unshare cannot hide the machine's files on this CI machine")
+        pytest.skip("unshare cannot make user and mount namespaces on this system")
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    with tempfile.TemporaryDirectory(prefix="secret-xyz-") as secret_dir:
+        secret = Path(secret_dir) / "secret.svg"
+        secret.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="400" height="100">'
+                          '<text x="10" y="50" font-size="30">SECRET4711</text></svg>', "utf-8")
+        source = _linking_docx(tmp_path / "linking.docx", secret.as_uri())
+        monkeypatch.setattr(pdf, "external_problem", lambda _path: "")  # past the guard
+        texts = {}
+        for run_as, off in (("unconfined", "1"), ("confined", "")):
+            monkeypatch.setenv("DOCX_REPORT_NO_CONFINE", off)
+            confine._levels.cache_clear()
+            try:
+                [conversion] = pdf.convert([source], tmp_path / run_as, pdfa=False)
+            finally:
+                confine._levels.cache_clear()
+            assert conversion.pdf is not None, conversion.error
+            texts[run_as] = subprocess.run(["pdftotext", str(conversion.pdf), "-"],
+                                           capture_output=True, text=True, check=True).stdout
+    assert "正文" in texts["confined"]
+    assert "SECRET4711" in texts["unconfined"]  # the link works: the test can fail
+    assert "SECRET4711" not in texts["confined"]

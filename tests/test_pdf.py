@@ -32,6 +32,7 @@ from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 from pypdf import PdfReader
 
+from docx_report import confine
 from docx_report.cli import main
 from docx_report.errors import ConversionError
 from docx_report.pdf import SOFFICE_ENV, Conversion, convert, doctor
@@ -370,7 +371,12 @@ def fake_soffice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     log = tmp_path / "runs.log"
     monkeypatch.setenv(SOFFICE_ENV, str(script))
     monkeypatch.setenv("FAKE_LOG", str(log))
+    # The stand-in runs on this test's Python (hidden by the confinement, which is tested in
+    # test_hostile.py) and logs its pid as the killer sees it (not a pid namespace's).
+    monkeypatch.setenv("DOCX_REPORT_NO_CONFINE", "1")
+    confine._levels.cache_clear()
     yield log
+    confine._levels.cache_clear()
 
 
 def runs(log: Path) -> list[int]:

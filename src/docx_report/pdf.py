@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from docx_report.confine import without_network
+from docx_report.confine import confine, confinement
 from docx_report.errors import ConversionError
 from docx_report.files import os_reason
 from docx_report.lo_compat import copy_for_libreoffice
@@ -352,7 +352,8 @@ class _Worker:
                "--norestore", "--nologo", "--nodefault", f"--infilter={_DOCX_FILTER}",
                "--convert-to", self.export_filter, "--outdir", str(out),
                *(str(self.home / "in" / f"{t.name}.docx") for t in tasks)]
-        cmd = without_network(cmd)  # no URL a document holds can be fetched
+        # no URL a document holds can be fetched, no file outside the job's folder read
+        cmd = confine(cmd, keep=[self.home, Path(self.env["FONTCONFIG_FILE"])])
         try:
             with log.open("wb") as sink:  # one file for both streams keeps their order
                 proc = subprocess.Popen(
@@ -488,7 +489,8 @@ _FONTS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
 
 def doctor() -> list[DoctorLine]:
     """Check what PDF conversion needs: LibreOffice, and a face of the right style per font."""
-    lines = [_check_soffice()]
+    # confinement is reported, never a failure: the template check still stands
+    lines = [_check_soffice(), DoctorLine("LibreOffice 隔离", True, confinement())]
     fc_match = shutil.which("fc-match")
     if fc_match is None:
         return [*lines, DoctorLine("字体", False, "未找到 fc-match：apt-get install fontconfig")]
