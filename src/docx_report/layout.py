@@ -10,7 +10,7 @@ Nothing here imports openpyxl, so reading and checking a workbook does not pay f
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
@@ -61,6 +61,12 @@ class PackRecord(NamedTuple):
     fingerprint: str
     source: str  # the pack's folder ('' for a built-in pack)
     relative: str = ""  # the same, relative to the workbook's folder when it was written
+
+    @classmethod
+    def from_rows(cls, values: Mapping[str, Any]) -> PackRecord:
+        """The record from the hidden sheet's label → value rows (as ``init`` writes them)."""
+        return cls(*(str(values.get(k) or "") for k in (
+            "pack", "version", "fingerprint", "source", "relative")))
 
     def folders(self, workbook: Path) -> list[Path]:
         """Where the pack's folder may be: beside the workbook as it was, then where it was."""

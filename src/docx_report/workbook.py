@@ -102,8 +102,7 @@ class Workbook:
         if meta is None or not meta["B1"].value:
             return None
         values = {str(meta.cell(row, 1).value): meta.cell(row, 2).value for row in range(1, 7)}
-        return PackRecord(*(str(values.get(k) or "") for k in (
-            "pack", "version", "fingerprint", "source", "relative")))
+        return PackRecord.from_rows(values)
 
     def openpyxl(self) -> Any:
         """The openpyxl workbook itself (values as calculated), for the generic reader."""

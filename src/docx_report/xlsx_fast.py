@@ -174,8 +174,7 @@ class CalamineBook:
             return None
         values = {str(self.value(META_SHEET, row, 1)): self.value(META_SHEET, row, 2)
                   for row in range(1, 7)}
-        return PackRecord(*(str(values.get(k) or "") for k in (
-            "pack", "version", "fingerprint", "source", "relative")))
+        return PackRecord.from_rows(values)
 
     def has_sheet(self, sheet: str) -> bool:
         return sheet in self.sheetnames
