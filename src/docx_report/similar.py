@@ -16,7 +16,6 @@ The pack's ``[similar]`` table sets ``ratio`` (default 0.9) and ``min_chars`` (d
 
 from __future__ import annotations
 
-import random
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -33,8 +32,7 @@ CROWDED = 24  # a bucket with more texts than this compares neighbours only
 NEIGHBOURS = 3
 LIKELY = 0.5  # estimated 3-gram Jaccard below which a pair is not worth difflib's time
 _BITS = 2**64 - 1
-_RANDOM = random.Random(20241)
-_MASKS = tuple(_RANDOM.getrandbits(64) for _ in range(BANDS * ROWS))
+_SPAN = -(-(_BITS + 1) // (BANDS * ROWS))  # the hash range of one bin
 
 # (section key + title key, "一、总体情况·（三）政府信息管理", normalised text, MinHash)
 Text = tuple[str, str, str, tuple[int, ...]]
@@ -63,10 +61,29 @@ def texts(pack: Pack, narratives: Mapping[str, Narrative]) -> tuple[Text, ...]:
 
 
 def signature(text: str) -> tuple[int, ...]:
-    """MinHash of the text's 3-grams (a stable hash: batch workers compute it in parallel)."""
-    grams = {zlib.crc32(text[i:i + SHINGLE].encode()) * 0x9E3779B97F4A7C15 & _BITS
-             for i in range(max(1, len(text) - SHINGLE + 1))}
-    return tuple(min(map(mask.__xor__, grams)) for mask in _MASKS)
+    """MinHash of the text's 3-grams, by one-permutation hashing (a stable hash: batch workers
+    compute it in parallel).
+
+    Each 3-gram is hashed once; its hash picks one of the signature's bins and the bin keeps the
+    smallest value it gets (Li, Owen and Zhang 2012): one pass over the grams instead of one per
+    bin. An empty bin (a short text) borrows the next filled bin's value, shifted by the
+    distance, so equal texts still have equal signatures (Shrivastava and Li 2014).
+    """
+    bins = BANDS * ROWS
+    mins = [_BITS] * bins
+    for i in range(max(1, len(text) - SHINGLE + 1)):
+        h = zlib.crc32(text[i:i + SHINGLE].encode()) * 0x9E3779B97F4A7C15 & _BITS
+        b, value = divmod(h, _SPAN)
+        if value < mins[b]:
+            mins[b] = value
+    for b in range(bins):
+        if mins[b] == _BITS:
+            for step in range(1, bins):
+                value = mins[(b + step) % bins]
+                if value != _BITS and value < _SPAN:
+                    mins[b] = _SPAN * (step + 1) + value
+                    break
+    return tuple(mins)
 
 
 def _estimate(a: tuple[int, ...], b: tuple[int, ...]) -> float:
