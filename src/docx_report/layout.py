@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
 
 from docx_report.pack import Cell, Pack
@@ -45,10 +46,19 @@ def grid_position(cell: Cell) -> tuple[int, int]:
     return GRID_TOP + cell.row, 1 + cell.col
 
 
-def locate(pack: Pack) -> dict[str, tuple[str, str]]:
-    """Every value key of the pack → (sheet, A1 reference)."""
-    return {key: (table.sheet, coordinate(*grid_position(cell)))
-            for key, (table, cell) in pack.value_cells().items()}
+def locate(pack: Pack) -> Mapping[str, tuple[str, str]]:
+    """Every value key of the pack → (sheet, A1 reference) (computed once per pack object)."""
+    known = _LOCATED.get(id(pack))
+    if known is None or known[0] is not pack:
+        if len(_LOCATED) >= 32:
+            _LOCATED.clear()
+        known = _LOCATED[id(pack)] = (pack, {
+            key: (table.sheet, coordinate(*grid_position(cell)))
+            for key, (table, cell) in pack.value_cells().items()})
+    return MappingProxyType(known[1])
+
+
+_LOCATED: dict[int, tuple[Pack, dict[str, tuple[str, str]]]] = {}
 
 
 def field_row(pack: Pack, key: str) -> int:

@@ -62,7 +62,7 @@ def _text(value: str) -> str:
 class _Refs:
     def __init__(self, pack: Pack, where: Mapping[str, tuple[str, str]]) -> None:
         self.where = where
-        self.cells: dict[str, tuple[TableSection, Cell]] = pack.value_cells()
+        self.cells: Mapping[str, tuple[TableSection, Cell]] = pack.value_cells()
 
     def ref(self, key: str, sheet: str) -> str:
         return self._prefix(key, sheet) + "$" + "$".join(self._col_row(key))

@@ -250,6 +250,8 @@ class Reader:
                     dict.fromkeys(pack.narrative.units, Decimal(1)))
             for f in pack.narrative_figures if f.phrases or f.none]
         self.units = tuple(sorted({u for f in self.figures for u in f.units}))
+        self.pieces = tuple({w for f in self.figures for p in (*f.phrases, *f.none)
+                             for w in p.pieces})
         # Per figure, one regex for every other figure's phrases: it finds a match in a gap
         # exactly where one of theirs would (an alternation matches where any branch does).
         self.others: dict[int, re.Pattern[str] | None] = {}
@@ -283,15 +285,28 @@ class Reader:
         others = self.others[id(figure)]
         return others is None or others.search(gap) is None
 
-    def _bind(self, clause: str, token: Quantity, tokens: Sequence[Quantity]
+    def _live(self, text: str) -> list[tuple[_Figure, tuple[Phrase, ...], tuple[Phrase, ...]]]:
+        """The figures with the phrases (and 'none' wordings) whose every piece occurs in the
+        paragraph: only these can match in one of its clauses."""
+        present = {w for w in self.pieces if w in text}
+        live = []
+        for figure in self.figures:
+            phrases = tuple(p for p in figure.phrases if present.issuperset(p.pieces))
+            none = tuple(p for p in figure.none if present.issuperset(p.pieces))
+            if phrases or none:
+                live.append((figure, phrases, none))
+        return live
+
+    def _bind(self, clause: str, token: Quantity, tokens: Sequence[Quantity],
+              live: Sequence[tuple[_Figure, tuple[Phrase, ...], tuple[Phrase, ...]]]
               ) -> tuple[int, int, int, int, _Figure] | None:
         """The nearest phrase of any figure to this number: (distance, length, lo, hi, figure)
         where clause[lo:hi] is the whole statement."""
         best: tuple[int, int, int, int, _Figure] | None = None
-        for figure in self.figures:
+        for figure, phrases, _ in live:
             if token.unit not in figure.units:
                 continue
-            for phrase in figure.phrases:
+            for phrase in phrases:
                 found = None  # (distance, statement start, end, piece starts, filler)
                 if phrase.number_first:
                     for begin in range(token.end, min(len(clause), token.end + FILLER) + 1):
@@ -328,6 +343,9 @@ class Reader:
         """``year``: the report's; a number after another year in its clause ("2023年新收申请
         51件，2024年新收63件") speaks of that year, not of the tables."""
         text = paragraph.translate(_FULLWIDTH)
+        live = self._live(text)
+        if not live:
+            return
         for sm in _SENTENCE.finditer(text):
             sentence = sm.group(0).strip()
             for at, clause in _clauses(sm.group(0)):
@@ -340,13 +358,13 @@ class Reader:
                         continue
                     if any(w in clause[:token.start] for w in self.periods):
                         continue  # "近三年共收到申请150件": a count over another period
-                    bound = self._bind(clause, token, tokens)
+                    bound = self._bind(clause, token, tokens, live)
                     if bound:
                         _, _, lo, hi, figure = bound
                         yield Statement(figure.spec, clause[lo:hi].strip(), sentence, token,
                                         figure.scale[token.unit])
-                for figure in self.figures:
-                    for phrase in figure.none:
+                for figure, _, nones in live:
+                    for phrase in nones:
                         m = phrase.regex.search(clause)
                         if m and self._clean(figure, tokens, m.start(), m.end(), clause,
                                                     enumerations=True):

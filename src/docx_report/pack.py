@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from docx_report import expr
@@ -171,7 +172,7 @@ class Pack:
     builtin: bool = False
     carries: tuple[Carry, ...] = ()  # what init --previous takes over from last year
 
-    @property
+    @functools.cached_property
     def source(self) -> str:
         """How a workbook names this pack: a built-in's name, else its folder."""
         return self.name if self.builtin else str(self.root.resolve())
@@ -194,7 +195,12 @@ class Pack:
     def narratives(self) -> Iterator[NarrativeSection]:
         return (s for s in self.sections if isinstance(s, NarrativeSection))
 
-    def value_cells(self) -> dict[str, tuple[TableSection, Cell]]:
+    def value_cells(self) -> Mapping[str, tuple[TableSection, Cell]]:
+        """Every value cell by key, in the tables' order (computed once: a pack is frozen)."""
+        return MappingProxyType(self._value_cells)
+
+    @functools.cached_property
+    def _value_cells(self) -> dict[str, tuple[TableSection, Cell]]:
         return {c.key: (t, c) for t in self.tables() for c in t.value_cells()}
 
     def total_of(self) -> dict[str, tuple[str, ...]]:

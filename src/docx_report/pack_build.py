@@ -9,6 +9,7 @@ placeholders, cycles among totals, sheet names Excel refuses.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import json
@@ -143,11 +144,11 @@ class Builder:
         similar = data.get("similar", {}) if ("similar",) not in broken else {}
         carries = [c for i, raw in enumerate(data.get("carry", []))
                    if ("carry", i) not in broken and (c := self.carry(i, raw, keys))]
-        pack = Pack(**{**pack.__dict__, "totals": tuple(totals), "rules": tuple(rules),
-                       "figures": tuple(figures), "narrative_figures": tuple(stated),
-                       "narrative": narrative_options(narrative),
-                       "verbatim_labels": bool(meta.get("verbatim_labels", False)),
-                       "similar": dict(similar), "carries": tuple(carries)})
+        pack = dataclasses.replace(
+            pack, totals=tuple(totals), rules=tuple(rules), figures=tuple(figures),
+            narrative_figures=tuple(stated), narrative=narrative_options(narrative),
+            verbatim_labels=bool(meta.get("verbatim_labels", False)), similar=dict(similar),
+            carries=tuple(carries))
         self.cycles(pack)
         return None if self.problems else pack
 
