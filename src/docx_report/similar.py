@@ -121,17 +121,34 @@ def similar_pairs(items: Sequence[tuple[Text, ...]], *, ratio: float = 0.9) -> l
     # near copies share most 3-grams: leave the others before the (costly) exact ratio
     candidates = {(a, b) for a, b in candidates
                   if _estimate(signatures[a], signatures[b]) >= LIKELY}
-    for members in exact.values():
-        candidates.update((members[0], other) for other in members[1:])
+    # Texts already known to be copies of one another form a cluster (union-find): a pair
+    # inside one is not compared again, so a text copied by hundreds of agencies costs about
+    # one comparison each, and every agency of the cluster is still named in a pair.
+    cluster = list(range(len(entries)))
+
+    def root(n: int) -> int:
+        while cluster[n] != n:
+            cluster[n] = n = cluster[cluster[n]]
+        return n
+
     found: dict[tuple[int, int, str], Pair] = {}
-    for a, b in sorted(candidates):
-        (ia, (key, place, ta, _)), (ib, (_, _, tb, _)) = entries[a], entries[b]
-        if ia == ib:
-            continue
-        score = 1.0 if ta == tb else similarity(ta, tb)
-        if score >= ratio:
+
+    def record(a: int, b: int, score: float) -> None:
+        (ia, (key, place, _, _)), ib = entries[a], entries[b][0]
+        cluster[root(b)] = root(a)
+        if ia != ib:
             first, second = min(ia, ib), max(ia, ib)
             found.setdefault((first, second, key), Pair(first, second, place, score))
+
+    for members in exact.values():
+        for other in members[1:]:
+            record(members[0], other, 1.0)
+    for a, b in sorted(candidates):
+        if entries[a][0] == entries[b][0] or root(a) == root(b):
+            continue
+        score = similarity(entries[a][1][2], entries[b][1][2])
+        if score >= ratio:
+            record(a, b, score)
     return sorted(found.values(), key=lambda p: (p.first, p.second, p.place))
 
 
