@@ -14,6 +14,7 @@ skipped, as in HTML.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Iterator, Mapping
@@ -66,7 +67,7 @@ class Cell:
     def is_value(self) -> bool:
         return bool(self.key)
 
-    @property
+    @functools.cached_property
     def label(self) -> str:
         """How messages name a value cell: row label / column label."""
         return "/".join(x for x in (self.row_label, self.col_label) if x)
@@ -313,6 +314,6 @@ def with_labels(cells: list[Cell]) -> Iterator[Cell]:
         col_label = chain[0].text if chain else ""
         if chain and len(inner[col_label]) > 1 and len(chain) > 1:
             col_label = f"{chain[1].text}·{col_label}"
-        yield Cell(**{**cell.__dict__, "row_label": row_label, "col_label": col_label})
+        yield dataclasses.replace(cell, row_label=row_label, col_label=col_label)
 
 

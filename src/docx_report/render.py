@@ -78,7 +78,6 @@ _PARSER = etree.XMLParser(
 _STRICT = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 _MARK_AT = re.compile(r"<w:(p|tr|tc)[ >]")
 _MARK = re.compile("\ue000(\\d+)\ue001")
-_LINE_END = re.compile("\ue002\n?")
 _DOCXTPL = DocxTemplate("")  # only its stateless patch_xml and resolve_listing are used
 
 
@@ -395,9 +394,11 @@ class CompiledTemplate:
             where = compiled.place(template_lineno(exc))
             message = error_message(exc, self.time_limit)
             raise TemplateError(f"{self.path}：{where}：{message}") from None
-        xml = _LINE_END.sub("", "".join(pieces))
-        for escaped, tag in (("{_{", "{{"), ("}_}", "}}"), ("{_%", "{%"), ("%_}", "%}")):
-            xml = xml.replace(escaped, tag)
+        # the line markers (each with the newline after it) go: str.replace, not a regex
+        xml = "".join(pieces).replace("\ue002\n", "").replace("\ue002", "")
+        if "_" in xml:
+            for escaped, tag in (("{_{", "{{"), ("}_}", "}}"), ("{_%", "{%"), ("%_}", "%}")):
+                xml = xml.replace(escaped, tag)
         return str(_DOCXTPL.resolve_listing(xml)) if "\n" in xml or "\t" in xml else xml
 
     def _finish(self, compiled: _Compiled, xml: str) -> bytes:
