@@ -14,6 +14,7 @@ operators, filters and calls produce are capped, and a render is stopped after a
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import posixpath
 import re
@@ -26,7 +27,6 @@ from pathlib import Path
 from typing import Any
 from xml.parsers import expat
 
-from docxtpl import DocxTemplate
 from jinja2 import Template, TemplateSyntaxError, nodes
 from lxml import etree  # type: ignore[import-untyped]
 
@@ -78,7 +78,16 @@ _PARSER = etree.XMLParser(
 _STRICT = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 _MARK_AT = re.compile(r"<w:(p|tr|tc)[ >]")
 _MARK = re.compile("\ue000(\\d+)\ue001")
-_DOCXTPL = DocxTemplate("")  # only its stateless patch_xml and resolve_listing are used
+
+
+@functools.cache
+def _docxtpl() -> Any:
+    """docxtpl, for its stateless patch_xml, resolve_listing and fix_tables only. Imported
+    when first needed: with the compiled template cached, most renders need none of them, and
+    importing docxtpl (python-docx with it) costs a fifth of a second."""
+    from docxtpl import DocxTemplate
+
+    return DocxTemplate("")
 
 
 @dataclass(frozen=True)
@@ -241,7 +250,7 @@ def _jinja_source(xml: str) -> tuple[str, list[int]]:
             n += 1
         return f"\ue000{index}\ue001{m.group(0)}"
 
-    patched = _DOCXTPL.patch_xml(_MARK_AT.sub(mark, xml))
+    patched = _docxtpl().patch_xml(_MARK_AT.sub(mark, xml))
     pieces = _MARK.split(patched)
     lines = [-1] * (pieces[0].count("\n") + 1)
     out = [pieces[0]]
@@ -399,7 +408,7 @@ class CompiledTemplate:
         if "_" in xml:
             for escaped, tag in (("{_{", "{{"), ("}_}", "}}"), ("{_%", "{%"), ("%_}", "%}")):
                 xml = xml.replace(escaped, tag)
-        return str(_DOCXTPL.resolve_listing(xml)) if "\n" in xml or "\t" in xml else xml
+        return str(_docxtpl().resolve_listing(xml)) if "\n" in xml or "\t" in xml else xml
 
     def _finish(self, compiled: _Compiled, xml: str) -> bytes:
         """Check the rendered XML and apply docxtpl's fixes (table grids, drawing ids).
@@ -429,7 +438,7 @@ class CompiledTemplate:
         changed = False
         if fix:
             with contextlib.suppress(AttributeError, TypeError, ValueError):  # grid-less table
-                tree, changed = _DOCXTPL.fix_tables(xml), True
+                tree, changed = _docxtpl().fix_tables(xml), True
         for index, drawing in enumerate(tree.iter(WP + "docPr"), 1001):
             drawing.set("id", str(index))
             changed = True

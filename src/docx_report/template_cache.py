@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import marshal
 import os
 import sys
@@ -35,15 +36,18 @@ MAX_ENTRIES = 200  # ~130 KB for a body part: at most ~30 MB
 @cache
 def _code_fingerprint() -> bytes:
     """What the compiled result depends on besides the part itself."""
-    import docxtpl.template
     import jinja2
 
     from docx_report import linebreak, render, sandbox, table_grid
 
     digest = hashlib.sha256(f"{_FORMAT}|{sys.version}|{jinja2.__version__}".encode())
-    for module in (render, sandbox, linebreak, table_grid, sys.modules[__name__],
-                   docxtpl.template):
+    for module in (render, sandbox, linebreak, table_grid, sys.modules[__name__]):
         digest.update(Path(str(module.__file__)).read_bytes())
+    # docxtpl's template.py, found without importing docxtpl (and python-docx with it): a
+    # render from the cache needs neither
+    spec = importlib.util.find_spec("docxtpl")
+    folders = spec.submodule_search_locations if spec else None
+    digest.update(Path(next(iter(folders)), "template.py").read_bytes() if folders else b"")
     return digest.digest()
 
 
