@@ -232,8 +232,13 @@ def builtin_root() -> Path:
 
 
 def builtin_packs() -> list[str]:
-    root = builtin_root()
-    return sorted(p.parent.name for p in root.glob("*/pack.toml"))
+    return list(_builtin_names())
+
+
+@functools.cache
+def _builtin_names() -> tuple[str, ...]:
+    """The built-in packs' names, found once per process (they ship with the package)."""
+    return tuple(sorted(p.parent.name for p in builtin_root().glob("*/pack.toml")))
 
 
 def is_folder(ref: str | Path) -> bool:

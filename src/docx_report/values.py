@@ -94,11 +94,16 @@ class _NumberType(ValueType):
     what: ClassVar[str] = "数字"
 
     def parse(self, raw: Any) -> Number:
-        number = self._to_decimal(raw)
+        # a whole number typed where one is asked for (most cells): no Decimal needed
+        whole = type(raw) is int and self.integer
+        number: Number = raw if whole else self._to_decimal(raw)
         if number < 0 and not self.signed:
             raise ValueProblem(f"不能为负数，实为 {_describe(raw)}")
-        if abs(number) >= MAX_NUMBER:
+        if not -MAX_NUMBER < number < MAX_NUMBER:
             raise ValueProblem(f"数字过大（{_describe(raw)}），请检查是否多输入了位数")
+        if whole:
+            return number
+        assert isinstance(number, Decimal)
         if self.integer:
             if number != number.to_integral_value():
                 raise ValueProblem(f"应为整数（不能有小数），实为 {_describe(raw)}")
