@@ -4,6 +4,7 @@ empty row, label typos, numbers with spaces), from a dict of values."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -13,7 +14,7 @@ import docx
 from docx.shared import Cm, Pt
 
 from docx_report.checks import compute
-from docx_report.pack import Cell, Pack, TableSection
+from docx_report.pack import Pack, TableSection
 from docx_report.reader import ReportData, read_report
 
 Text = Callable[[str, Any], str]  # (value key, value) → what the cell shows
@@ -31,9 +32,9 @@ def _table(document: Any, table: TableSection, values: Mapping[str, Any], show: 
     if split:
         bounds = [0, *split, table.height]
         for top, bottom in itertools.pairwise(bounds):
-            part = [Cell(**{**c.__dict__, "row": c.row - top}) for c in table.cells
+            part = [dataclasses.replace(c, row=c.row - top) for c in table.cells
                     if top <= c.row < bottom]
-            _table(document, TableSection(**{**table.__dict__, "cells": tuple(part)}), values,
+            _table(document, dataclasses.replace(table, cells=tuple(part)), values,
                    show, labels, None)
             document.add_paragraph("")
         return
