@@ -36,6 +36,14 @@ def column_letter(col: int) -> str:
     return letters
 
 
+def column_index(letters: str) -> int:
+    """A → 1, AA → 27 (upper-case letters, as in an A1 reference)."""
+    col = 0
+    for ch in letters:
+        col = col * 26 + ord(ch) - 64
+    return col
+
+
 def coordinate(row: int, col: int) -> str:
     """1-based row and column to an A1 reference."""
     return f"{column_letter(col)}{row}"

@@ -18,11 +18,17 @@ from typing import Any
 from openpyxl import Workbook as _Book
 from openpyxl import load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.dimensions import RowDimension
+from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.pagebreak import Break
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
+from docx_report import live_checks
 from docx_report import workbook_print as wp
 from docx_report.errors import OutputError
 from docx_report.files import atomic_write
@@ -43,7 +49,6 @@ from docx_report.layout import (
     grid_position,
     locate,
 )
-from docx_report.live_checks import add_live_checks
 from docx_report.pack import NarrativeSection, Pack, TableSection
 from docx_report.values import TYPES, CellError
 from docx_report.xlsx_guard import check_xlsx, load_failure, quiet_openpyxl
@@ -331,7 +336,7 @@ def write_workbook(pack: Pack, out: Path, *, facts: Mapping[str, Any] | None = N
                          literal)
         else:
             _write_narrative(ws, section, (narratives or {}).get(section.key, {}))
-    add_live_checks(book, pack, locate(pack), GRID_TOP)
+    _live_checks(book, live_checks.plan(pack, locate(pack), GRID_TOP, book.sheetnames))
     _print_layout(book, pack, str((facts or {}).get("agency") or ""))
     for ws in book.worksheets:
         _protect(ws)
@@ -350,22 +355,115 @@ def write_workbook(pack: Pack, out: Path, *, facts: Mapping[str, Any] | None = N
 
 
 def _print_layout(book: Any, pack: Pack, agency: str) -> None:
-    """A4 page setup, row heights from the text, print titles, page breaks, header/footer."""
+    """A4 page setup, row heights from the text, print titles, page breaks, header/footer
+    (planned by ``workbook_print``)."""
     facts = book[pack.facts_sheet]
-    wp.facts_layout(facts, [facts.column_dimensions[c].width for c in "ABC"],
-                    [field_row(pack, f.key) for f in pack.fields])
+    _apply_print(facts, wp.facts_layout(_View(facts), 3,
+                                        [field_row(pack, f.key) for f in pack.fields]))
     for section in pack.sections:
         ws = book[section.sheet]
         if isinstance(section, TableSection):
-            wp.table_layout(ws, section, GRID_TOP, ws.max_row, NOTE_ROW)
+            plan = wp.table_layout(_View(ws), section, GRID_TOP, ws.max_row, NOTE_ROW)
         else:
-            wp.narrative_layout(ws, section, HEADER_ROW, INTRO_ROW, ws.max_row)
+            plan = wp.narrative_layout(_View(ws), HEADER_ROW, INTRO_ROW, ws.max_row)
+        _apply_print(ws, plan)
+    page = wp.header_footer(agency)
     for ws in book.worksheets:
         merged = next((m for m in ws.merged_cells.ranges
                        if m.min_row == HELP_ROW and m.min_col == 1), None)
         if merged is not None:
-            wp.fit_merged_row(ws, HELP_ROW, merged.max_col, minimum=30)
-        wp.header_footer(ws, agency)
+            _set_height(ws, HELP_ROW, wp.merged_row_height(_View(ws), HELP_ROW, merged.max_col,
+                                                           minimum=30))
+        _header_footer(ws, page)
+
+
+class _View:
+    """A worksheet as ``workbook_print`` reads it (``wp.SheetView``)."""
+
+    def __init__(self, ws: Worksheet) -> None:
+        self.ws = ws
+
+    def text(self, row: int, col: int) -> str:
+        return str(self.ws.cell(row, col).value or "")
+
+    def width(self, col: int) -> float:
+        return float(self.ws.column_dimensions[get_column_letter(col)].width or 8.43)
+
+    def height(self, row: int) -> float | None:
+        dims = self.ws.row_dimensions
+        height = dims[row].height if row in dims else None
+        return float(height) if height else None
+
+
+class _EstimatedRow(RowDimension):  # type: ignore[misc]
+    """A row height without Excel's custom-height mark: Excel and WPS grow the row again when
+    its text is edited."""
+
+    @property
+    def customHeight(self) -> bool:
+        return False
+
+
+def _set_height(ws: Worksheet, row: int, height: float) -> None:
+    ws.row_dimensions[row] = _EstimatedRow(ws, index=row, ht=height)
+
+
+def _apply_print(ws: Worksheet, plan: wp.PrintPlan) -> None:
+    for col, width in plan.widths.items():
+        ws.column_dimensions[get_column_letter(col)].width = width
+    for row, height in plan.heights.items():
+        _set_height(ws, row, height)
+    if plan.title_rows:
+        ws.print_title_rows = f"{plan.title_rows[0]}:{plan.title_rows[1]}"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if plan.landscape else "portrait"
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 1 if plan.one_page else 0
+    m = plan.margins
+    ws.page_margins = PageMargins(left=m.left, right=m.right, top=m.top, bottom=m.bottom,
+                                  header=m.header, footer=m.footer)
+    ws.print_options.horizontalCentered = True
+    ws.print_options.gridLines = False
+    for row in plan.breaks:
+        ws.row_breaks.append(Break(id=row))
+
+
+def _header_footer(ws: Worksheet, page: wp.HeaderFooter) -> None:
+    for header, footer in ((ws.oddHeader, ws.oddFooter), (ws.evenHeader, ws.evenFooter)):
+        if page.left:
+            header.left.text = page.left
+            header.left.size = page.size
+        header.right.text = page.right
+        header.right.size = page.size
+        footer.center.text = page.footer
+        footer.center.size = page.size
+
+
+_LOOKS = {"wrong": (PatternFill(start_color="FFC7CE", end_color="FFC7CE", fill_type="solid"),
+                    Font(color="9C0006", bold=True)),
+          "right": (PatternFill(start_color="C6EFCE", end_color="C6EFCE", fill_type="solid"),
+                    Font(color="006100", bold=True))}
+
+
+def _live_checks(book: Any, planned: Sequence[live_checks.TableChecks]) -> None:
+    """Write the check lines and the red marks ``live_checks`` planned."""
+    for table in planned:
+        line = table.line
+        ws = book[line.sheet]
+        ws.merge_cells(start_row=line.row, start_column=1, end_row=line.row,
+                       end_column=line.width)
+        cell = ws.cell(line.row, 1, line.formula)
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        cell.font = Font(name="宋体", size=11, bold=True)
+        for col in range(1, line.width + 1):
+            ws.cell(line.row, col).border = _BORDER
+        ws.row_dimensions[line.row].height = line.height
+        for mark in (*line.marks, *table.marks):
+            fill, font = _LOOKS[mark.look]
+            extra = {} if mark.stop is None else {"stopIfTrue": mark.stop}
+            book[mark.sheet].conditional_formatting.add(
+                mark.cell, FormulaRule(formula=[mark.formula], fill=fill, font=font, **extra))
 
 
 def save_atomically(book: Any, out: Path) -> None:
