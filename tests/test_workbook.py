@@ -3,6 +3,7 @@ input cells distinct from labels, validation, protection, live totals, the pack 
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import openpyxl
@@ -129,3 +130,50 @@ def test_the_help_line_speaks_of_computed_cells_only_where_a_table_has_them(
         assert ("蓝色" in help_line) == has_totals, (table.sheet, help_line)
         assert "“总计”" not in help_line
     assert "蓝色" not in str(book[T2]["A2"].value)
+
+
+# ---------------------------------------------------------------------------------------------
+# openpyxl stays in workbook.py
+
+SRC = Path(__file__).resolve().parent.parent / "src" / "docx_report"
+# xlsx_guard.py still imports openpyxl lazily (from_ISO8601); this exception goes once
+# helper B's branch (issue-14g, the guard rewritten) lands.
+OPENPYXL_ALLOWED = {"workbook.py", "xlsx_guard.py"}
+
+
+def _modules() -> list[tuple[str, ast.Module]]:
+    found = [(str(p.relative_to(SRC)), ast.parse(p.read_text(encoding="utf-8"), str(p)))
+             for p in sorted(SRC.rglob("*.py"))]
+    assert len(found) > 40  # the walk found the package
+    return found
+
+
+def _imports_openpyxl(node: ast.AST) -> bool:
+    def named(module: str | None) -> bool:
+        return module is not None and (module == "openpyxl" or module.startswith("openpyxl."))
+
+    if isinstance(node, ast.Import):
+        return any(named(alias.name) for alias in node.names)
+    if isinstance(node, ast.ImportFrom):
+        return node.level == 0 and named(node.module)
+    if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        return name in ("import_module", "__import__") and named(str(node.args[0].value))
+    return False
+
+
+def test_openpyxl_is_imported_by_workbook_py_only() -> None:
+    """Top-level, lazy (inside a function) and importlib imports alike."""
+    importers = {f"{name}:{node.lineno}" for name, tree in _modules() for node in ast.walk(tree)
+                 if _imports_openpyxl(node) and name not in OPENPYXL_ALLOWED}
+    assert not importers
+    assert any(_imports_openpyxl(n) for n in ast.walk(ast.parse(
+        (SRC / "workbook.py").read_text(encoding="utf-8"))))  # the check sees real imports
+
+
+def test_no_module_reads_openpyxl_private_cells() -> None:
+    uses = {f"{name}:{node.lineno}" for name, tree in _modules() for node in ast.walk(tree)
+            if (isinstance(node, ast.Attribute) and node.attr in ("_cells", "_rows"))
+            or (isinstance(node, ast.Constant) and node.value in ("_cells", "_rows"))}
+    assert not uses

@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
+import itertools
+import operator
 import os
 from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook as _Book
 from openpyxl import load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.read_only import EMPTY_CELL
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
@@ -30,7 +35,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from docx_report import live_checks
 from docx_report import workbook_print as wp
-from docx_report.errors import OutputError
+from docx_report.errors import InputError, OutputError
 from docx_report.files import atomic_write
 from docx_report.layout import (
     FIRST_FIELD_ROW,
@@ -109,9 +114,16 @@ class Workbook:
         values = {str(meta.cell(row, 1).value): meta.cell(row, 2).value for row in range(1, 7)}
         return PackRecord.from_rows(values)
 
-    def openpyxl(self) -> Any:
-        """The openpyxl workbook itself (values as calculated), for the generic reader."""
-        return self._book
+    def sheets(self) -> list[SheetCells]:
+        """Every worksheet with the cells that hold a value, for the generic reader: values
+        as calculated, without the ones a merge covers. Sparse: a value typed far out costs its
+        own cells, not the empty rectangle up to it (see ``_Sparse``)."""
+        sparse = _Sparse(self.path)
+        try:
+            return [SheetCells(ws.title, ws.sheet_state == "visible", sparse.cells(ws))
+                    for ws in self._book.worksheets]
+        finally:
+            sparse.close()
 
     def has_sheet(self, sheet: str) -> bool:
         return sheet in self.sheetnames
@@ -143,6 +155,97 @@ class Workbook:
 
     def max_row(self, sheet: str) -> int:
         return min(int(self._book[sheet].max_row), SCAN_ROWS)
+
+
+@dataclass(frozen=True, slots=True)
+class CellRecord:
+    """A cell that holds a value: position (1-based), value as openpyxl gives it (an Excel
+    error value as its text, #DIV/0!), and the number format of a number."""
+
+    row: int
+    col: int
+    value: Any
+    number_format: str = "General"
+
+    @property
+    def coordinate(self) -> str:
+        return coordinate(self.row, self.col)
+
+
+@dataclass(frozen=True)
+class SheetCells:
+    title: str
+    visible: bool
+    cells: list[CellRecord]  # row by row, left to right
+
+
+class _Sparse:
+    """The cells a worksheet holds, through openpyxl's public API only.
+
+    openpyxl's ``iter_rows`` walks (and creates) every cell of the used rectangle, so one
+    value typed at XFD1048576 would cost billions of cells. A sheet whose rectangle is small
+    (all of them together within ``DENSE_AREA``) is walked that way. Any other sheet's cells
+    are found by streaming its XML once more in openpyxl's read-only mode, which yields only
+    the rows the file has, each padded with empty slots up to its last cell, and an empty
+    tuple for each row skipped: that work is counted (``STREAM_WORK``, a row counted as
+    ``ROW_WORK`` slots) and a workbook that would need more is refused. The values are then
+    taken from the workbook already loaded (so cells covered by a merge stay empty).
+    """
+
+    DENSE_AREA = 250_000  # cells of the used rectangles walked, all sheets together
+    STREAM_WORK = 50_000_000  # padded slots streamed (~40 ns each), all sheets together
+    ROW_WORK = 16  # an empty row streamed costs about as much as 16 slots
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.dense = self.DENSE_AREA
+        self.work = self.STREAM_WORK
+        self._stack = contextlib.ExitStack()
+        self._stream: Any = None
+
+    def cells(self, ws: Worksheet) -> list[CellRecord]:
+        area = (ws.max_row - ws.min_row + 1) * (ws.max_column - ws.min_column + 1)
+        if area <= self.dense:
+            self.dense -= area
+            found: Iterator[Any] = (cell for row in ws.iter_rows(
+                min_row=ws.min_row, min_col=ws.min_column) for cell in row)
+        else:
+            found = (ws.cell(row, col) for row, col in self._positions(ws.title))
+        return [CellRecord(c.row, c.column, c.value, c.number_format
+                           if isinstance(c.value, int | float) else "General")
+                for c in found if c.value is not None]
+
+    def _positions(self, title: str) -> Iterator[tuple[int, int]]:
+        if self._stream is None:
+            try:
+                fh = self._stack.enter_context(self.path.open("rb"))
+                with quiet_openpyxl():
+                    self._stream = load_workbook(fh, read_only=True, data_only=True,
+                                                 keep_links=False)
+                self._stack.callback(self._stream.close)
+            except Exception as exc:  # openpyxl raises anything from KeyError to XML errors
+                raise load_failure(exc, self.path) from None
+        ws = self._stream[title]
+        ws.reset_dimensions()  # pad rows to their own last cell, not to a declared size
+        empty = functools.partial(operator.is_, EMPTY_CELL)
+        try:
+            with quiet_openpyxl():
+                for number, row in enumerate(ws.iter_rows(), start=1):  # every row, from 1
+                    self.work -= len(row) + self.ROW_WORK
+                    if self.work < 0:
+                        raise InputError(
+                            f"工作表「{title}」第 {number} 行一带：数据分散到很远的行列，读取的"
+                            "工作量过大；请删除远处不需要的单元格（Ctrl+End 可跳到最远的单元格）"
+                            "后再试", file=self.path)
+                    for cell in itertools.filterfalse(empty, row):
+                        yield cell.row, cell.column
+        except InputError:
+            raise
+        except Exception as exc:
+            raise load_failure(exc, self.path) from None
+
+    def close(self) -> None:
+        self._stack.close()
 
 
 def open_workbook(path: Path) -> Workbook:
@@ -469,17 +572,6 @@ def _live_checks(book: Any, planned: Sequence[live_checks.TableChecks]) -> None:
 def save_atomically(book: Any, out: Path) -> None:
     """Save an openpyxl workbook through a temporary file in the same folder."""
     atomic_write(out, book.save, hint="文件是否正在 Excel 中打开？")
-
-
-def load_values(path: Path) -> Any:
-    """Any workbook, guarded like a report workbook, with cell values (not formulas), as
-    openpyxl's workbook (the generic reader needs its number formats)."""
-    check_xlsx(path)  # untrusted like any workbook: bombs, entities, huge merges refused first
-    try:
-        with quiet_openpyxl():
-            return load_workbook(path, data_only=True)
-    except Exception as exc:  # openpyxl raises anything from KeyError to XML errors
-        raise load_failure(exc, path) from None
 
 
 # ---------------------------------------------------------------------------------------------
