@@ -46,6 +46,7 @@ from typing import Any
 from docx_report import workbook as wb
 from docx_report.errors import InputError, OutputError, Problem, ProblemsFound, TemplateError
 from docx_report.errors import error as problem
+from docx_report.layout import CellRecord, SheetCells
 from docx_report.values import EXCEL_ERRORS, clean_text, format_date
 from docx_report.xlsx_guard import over_cell_limit
 
@@ -117,24 +118,24 @@ def _open(path: Path) -> wb.Workbook:
     return wb.open_workbook(path)
 
 
-def _rows(sheet: wb.SheetCells, min_row: int,
-          max_col: int | None = None) -> list[tuple[int, dict[int, wb.CellRecord]]]:
+def _rows(sheet: SheetCells, min_row: int,
+          max_col: int | None = None) -> list[tuple[int, dict[int, CellRecord]]]:
     """The rows from ``min_row`` on that hold values: (row, column -> cell), in order (the
     workbook gives only the cells that hold a value, so a far-away one costs only itself)."""
-    rows: dict[int, dict[int, wb.CellRecord]] = {}
+    rows: dict[int, dict[int, CellRecord]] = {}
     for cell in sheet.cells:
         if cell.row >= min_row and (max_col is None or cell.col <= max_col):
             rows.setdefault(cell.row, {})[cell.col] = cell
     return [(row, dict(sorted(rows[row].items()))) for row in sorted(rows)]
 
 
-def _header(sheet: wb.SheetCells) -> list[str]:
+def _header(sheet: SheetCells) -> list[str]:
     first = {cell.col: cell.value for cell in sheet.cells if cell.row == 1}
     return [str(first[col]).strip() if col in first else ""
             for col in range(1, max(first, default=0) + 1)]
 
 
-def _read_fields(sheet: wb.SheetCells, context: dict[str, Any], where: dict[str, str],
+def _read_fields(sheet: SheetCells, context: dict[str, Any], where: dict[str, str],
                  problems: list[Problem]) -> None:
     for row, cells in _rows(sheet, 2, max_col=2):
         key_cell, value_cell, key_ref = cells.get(1), cells.get(2), f"A{row}"
@@ -175,7 +176,7 @@ def _put(context: dict[str, Any], path: list[str], value: str) -> bool:
     return False
 
 
-def _read_records(sheet: wb.SheetCells, header: list[str], problems: list[Problem]) -> list[Any]:
+def _read_records(sheet: SheetCells, header: list[str], problems: list[Problem]) -> list[Any]:
     keys: dict[int, str] = {}
     seen: dict[str, str] = {}
     for col, text in enumerate(header):
@@ -209,7 +210,7 @@ def _read_records(sheet: wb.SheetCells, header: list[str], problems: list[Proble
     return records
 
 
-def _text(sheet: str, cell: wb.CellRecord, problems: list[Problem]) -> str:
+def _text(sheet: str, cell: CellRecord, problems: list[Problem]) -> str:
     """A cell's value as the text Excel shows."""
     value = cell.value
     if value is None:

@@ -11,6 +11,7 @@ Nothing here imports openpyxl, so reading and checking a workbook does not pay f
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
@@ -114,3 +115,27 @@ class Book(Protocol):
     def texts(self, sheet: str) -> Iterator[tuple[int, int, str]]: ...  # bounded by SCAN_*
 
     def max_row(self, sheet: str) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CellRecord:
+    """A cell that holds a value: position (1-based), value as openpyxl gives it (an Excel
+    error value as its text, #DIV/0!), and the number format of a number."""
+
+    row: int
+    col: int
+    value: Any
+    number_format: str = "General"
+
+    @property
+    def coordinate(self) -> str:
+        return coordinate(self.row, self.col)
+
+
+@dataclass(frozen=True)
+class SheetCells:
+    """A worksheet as the generic reader sees it (``workbook.Workbook.sheets``)."""
+
+    title: str
+    visible: bool
+    cells: list[CellRecord]  # row by row, left to right

@@ -9,13 +9,10 @@ write the blank workbook here and to read a filled one. Reading goes through
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import functools
 import itertools
 import operator
-import os
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +31,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from docx_report import live_checks
+from docx_report import workbook_plan as plans
 from docx_report import workbook_print as wp
 from docx_report.errors import InputError, OutputError
 from docx_report.files import atomic_write
@@ -48,14 +46,16 @@ from docx_report.layout import (
     SCAN_COLS,
     SCAN_ROWS,
     TITLE_ROW,
+    CellRecord,
     PackRecord,
+    SheetCells,
     coordinate,
     field_row,
     grid_position,
     locate,
 )
-from docx_report.pack import NarrativeSection, Pack, TableSection
-from docx_report.values import TYPES, CellError
+from docx_report.pack import Pack, TableSection
+from docx_report.values import CellError
 from docx_report.xlsx_guard import check_xlsx, load_failure, quiet_openpyxl
 
 # The layout is re-exported: callers still find it here.
@@ -66,12 +66,7 @@ __all__ = ["FIRST_FIELD_ROW", "GRID_TOP", "HEADER_ROW", "HELP_ROW", "INTRO_ROW",
 
 _THIN = Side(style="thin", color="808080")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_LABEL_FILL = PatternFill("solid", fgColor="F2F2F2")
-_INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
-_TOTAL_FILL = PatternFill("solid", fgColor="DDEBF7")
-_WRAP = Alignment(wrap_text=True, vertical="center")
-_CENTER = Alignment(wrap_text=True, vertical="center", horizontal="center")
-_TOP = Alignment(wrap_text=True, vertical="top")
+_FILLS: dict[str, PatternFill] = {}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -157,28 +152,6 @@ class Workbook:
         return min(int(self._book[sheet].max_row), SCAN_ROWS)
 
 
-@dataclass(frozen=True, slots=True)
-class CellRecord:
-    """A cell that holds a value: position (1-based), value as openpyxl gives it (an Excel
-    error value as its text, #DIV/0!), and the number format of a number."""
-
-    row: int
-    col: int
-    value: Any
-    number_format: str = "General"
-
-    @property
-    def coordinate(self) -> str:
-        return coordinate(self.row, self.col)
-
-
-@dataclass(frozen=True)
-class SheetCells:
-    title: str
-    visible: bool
-    cells: list[CellRecord]  # row by row, left to right
-
-
 class _Sparse:
     """The cells a worksheet holds, through openpyxl's public API only.
 
@@ -256,29 +229,6 @@ def open_workbook(path: Path) -> Workbook:
 # Writing
 
 
-def _style(cell: Any, *, fill: PatternFill, bold: bool = False, align: Alignment = _CENTER,
-           locked: bool = True) -> None:
-    cell.fill = fill
-    cell.border = _BORDER
-    cell.alignment = align
-    cell.font = Font(name="宋体", size=11, bold=bold)
-    cell.protection = Protection(locked=locked)
-    if not locked and isinstance(cell.value, str) and cell.value.startswith("="):
-        cell.data_type = "s"  # an input cell holds data: "=HYPERLINK(…)" stays text
-
-
-def _banner(ws: Worksheet, title: str, help_text: str, width: int) -> None:
-    ws.merge_cells(start_row=TITLE_ROW, start_column=1, end_row=TITLE_ROW, end_column=width)
-    ws.merge_cells(start_row=HELP_ROW, start_column=1, end_row=HELP_ROW, end_column=width)
-    ws.cell(TITLE_ROW, 1, title).font = Font(name="黑体", size=14, bold=True)
-    ws.cell(TITLE_ROW, 1).alignment = Alignment(horizontal="center", vertical="center")
-    note = ws.cell(HELP_ROW, 1, help_text)
-    note.font = Font(name="宋体", size=10, color="595959")
-    note.alignment = Alignment(wrap_text=True, vertical="center")
-    ws.row_dimensions[TITLE_ROW].height = 26
-    ws.row_dimensions[HELP_ROW].height = 46
-
-
 def _protect(ws: Worksheet) -> None:
     """Lock labels and totals (no password: a clerk may still unprotect on purpose)."""
     ws.protection.sheet = True
@@ -287,127 +237,52 @@ def _protect(ws: Worksheet) -> None:
     ws.protection.formatCells = False
 
 
-def _sum_formula(refs: Sequence[tuple[int, int]]) -> str:
-    rows = {r for r, _ in refs}
-    cols = sorted(c for _, c in refs)
-    if len(rows) == 1 and cols == list(range(cols[0], cols[0] + len(cols))):
-        row = rows.pop()
-        return f"=SUM({coordinate(row, cols[0])}:{coordinate(row, cols[-1])})"
-    return "=SUM(" + ",".join(coordinate(r, c) for r, c in refs) + ")"
+def _style(cell: Any, style: plans.Style) -> None:
+    if style.fill is not None:
+        cell.fill = _FILLS.setdefault(style.fill, PatternFill("solid", fgColor=style.fill))
+    if style.border:
+        cell.border = _BORDER
+    if style.align is not None:
+        a = style.align
+        cell.alignment = Alignment(horizontal=a.horizontal, vertical=a.vertical, wrap_text=a.wrap)
+    if style.font is not None:
+        f = style.font
+        cell.font = Font(name=f.name, size=f.size, bold=f.bold, color=f.color)
+    if style.locked is not None:
+        cell.protection = Protection(locked=style.locked)
+    if style.number_format is not None:
+        cell.number_format = style.number_format
 
 
-def _write_facts(ws: Worksheet, pack: Pack, facts: Mapping[str, Any]) -> None:
-    _banner(ws, f"{pack.title} — 基本信息",
-            "黄色单元格为填写项。填好各工作表后，上传到主管部门提供的报告网页，"
-            "即可看到全部问题并下载报告；或在装有 docx-report 的电脑上运行：docx-report build "
-            "本文件.xlsx", 3)
-    for col, text in enumerate(("项目", "填写内容", "说明"), start=1):
-        _style(ws.cell(HEADER_ROW, col, text), fill=_LABEL_FILL, bold=True)
-    for field in pack.fields:
-        row = field_row(pack, field.key)
-        _style(ws.cell(row, 1, field.label), fill=_LABEL_FILL, bold=field.required)
-        value = facts.get(field.key, field.default)
-        target = ws.cell(row, 2, value)
-        _style(target, fill=_INPUT_FILL, align=_WRAP, locked=False)
-        _style(ws.cell(row, 3, field.help), fill=_LABEL_FILL, align=_WRAP)
-        if field.type == "choice":
-            dv = DataValidation(type="list", formula1='"' + ",".join(field.choices) + '"',
-                                allow_blank=False, showErrorMessage=True,
-                                errorTitle="请从列表中选择", error="、".join(field.choices))
-        elif field.type == "year":
-            dv = DataValidation(type="whole", operator="between",
-                                formula1=str(field.min or 1900), formula2=str(field.max or 2100),
-                                errorTitle="年度", error="请填写四位数年份")
-        elif field.type == "date":
-            target.number_format = 'yyyy"年"m"月"d"日"'
-            dv = DataValidation(type="date", operator="greaterThan", formula1="39448",
-                                errorTitle="日期", error="请填写日期，如 2025-01-20")
-        else:
-            continue
+def _apply_sheet(ws: Worksheet, plan: plans.SheetPlan) -> None:
+    """Write one sheet's plan (``workbook_plan``)."""
+    ws.title = plan.title
+    for first_row, first_col, last_row, last_col in plan.merges:
+        ws.merge_cells(start_row=first_row, start_column=first_col, end_row=last_row,
+                       end_column=last_col)
+    for put in plan.cells:
+        cell = ws.cell(put.row, put.col)
+        if not put.keep:
+            cell.value = put.value
+        if put.style is not None:
+            _style(cell, put.style)
+        if put.text and isinstance(cell.value, str):
+            cell.data_type = "s"  # data, not a formula: "=HYPERLINK(…)" stays text
+    for check in plan.validations:
+        dv = DataValidation(type=check.kind, operator=check.operator, formula1=check.formula1,
+                            formula2=check.formula2, allow_blank=check.allow_blank,
+                            showErrorMessage=check.show_error, errorTitle=check.error_title,
+                            error=check.error)
         ws.add_data_validation(dv)
-        dv.add(target)
-    ws.column_dimensions["A"].width = 14
-    ws.column_dimensions["B"].width = 40
-    ws.column_dimensions["C"].width = 60
-    ws.freeze_panes = f"A{FIRST_FIELD_ROW}"
-
-
-def _write_narrative(ws: Worksheet, section: NarrativeSection, content: Mapping[str, Any]) -> None:
-    _banner(ws, section.heading,
-            "每个小标题占一行：A 列小标题（可修改，不需要的清空），B 列正文。正文可写多段，"
-            "段与段之间在单元格内按 Alt+Enter 换行（WPS 相同）。段首不必空格，生成时自动缩进。", 2)
-    _style(ws.cell(HEADER_ROW, 1, "小标题"), fill=_LABEL_FILL, bold=True)
-    _style(ws.cell(HEADER_ROW, 2, "正文"), fill=_LABEL_FILL, bold=True)
-    _style(ws.cell(INTRO_ROW, 1, section.intro_label), fill=_LABEL_FILL, align=_WRAP)
-    _style(ws.cell(INTRO_ROW, 2, "\n".join(content.get("intro", []))), fill=_INPUT_FILL,
-           align=_TOP, locked=False)
-    subsections = list(content.get("subsections", []))
-    titles = [s["title"] for s in subsections] or list(section.subsections)
-    for i in range(max(section.rows, len(titles))):
-        row = INTRO_ROW + 1 + i
-        title = titles[i] if i < len(titles) else ""
-        body = "\n".join(subsections[i]["paragraphs"]) if i < len(subsections) else ""
-        _style(ws.cell(row, 1, title), fill=_INPUT_FILL, align=_WRAP, locked=False)
-        _style(ws.cell(row, 2, body), fill=_INPUT_FILL, align=_TOP, locked=False)
-    ws.freeze_panes = f"A{INTRO_ROW}"
-
-
-def _write_table(ws: Worksheet, pack: Pack, table: TableSection,
-                 values: Mapping[str, Any], note: Sequence[str],
-                 literal: Collection[str] = ()) -> None:
-    totals = pack.total_of()
-    computed = "；蓝色单元格是合计，由公式自动计算，生成报告时工具也会按各项之和重新核算" if any(
-        cell.key in totals for cell in table.value_cells()) else ""  # say so only where it is
-    _banner(ws, table.heading,
-            f"黄色单元格填数字，没有的填 0（不要填“/”“—”“无”或留空）{computed}。", table.width)
-    _style(ws.cell(NOTE_ROW, 1, "表前说明（可不填）"), fill=_LABEL_FILL, align=_WRAP)
-    ws.merge_cells(start_row=NOTE_ROW, start_column=2, end_row=NOTE_ROW, end_column=table.width)
-    _style(ws.cell(NOTE_ROW, 2, "\n".join(note)), fill=_INPUT_FILL, align=_TOP, locked=False)
-    position = {c.key: grid_position(c) for c in table.value_cells()}
-    validations: dict[str, DataValidation] = {}
-    for cell in table.cells:
-        row, col = grid_position(cell)
-        if cell.rows > 1 or cell.cols > 1:
-            ws.merge_cells(start_row=row, start_column=col, end_row=row + cell.rows - 1,
-                           end_column=col + cell.cols - 1)
-        if not cell.is_value:
-            _style(ws.cell(row, col, cell.text + cell.hint), fill=_LABEL_FILL)
-            continue
-        target = ws.cell(row, col)
-        parts = totals.get(cell.key)
-        if parts and all(p in position for p in parts) and cell.key not in literal:
-            target.value = _sum_formula([position[p] for p in parts])
-            _style(target, fill=_TOTAL_FILL, bold=True)
-        else:
-            target.value = values.get(cell.key, TYPES[cell.type].default)
-            _style(target, fill=_INPUT_FILL, locked=False)
-            rule = TYPES[cell.type].validation
-            if rule:
-                if cell.type not in validations:
-                    kind, op, low = rule
-                    dv = DataValidation(
-                        type=kind, operator=op or "between", formula1=low or "-999999999",
-                        formula2=None if op else "999999999", showErrorMessage=True,
-                        errorTitle="请填写数字",
-                        error="此处只能填写" + ("非负整数" if cell.type == "count" else
-                                              "整数" if cell.type == "signed" else "非负数字"))
-                    ws.add_data_validation(dv)
-                    validations[cell.type] = dv
-                validations[cell.type].add(target)
-        # Borders on the covered cells of a merge, so the grid shows whole in Excel.
-        for rr in range(row, row + cell.rows):
-            for cc in range(col, col + cell.cols):
-                ws.cell(rr, cc).border = _BORDER
-    for i, width in enumerate(table.widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    for r in range(table.height):
-        texts = [c for c in table.cells if c.row == r and not c.is_value and c.rows == 1]
-        longest = max((len(c.text) / max(1.0, sum(table.widths[c.col:c.col + c.cols]) / 2.1)
-                       for c in texts if table.widths), default=1.0)
-        ws.row_dimensions[GRID_TOP + r].height = max(20, 15 * int(longest + 0.999))
-    label_cols = min((c.col for c in table.value_cells()), default=0)
-    ws.freeze_panes = coordinate(GRID_TOP + table.header_rows if table.header_rows > 1
-                                 else GRID_TOP, 1 + label_cols)
+        for row, col in check.cells:
+            dv.add(ws.cell(row, col))
+    for col, width in plan.widths.items():
+        ws.column_dimensions[get_column_letter(col)].width = width
+    for row, height in plan.heights.items():
+        ws.row_dimensions[row].height = height
+    ws.freeze_panes = plan.freeze
+    if plan.autofilter:
+        ws.auto_filter.ref = plan.autofilter
 
 
 def write_workbook(pack: Pack, out: Path, *, facts: Mapping[str, Any] | None = None,
@@ -430,29 +305,18 @@ def write_workbook(pack: Pack, out: Path, *, facts: Mapping[str, Any] | None = N
     book = _Book()
     first = book.active
     assert first is not None
-    first.title = pack.facts_sheet
-    _write_facts(first, pack, facts or {})
-    for section in pack.sections:
-        ws = book.create_sheet(section.sheet)
-        if isinstance(section, TableSection):
-            _write_table(ws, pack, section, values or {}, (notes or {}).get(section.key, []),
-                         literal)
-        else:
-            _write_narrative(ws, section, (narratives or {}).get(section.key, {}))
+    for i, plan in enumerate(plans.sheets(pack, facts=facts or {}, values=values or {},
+                                          narratives=narratives or {}, notes=notes or {},
+                                          literal=literal)):
+        _apply_sheet(first if i == 0 else book.create_sheet(plan.title), plan)
     _live_checks(book, live_checks.plan(pack, locate(pack), GRID_TOP, book.sheetnames))
     _print_layout(book, pack, str((facts or {}).get("agency") or ""))
     for ws in book.worksheets:
         _protect(ws)
     meta = book.create_sheet(META_SHEET)
-    meta["A1"], meta["B1"] = "pack", pack.name
-    meta["A2"], meta["B2"] = "version", pack.version
-    meta["A3"], meta["B3"] = "written", dt.date.today().isoformat()
-    meta["A4"], meta["B4"] = "fingerprint", pack.fingerprint
-    meta["A5"], meta["B5"] = "source", "" if pack.builtin else pack.source
-    if not pack.builtin:  # the folder as seen from the workbook: both may move together
-        with contextlib.suppress(ValueError):  # another drive (Windows)
-            meta["A6"], meta["B6"] = "relative", os.path.relpath(pack.root.resolve(),
-                                                                 out.resolve().parent)
+    for row, (key, value) in enumerate(plans.record(pack, out), start=1):
+        meta.cell(row, 1, key)
+        meta.cell(row, 2, value)
     meta.sheet_state = "veryHidden"
     save_atomically(book, out)
 
@@ -575,49 +439,19 @@ def save_atomically(book: Any, out: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Plain tables (batch's summary.xlsx): a header row, rows, frozen header, an autofilter
-
-_TABLE_FILL = PatternFill("solid", fgColor="DDEBF7")
-
+# Plain tables (batch's summary.xlsx, a generic workbook to fill)
 
 def cell_text(text: str) -> str:
     """Text without the control characters a workbook cannot hold."""
     return str(ILLEGAL_CHARACTERS_RE.sub("", text))
 
 
-def write_tables(out: Path, tables: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Any]],
-                                                   Sequence[int]]], *, plain: bool = False) -> None:
-    """A workbook of one sheet per (title, headers, rows, column widths), saved atomically:
-    a bold, shaded header row, frozen. Not ``plain`` (batch's summary): headers centred, an
-    autofilter, and text stored as text (one that starts with "=" never becomes a formula).
-    ``plain`` (a workbook for a template to fill): every header column gets a width, the last
-    one given repeating."""
+def write_tables(out: Path, tables: Sequence[plans.Table], *, plain: bool = False) -> None:
+    """A workbook of one sheet per (title, headers, rows, column widths), saved atomically
+    (see ``workbook_plan.tables``)."""
     book = _Book()
     first = book.active
     assert first is not None
-    for i, (title, headers, rows, widths) in enumerate(tables):
-        ws = first if i == 0 else book.create_sheet(title)
-        ws.title = title
-        for col, header in enumerate(headers, start=1):
-            cell = ws.cell(1, col, header)
-            cell.font = Font(bold=True)
-            cell.fill = _TABLE_FILL
-            if not plain:
-                cell.alignment = Alignment(horizontal="center", vertical="center",
-                                           wrap_text=True)
-        for r, row in enumerate(rows, start=2):
-            for col, value in enumerate(row, start=1):
-                cell = ws.cell(r, col, value)
-                if isinstance(value, str) and not plain:
-                    cell.data_type = "s"
-        if plain:
-            for col in range(1, len(headers) + 1):
-                ws.column_dimensions[get_column_letter(col)].width = widths[
-                    min(col, len(widths)) - 1]
-        else:
-            for col, width in enumerate(widths, start=1):
-                ws.column_dimensions[get_column_letter(col)].width = width
-        ws.freeze_panes = "A2"
-        if not plain:
-            ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(1, len(rows)) + 1}"
+    for i, plan in enumerate(plans.tables(tables, plain=plain)):
+        _apply_sheet(first if i == 0 else book.create_sheet(plan.title), plan)
     save_atomically(book, out)
