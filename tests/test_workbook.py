@@ -177,3 +177,32 @@ def test_no_module_reads_openpyxl_private_cells() -> None:
             if (isinstance(node, ast.Attribute) and node.attr in ("_cells", "_rows"))
             or (isinstance(node, ast.Constant) and node.value in ("_cells", "_rows"))}
     assert not uses
+
+
+def _date_fstring(node: ast.AST) -> bool:
+    """An f-string that writes a date as 2024年3月1日 from .year, .month and .day."""
+    if not isinstance(node, ast.JoinedStr):
+        return False
+    parts = {v.value.attr for v in node.values if isinstance(v, ast.FormattedValue)
+             and isinstance(v.value, ast.Attribute)}
+    text = "".join(v.value for v in node.values if isinstance(v, ast.Constant))
+    return {"year", "month", "day"} <= parts and all(ch in text for ch in "年月日")
+
+
+def test_file_kind_error_value_and_date_helpers_are_written_once() -> None:
+    """Old .xls/.doc detection, the Excel error values and the 年月日 date: one place each."""
+    found: dict[str, set[str]] = {"ole": set(), "errors": set(), "date": set()}
+    for name, tree in _modules():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, bytes) \
+                    and node.value.startswith(b"\xd0\xcf\x11\xe0"):
+                found["ole"].add(name)
+            if isinstance(node, ast.Constant) and node.value in ("#DIV/0!", "#REF!", "#N/A"):
+                found["errors"].add(f"{name}:{node.lineno}:{node.col_offset}")
+            if _date_fstring(node):
+                found["date"].add(f"{name}:{node.lineno}")
+    # xlsx_guard.py's own copy of the OLE check goes once helper B's branch (issue-14g) lands.
+    assert found["ole"] - {"xlsx_guard.py"} == {"files.py"}
+    assert len(found["errors"]) == 3 and {p.split(":")[0] for p in found["errors"]} == {
+        "values.py"}  # the one set of them
+    assert len(found["date"]) == 1 and next(iter(found["date"])).startswith("values.py:")
