@@ -7,7 +7,9 @@ Workbooks, each opened and read N times:
 * a list of 2,000 rows x 8 columns (what a generic workbook usually is);
 * the same list and one value typed at XFD1048576 (the streamed path);
 * the same list and a value at A1000000;
-* 300 rows that each reach column XFD (the streamed path's worst case per cell).
+* 300 rows that each reach column XFD (the streamed path's worst case per cell);
+* a list of 40,000 rows x 8 columns (320,000 cells: over ``DENSE_AREA``, so streamed too,
+  the price of not counting the cells through openpyxl's private dict).
 
     python benchmarks/generic_cells.py          # 3 times each
     python benchmarks/generic_cells.py -n 10
@@ -39,12 +41,12 @@ def after(path: Path) -> list[tuple[int, int, Any]]:
 
 
 def make(folder: Path) -> dict[str, Path]:
-    def book(name: str, extra: Callable[[Any], None]) -> Path:
+    def book(name: str, extra: Callable[[Any], None], rows: int = 2000) -> Path:
         out = openpyxl.Workbook()
         ws = out.active
         assert ws is not None
         ws.append([f"列{c}" for c in range(1, 9)])
-        for r in range(2000):
+        for r in range(rows):
             ws.append([r * 8 + c for c in range(8)])
         extra(ws)
         path = folder / f"{name}.xlsx"
@@ -60,6 +62,7 @@ def make(folder: Path) -> dict[str, Path]:
         "+ value at XFD1048576": book("xfd", lambda ws: ws.cell(1_048_576, 16_384, "x")),
         "+ value at A1000000": book("far-row", lambda ws: ws.cell(1_000_000, 1, "x")),
         "+ 300 rows reaching XFD": book("far-cols", far_rows),
+        "list 40,000 x 8": book("big", lambda ws: None, rows=40_000),
     }
 
 
