@@ -172,11 +172,19 @@ def test_openpyxl_is_imported_by_workbook_py_only() -> None:
         (SRC / "workbook.py").read_text(encoding="utf-8"))))  # the check sees real imports
 
 
-def test_no_module_reads_openpyxl_private_cells() -> None:
+def test_no_module_reads_openpyxl_private_attributes() -> None:
+    """``_cells`` nowhere; and workbook.py, where openpyxl's objects are, reads no private
+    attribute of anything but itself (``self._book`` is its own)."""
     uses = {f"{name}:{node.lineno}" for name, tree in _modules() for node in ast.walk(tree)
-            if (isinstance(node, ast.Attribute) and node.attr in ("_cells", "_rows"))
-            or (isinstance(node, ast.Constant) and node.value in ("_cells", "_rows"))}
+            if (isinstance(node, ast.Attribute) and node.attr == "_cells")
+            or (isinstance(node, ast.Constant) and node.value == "_cells")}
     assert not uses
+    tree = ast.parse((SRC / "workbook.py").read_text(encoding="utf-8"))
+    private = {f"{ast.unparse(node)}:{node.lineno}" for node in ast.walk(tree)
+               if isinstance(node, ast.Attribute) and node.attr.startswith("_")
+               and not node.attr.startswith("__")
+               and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))}
+    assert not private
 
 
 def _date_fstring(node: ast.AST) -> bool:
