@@ -1,6 +1,7 @@
-"""The cells of a generic workbook: ``workbook.Workbook.sheets()`` (openpyxl's public API only:
-the used rectangle where it is small, else the sheet's XML streamed once more in read-only mode)
-beside the code before it (the same workbook loaded, then openpyxl's private ``_cells`` dict).
+"""The cells of a generic workbook: ``workbook.Workbook.visible_sheets()`` (openpyxl's public
+API only: the used rectangle where it is small, else the sheet's XML streamed once more in
+read-only mode) beside the code before it (the same workbook loaded, then openpyxl's private
+``_cells`` dict).
 
 Workbooks, each opened and read N times:
 
@@ -31,12 +32,12 @@ from docx_report import workbook as wb
 
 def before(path: Path) -> list[tuple[int, int, Any]]:
     book = wb.open_workbook(path)._book
-    return [(row, col, cell.value) for ws in book.worksheets
+    return [(row, col, cell.value) for ws in book.worksheets if ws.sheet_state == "visible"
             for (row, col), cell in sorted(ws._cells.items()) if cell.value is not None]
 
 
 def after(path: Path) -> list[tuple[int, int, Any]]:
-    return [(c.row, c.col, c.value) for sheet in wb.open_workbook(path).sheets()
+    return [(c.row, c.col, c.value) for sheet in wb.open_workbook(path).visible_sheets()
             for c in sheet.cells]
 
 

@@ -381,3 +381,23 @@ def test_cells_scattered_far_out_are_refused_by_the_work_they_take(
     assert found and 1_000_000 // 16_384 <= int(found.group(1)) < 80, message
     monkeypatch.setattr(wb._Sparse, "STREAM_WORK", 2_000_000)
     assert problems_of(path)[0] == "错误  清单!XFD2  这一列有数据但没有表头"
+
+
+def test_a_hidden_sheet_is_not_read_at_all(tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hidden sheets are ignored: not even their cells are looked at (so a hidden sheet that
+    reaches far costs nothing and refuses nothing)."""
+    from docx_report import workbook as wb
+
+    path = workbook(tmp_path / "w.xlsx", {"清单": [["名称"], ["纸"]], "草稿": [["x"]]},
+                    hidden=("草稿",))
+    book = openpyxl.load_workbook(path)
+    for row in range(2, 80):
+        book["草稿"].cell(row, 16_384, "x")
+    book.save(path)
+    monkeypatch.setattr(wb._Sparse, "STREAM_WORK", 1_000_000)
+    assert read_generic(path) == {"清单": [{"名称": "纸"}]}
+    book["草稿"].sheet_state = "visible"
+    book.save(path)
+    with pytest.raises(InputError, match="工作表「草稿」"):
+        read_generic(path)

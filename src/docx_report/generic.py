@@ -85,9 +85,7 @@ def read_generic(workbook: Path, *, book: wb.Workbook | None = None) -> dict[str
     context: dict[str, Any] = {}
     where: dict[str, str] = {}  # top-level name -> where it came from, for clashes
     problems: list[Problem] = []
-    for sheet in book.sheets():
-        if not sheet.visible:
-            continue
+    for sheet in book.visible_sheets():
         header = _header(sheet)
         if not any(header):
             if sheet.cells:

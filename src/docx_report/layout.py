@@ -134,8 +134,7 @@ class CellRecord:
 
 @dataclass(frozen=True)
 class SheetCells:
-    """A worksheet as the generic reader sees it (``workbook.Workbook.sheets``)."""
+    """A worksheet as the generic reader sees it (``workbook.Workbook.visible_sheets``)."""
 
     title: str
-    visible: bool
     cells: list[CellRecord]  # row by row, left to right

@@ -109,14 +109,14 @@ class Workbook:
         values = {str(meta.cell(row, 1).value): meta.cell(row, 2).value for row in range(1, 7)}
         return PackRecord.from_rows(values)
 
-    def sheets(self) -> list[SheetCells]:
-        """Every worksheet with the cells that hold a value, for the generic reader: values
-        as calculated, without the ones a merge covers. Sparse: a value typed far out costs its
-        own cells, not the empty rectangle up to it (see ``_Sparse``)."""
+    def visible_sheets(self) -> list[SheetCells]:
+        """The visible worksheets with the cells that hold a value, for the generic reader:
+        values as calculated, without the ones a merge covers. Sparse: a value typed far out
+        costs its own cells, not the empty rectangle up to it (see ``_Sparse``)."""
         sparse = _Sparse(self.path)
         try:
-            return [SheetCells(ws.title, ws.sheet_state == "visible", sparse.cells(ws))
-                    for ws in self._book.worksheets]
+            return [SheetCells(ws.title, sparse.cells(ws)) for ws in self._book.worksheets
+                    if ws.sheet_state == "visible"]
         finally:
             sparse.close()
 
