@@ -1,9 +1,10 @@
-"""Report workbooks through openpyxl: open one safely, and write one from a pack.
+"""The one module that touches openpyxl: open a workbook safely, write one from plans.
 
-Where things sit on each sheet (the layout) is defined once in ``layout.py`` and used both to
-write the blank workbook here and to read a filled one. Reading goes through
-``xlsx_fast.open_book``: python-calamine where it gives the same values, this module's
-``Workbook`` (openpyxl) otherwise.
+Reading goes through ``xlsx_fast.open_book``: python-calamine where it gives the same values,
+this module's ``Workbook`` (openpyxl) otherwise; a generic workbook's cells come from
+``Workbook.visible_sheets`` as plain records (``layout.CellRecord``), sparse. Writing applies
+plain-data plans made elsewhere: the sheets (``workbook_plan``), the check lines
+(``live_checks``) and the print layout (``workbook_print``). Only openpyxl's public API is used.
 """
 
 from __future__ import annotations
