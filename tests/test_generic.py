@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from datetime import date, datetime, time
 from pathlib import Path
@@ -328,3 +329,75 @@ def test_a_generic_workbook_gets_the_same_safety_checks(tmp_path: Path) -> None:
         z.writestr("xl/worksheets/sheet1.xml", b"\0" * (120 * 1024 * 1024))
     with pytest.raises(InputError, match="压缩炸弹"):
         read_generic(bomb)
+
+
+def _merge_in_file(path: Path, sheet_index: int, ref: str) -> None:
+    """Merge ``ref`` in the file itself, keeping the values of the cells it covers (as a
+    program other than openpyxl may leave them)."""
+    member = f"xl/worksheets/sheet{sheet_index}.xml"
+    with zipfile.ZipFile(path) as zf:
+        parts = {name: zf.read(name) for name in zf.namelist()}
+    parts[member] = parts[member].replace(
+        b"</sheetData>", f'</sheetData><mergeCells count="1"><mergeCell ref="{ref}"/>'
+                         "</mergeCells>".encode())
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+
+
+@pytest.mark.parametrize("far", [False, True])
+def test_a_value_covered_by_a_merge_is_not_read(far: bool, tmp_path: Path) -> None:
+    """A merge shows only its first cell: a value left under it is not data, whether the
+    sheet is small or reaches far (read the other way)."""
+    rows: list[list[Cell]] = [["名称"], ["纸", "藏在合并区域下"], ["笔"]]
+    path = workbook(tmp_path / "w.xlsx", {"清单": rows})
+    if far:
+        book = openpyxl.load_workbook(path)
+        book["清单"]["A900000"] = "墨"
+        book.save(path)
+    _merge_in_file(path, 1, "A2:B2")
+    assert read_generic(path) == {"清单": [{"名称": v} for v in
+                                           ["纸", "笔", *(["墨"] if far else [])]]}
+
+
+def test_cells_scattered_far_out_are_refused_by_the_work_they_take(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows that each reach column XFD cost 16,384 slots apiece when streamed: beyond the
+    budget, a located Chinese message (the budget made small here to keep the test quick)."""
+    from docx_report import workbook as wb
+
+    path = workbook(tmp_path / "w.xlsx", {"字段": [["字段", "值"], ["a", 1]],
+                                          "清单": [["名称"], ["纸"]]})
+    book = openpyxl.load_workbook(path)
+    for row in range(2, 80):
+        book["清单"].cell(row, 16_384, "x")
+    book.save(path)
+    monkeypatch.setattr(wb._Sparse, "STREAM_WORK", 1_000_000)
+    with pytest.raises(InputError) as caught:
+        read_generic(path)
+    message = str(caught.value)
+    assert str(path) in message, message
+    found = re.search(r"工作表「清单」第 (\d+) 行一带", message)
+    assert found and 1_000_000 // 16_384 <= int(found.group(1)) < 80, message
+    monkeypatch.setattr(wb._Sparse, "STREAM_WORK", 2_000_000)
+    assert problems_of(path)[0] == "错误  清单!XFD2  这一列有数据但没有表头"
+
+
+def test_a_hidden_sheet_is_not_read_at_all(tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hidden sheets are ignored: not even their cells are looked at (so a hidden sheet that
+    reaches far costs nothing and refuses nothing)."""
+    from docx_report import workbook as wb
+
+    path = workbook(tmp_path / "w.xlsx", {"清单": [["名称"], ["纸"]], "草稿": [["x"]]},
+                    hidden=("草稿",))
+    book = openpyxl.load_workbook(path)
+    for row in range(2, 80):
+        book["草稿"].cell(row, 16_384, "x")
+    book.save(path)
+    monkeypatch.setattr(wb._Sparse, "STREAM_WORK", 1_000_000)
+    assert read_generic(path) == {"清单": [{"名称": "纸"}]}
+    book["草稿"].sheet_state = "visible"
+    book.save(path)
+    with pytest.raises(InputError, match="工作表「草稿」"):
+        read_generic(path)

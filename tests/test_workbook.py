@@ -3,6 +3,7 @@ input cells distinct from labels, validation, protection, live totals, the pack 
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import openpyxl
@@ -129,3 +130,87 @@ def test_the_help_line_speaks_of_computed_cells_only_where_a_table_has_them(
         assert ("蓝色" in help_line) == has_totals, (table.sheet, help_line)
         assert "“总计”" not in help_line
     assert "蓝色" not in str(book[T2]["A2"].value)
+
+
+# ---------------------------------------------------------------------------------------------
+# openpyxl stays in workbook.py
+
+SRC = Path(__file__).resolve().parent.parent / "src" / "docx_report"
+# xlsx_guard.py still imports openpyxl lazily (from_ISO8601); this exception goes once
+# helper B's branch (issue-14g, the guard rewritten) lands.
+OPENPYXL_ALLOWED = {"workbook.py", "xlsx_guard.py"}
+
+
+def _modules() -> list[tuple[str, ast.Module]]:
+    found = [(str(p.relative_to(SRC)), ast.parse(p.read_text(encoding="utf-8"), str(p)))
+             for p in sorted(SRC.rglob("*.py"))]
+    assert len(found) > 40  # the walk found the package
+    return found
+
+
+def _imports_openpyxl(node: ast.AST) -> bool:
+    def named(module: str | None) -> bool:
+        return module is not None and (module == "openpyxl" or module.startswith("openpyxl."))
+
+    if isinstance(node, ast.Import):
+        return any(named(alias.name) for alias in node.names)
+    if isinstance(node, ast.ImportFrom):
+        return node.level == 0 and named(node.module)
+    if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        return name in ("import_module", "__import__") and named(str(node.args[0].value))
+    return False
+
+
+def test_openpyxl_is_imported_by_workbook_py_only() -> None:
+    """Top-level, lazy (inside a function) and importlib imports alike."""
+    importers = {f"{name}:{node.lineno}" for name, tree in _modules() for node in ast.walk(tree)
+                 if _imports_openpyxl(node) and name not in OPENPYXL_ALLOWED}
+    assert not importers
+    assert any(_imports_openpyxl(n) for n in ast.walk(ast.parse(
+        (SRC / "workbook.py").read_text(encoding="utf-8"))))  # the check sees real imports
+
+
+def test_no_module_reads_openpyxl_private_attributes() -> None:
+    """``_cells`` nowhere; and workbook.py, where openpyxl's objects are, reads no private
+    attribute of anything but itself (``self._book`` is its own)."""
+    uses = {f"{name}:{node.lineno}" for name, tree in _modules() for node in ast.walk(tree)
+            if (isinstance(node, ast.Attribute) and node.attr == "_cells")
+            or (isinstance(node, ast.Constant) and node.value == "_cells")}
+    assert not uses
+    tree = ast.parse((SRC / "workbook.py").read_text(encoding="utf-8"))
+    private = {f"{ast.unparse(node)}:{node.lineno}" for node in ast.walk(tree)
+               if isinstance(node, ast.Attribute) and node.attr.startswith("_")
+               and not node.attr.startswith("__")
+               and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))}
+    assert not private
+
+
+def _date_fstring(node: ast.AST) -> bool:
+    """An f-string that writes a date as 2024年3月1日 from .year, .month and .day."""
+    if not isinstance(node, ast.JoinedStr):
+        return False
+    parts = {v.value.attr for v in node.values if isinstance(v, ast.FormattedValue)
+             and isinstance(v.value, ast.Attribute)}
+    text = "".join(v.value for v in node.values if isinstance(v, ast.Constant))
+    return {"year", "month", "day"} <= parts and all(ch in text for ch in "年月日")
+
+
+def test_file_kind_error_value_and_date_helpers_are_written_once() -> None:
+    """Old .xls/.doc detection, the Excel error values and the 年月日 date: one place each."""
+    found: dict[str, set[str]] = {"ole": set(), "errors": set(), "date": set()}
+    for name, tree in _modules():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, bytes) \
+                    and node.value.startswith(b"\xd0\xcf\x11\xe0"):
+                found["ole"].add(name)
+            if isinstance(node, ast.Constant) and node.value in ("#DIV/0!", "#REF!", "#N/A"):
+                found["errors"].add(f"{name}:{node.lineno}:{node.col_offset}")
+            if _date_fstring(node):
+                found["date"].add(f"{name}:{node.lineno}")
+    # xlsx_guard.py's own copy of the OLE check goes once helper B's branch (issue-14g) lands.
+    assert found["ole"] - {"xlsx_guard.py"} == {"files.py"}
+    assert len(found["errors"]) == 3 and {p.split(":")[0] for p in found["errors"]} == {
+        "values.py"}  # the one set of them
+    assert len(found["date"]) == 1 and next(iter(found["date"])).startswith("values.py:")

@@ -34,8 +34,8 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar, cast
 
 from docx_report import aggregate, engine, limits, manifest, similar, summary
+from docx_report import layout as wb
 from docx_report import outdir as outdir_lock
-from docx_report import workbook as wb
 from docx_report.errors import (
     WRITE_FAILED,
     InputError,

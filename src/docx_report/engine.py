@@ -164,8 +164,7 @@ class Engine:
             from docx_report import generic
             from docx_report.workbook import Workbook
 
-            opened = book.openpyxl() if isinstance(book, Workbook) else None
-            return generic.read_generic(path, book=opened)
+            return generic.read_generic(path, book=book if isinstance(book, Workbook) else None)
         return read_book(book, chosen)
 
     def read_previous(self, path: Path) -> ReportData:

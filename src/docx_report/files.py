@@ -19,6 +19,14 @@ from typing import Any
 
 from docx_report.errors import OutputError
 
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0"  # the first bytes of an OLE compound file
+
+
+def is_ole(head: bytes) -> bool:
+    """Do a file's first bytes make it an OLE compound file: an old .xls or .doc, or an
+    Office file saved with a password (which Office wraps in one)?"""
+    return head.startswith(OLE_SIGNATURE)
+
 
 def _read_umask() -> int:
     mask = os.umask(0)

@@ -46,6 +46,7 @@ from typing import Any
 from docx_report import workbook as wb
 from docx_report.errors import InputError, OutputError, Problem, ProblemsFound, TemplateError
 from docx_report.errors import error as problem
+from docx_report.layout import CellRecord, SheetCells
 from docx_report.values import EXCEL_ERRORS, clean_text, format_date
 from docx_report.xlsx_guard import over_cell_limit
 
@@ -73,7 +74,7 @@ def variable_name(text: str) -> str:
 # --- reading --------------------------------------------------------------------------------
 
 
-def read_generic(workbook: Path, *, book: Any = None) -> dict[str, Any]:
+def read_generic(workbook: Path, *, book: wb.Workbook | None = None) -> dict[str, Any]:
     """The template context a generic workbook gives: fields and lists of records, as text.
 
     Raises InputError when the file cannot be read, ProblemsFound with every located mistake.
@@ -84,12 +85,10 @@ def read_generic(workbook: Path, *, book: Any = None) -> dict[str, Any]:
     context: dict[str, Any] = {}
     where: dict[str, str] = {}  # top-level name -> where it came from, for clashes
     problems: list[Problem] = []
-    for sheet in book.worksheets:
-        if sheet.sheet_state != "visible" or sheet.max_row < 1:
-            continue
+    for sheet in book.visible_sheets():
         header = _header(sheet)
         if not any(header):
-            if any(c.value is not None for _, cells in _rows(sheet, 1) for c in cells.values()):
+            if sheet.cells:
                 problems.append(problem("第 1 行应为表头（字段 | 值，或列表的各列标题）",
                                         sheet=sheet.title, cell="A1"))
             continue
@@ -111,31 +110,30 @@ def read_generic(workbook: Path, *, book: Any = None) -> dict[str, Any]:
     return context
 
 
-def _open(path: Path) -> Any:
+def _open(path: Path) -> wb.Workbook:
     if not path.is_file():
         raise InputError("找不到工作簿文件" if not path.exists() else "不是文件", file=path)
-    return wb.load_values(path)
+    return wb.open_workbook(path)
 
 
-def _rows(sheet: Any, min_row: int, max_col: int | None = None) -> list[tuple[int, dict[int, Any]]]:
-    """The rows from ``min_row`` on that the file has cells in: (row, column -> cell), in order.
-
-    openpyxl's ``iter_rows`` makes every cell of the used rectangle, so one value typed at
-    XFD1048576 would cost billions of cells; only the cells the file holds are visited here.
-    """
-    rows: dict[int, dict[int, Any]] = {}
-    for (row, col), cell in sheet._cells.items():
-        if row >= min_row and (max_col is None or col <= max_col):
-            rows.setdefault(row, {})[col] = cell
+def _rows(sheet: SheetCells, min_row: int,
+          max_col: int | None = None) -> list[tuple[int, dict[int, CellRecord]]]:
+    """The rows from ``min_row`` on that hold values: (row, column -> cell), in order (the
+    workbook gives only the cells that hold a value, so a far-away one costs only itself)."""
+    rows: dict[int, dict[int, CellRecord]] = {}
+    for cell in sheet.cells:
+        if cell.row >= min_row and (max_col is None or cell.col <= max_col):
+            rows.setdefault(cell.row, {})[cell.col] = cell
     return [(row, dict(sorted(rows[row].items()))) for row in sorted(rows)]
 
 
-def _header(sheet: Any) -> list[str]:
-    first = next(sheet.iter_rows(min_row=1, max_row=1, values_only=True), ())
-    return [str(v).strip() if v is not None else "" for v in first]
+def _header(sheet: SheetCells) -> list[str]:
+    first = {cell.col: cell.value for cell in sheet.cells if cell.row == 1}
+    return [str(first[col]).strip() if col in first else ""
+            for col in range(1, max(first, default=0) + 1)]
 
 
-def _read_fields(sheet: Any, context: dict[str, Any], where: dict[str, str],
+def _read_fields(sheet: SheetCells, context: dict[str, Any], where: dict[str, str],
                  problems: list[Problem]) -> None:
     for row, cells in _rows(sheet, 2, max_col=2):
         key_cell, value_cell, key_ref = cells.get(1), cells.get(2), f"A{row}"
@@ -150,7 +148,7 @@ def _read_fields(sheet: Any, context: dict[str, Any], where: dict[str, str],
             problems.append(problem(f"字段名「{label}」中没有可用作变量名的文字",
                                     sheet=sheet.title, cell=key_ref))
             continue
-        value = _text(value_cell, problems) if value_cell is not None else ""
+        value = _text(sheet.title, value_cell, problems) if value_cell is not None else ""
         dotted, earlier = ".".join(path), where.get(path[0], "")
         if earlier.startswith("工作表") or _put(context, path, value):
             earlier = where.get(dotted, earlier)
@@ -176,7 +174,7 @@ def _put(context: dict[str, Any], path: list[str], value: str) -> bool:
     return False
 
 
-def _read_records(sheet: Any, header: list[str], problems: list[Problem]) -> list[Any]:
+def _read_records(sheet: SheetCells, header: list[str], problems: list[Problem]) -> list[Any]:
     keys: dict[int, str] = {}
     seen: dict[str, str] = {}
     for col, text in enumerate(header):
@@ -200,16 +198,17 @@ def _read_records(sheet: Any, header: list[str], problems: list[Problem]) -> lis
         if all(c.value in (None, "") for c in row):
             continue
         for c in row:
-            if c.value not in (None, "") and not (c.column <= len(header) and header[c.column - 1]):
+            if c.value not in (None, "") and not (c.col <= len(header) and header[c.col - 1]):
                 problems.append(problem("这一列有数据但没有表头", sheet=sheet.title,
                                         cell=c.coordinate))
-        values = {keys[c.column - 1]: _text(c, problems) for c in row if c.column - 1 in keys}
+        values = {keys[c.col - 1]: _text(sheet.title, c, problems) for c in row
+                  if c.col - 1 in keys}
         record = {key: values.get(key, "") for key in keys.values()}
         records.append(record[VALUE_HEADER] if plain else record)
     return records
 
 
-def _text(cell: Any, problems: list[Problem]) -> str:
+def _text(sheet: str, cell: CellRecord, problems: list[Problem]) -> str:
     """A cell's value as the text Excel shows."""
     value = cell.value
     if value is None:
@@ -228,11 +227,11 @@ def _text(cell: Any, problems: list[Problem]) -> str:
     if isinstance(value, int | float):
         return _number(value, cell.number_format or "General")
     if too_long := over_cell_limit(value):
-        problems.append(problem(too_long, sheet=cell.parent.title, cell=cell.coordinate))
+        problems.append(problem(too_long, sheet=sheet, cell=cell.coordinate))
     text = clean_text(str(value)).strip()  # Excel's _x000D_ escapes, as in pack workbooks
     if text in EXCEL_ERRORS:
         problems.append(problem(f"单元格是 Excel 错误值 {text}，请先修正公式",
-                                sheet=cell.parent.title, cell=cell.coordinate))
+                                sheet=sheet, cell=cell.coordinate))
     return text
 
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import jinja2
 from markupsafe import Markup
 
-from docx_report import workbook as wb
+from docx_report import layout as wb
 from docx_report.context import build_context
 from docx_report.errors import InputError, Level, Problem, ProblemsFound
 from docx_report.files import write_bytes_atomically

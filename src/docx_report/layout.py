@@ -11,6 +11,7 @@ Nothing here imports openpyxl, so reading and checking a workbook does not pay f
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
@@ -34,6 +35,14 @@ def column_letter(col: int) -> str:
         col, rest = divmod(col - 1, 26)
         letters = chr(65 + rest) + letters
     return letters
+
+
+def column_index(letters: str) -> int:
+    """A → 1, AA → 27 (upper-case letters, as in an A1 reference)."""
+    col = 0
+    for ch in letters:
+        col = col * 26 + ord(ch) - 64
+    return col
 
 
 def coordinate(row: int, col: int) -> str:
@@ -106,3 +115,26 @@ class Book(Protocol):
     def texts(self, sheet: str) -> Iterator[tuple[int, int, str]]: ...  # bounded by SCAN_*
 
     def max_row(self, sheet: str) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CellRecord:
+    """A cell that holds a value: position (1-based), value as openpyxl gives it (an Excel
+    error value as its text, #DIV/0!), and the number format of a number."""
+
+    row: int
+    col: int
+    value: Any
+    number_format: str = "General"
+
+    @property
+    def coordinate(self) -> str:
+        return coordinate(self.row, self.col)
+
+
+@dataclass(frozen=True)
+class SheetCells:
+    """A worksheet as the generic reader sees it (``workbook.Workbook.visible_sheets``)."""
+
+    title: str
+    cells: list[CellRecord]  # row by row, left to right

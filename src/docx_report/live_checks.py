@@ -9,22 +9,21 @@ reads 勾稽关系正确 or names what does not add up, with the rule's own mess
 
 The check line sits below the table's grid, where the reader never looks, so it is never read as
 data; the tool still recomputes every total and rule itself when it builds a report.
+
+Nothing here touches a workbook: ``plan`` says what to write (formulas, cells, styles by name)
+and ``workbook.py`` writes it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-
-from openpyxl.formatting.rule import FormulaRule
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
-from openpyxl.workbook.workbook import Workbook
-from openpyxl.worksheet.worksheet import Worksheet
+from dataclasses import dataclass, field
+from typing import Literal
 
 from docx_report import expr
 from docx_report.errors import Level
+from docx_report.layout import column_index, column_letter
 from docx_report.pack import Cell, Pack, TableSection
 
 OK = "勾稽关系正确"
@@ -32,11 +31,11 @@ WRONG = "勾稽关系有误："
 MAX_FORMULA = 8000  # Excel's limit is 8,192 characters
 MAX_ARGS = 250  # Excel: 255 arguments to a function
 
-_RED_FILL = PatternFill(start_color="FFC7CE", end_color="FFC7CE", fill_type="solid")
-_RED_FONT = Font(color="9C0006", bold=True)
-_GREEN_FILL = PatternFill(start_color="C6EFCE", end_color="C6EFCE", fill_type="solid")
-_GREEN_FONT = Font(color="006100", bold=True)
-_THIN = Side(style="thin", color="808080")
+CHECK_LINE_HEIGHT = 64.0  # points: room for several messages (merged: no autofit)
+_A1 = re.compile(r"([A-Z]+)([0-9]+)")
+
+#: How a conditional format shows a cell: "wrong" (red) or "right" (green).
+Look = Literal["wrong", "right"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +47,40 @@ class Condition:
     message: str
     marks: tuple[tuple[str, str], ...]
     rule: str = ""
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A conditional format: ``cell`` (A1) of ``sheet`` shown as ``look`` while ``formula``
+    is TRUE; ``stop`` is the rule's stopIfTrue (None: not written)."""
+
+    sheet: str
+    cell: str
+    formula: str
+    look: Look
+    stop: bool | None = None
+
+
+@dataclass(frozen=True)
+class CheckLine:
+    """A table's check line: ``formula`` in column A of ``row``, merged across ``width``
+    columns, bold and bordered, ``height`` points tall; ``marks`` colour it (in this order)."""
+
+    sheet: str
+    row: int
+    width: int
+    formula: str
+    height: float = CHECK_LINE_HEIGHT
+    marks: tuple[Mark, ...] = ()
+
+
+@dataclass(frozen=True)
+class TableChecks:
+    """What one table gets: its check line, then the red marks on the cells its checks are
+    about (written in this order)."""
+
+    line: CheckLine
+    marks: list[Mark] = field(default_factory=list)
 
 
 def check_row(table: TableSection, grid_top: int) -> int:
@@ -68,8 +101,9 @@ class _Refs:
         return self._prefix(key, sheet) + "$" + "$".join(self._col_row(key))
 
     def _col_row(self, key: str) -> tuple[str, str]:
-        col, row = coordinate_from_string(self.where[key][1])
-        return col, str(row)
+        found = _A1.fullmatch(self.where[key][1])
+        assert found is not None, self.where[key]  # ``layout.locate`` writes plain A1
+        return found.group(1), found.group(2)
 
     def _prefix(self, key: str, sheet: str) -> str:
         home = self.where[key][0]
@@ -85,7 +119,7 @@ class _Refs:
         return "+".join("SUM(" + ",".join(chunk) + ")" for chunk in chunks)
 
     def _ranges(self, keys: Sequence[str], sheet: str) -> list[str]:
-        cells = sorted({(self._prefix(k, sheet), column_index_from_string(c), int(r))
+        cells = sorted({(self._prefix(k, sheet), column_index(c), int(r))
                         for k in keys for c, r in [self._col_row(k)]})
         out: list[str] = []
         for axis in (0, 1):  # runs down a column, then runs along a row
@@ -118,10 +152,10 @@ class _Refs:
 
 
 def _a1_range(first: tuple[str, int, int], last: tuple[str, int, int]) -> str:
-    start = f"${get_column_letter(first[1])}${first[2]}"
+    start = f"${column_letter(first[1])}${first[2]}"
     if first == last:
         return first[0] + start
-    return f"{first[0]}{start}:${get_column_letter(last[1])}${last[2]}"
+    return f"{first[0]}{start}:${column_letter(last[1])}${last[2]}"
 
 
 def conditions(pack: Pack, where: Mapping[str, tuple[str, str]]) -> dict[str, list[Condition]]:
@@ -189,35 +223,22 @@ def _and(formulas: Sequence[str]) -> str:
     return _and([_and(formulas[i:i + MAX_ARGS]) for i in range(0, len(formulas), MAX_ARGS)])
 
 
-def add_live_checks(book: Workbook, pack: Pack, where: Mapping[str, tuple[str, str]],
-                    grid_top: int) -> None:
-    """Write the check lines and the red marks into a workbook written from ``pack``."""
+def plan(pack: Pack, where: Mapping[str, tuple[str, str]], grid_top: int,
+         sheets: Sequence[str]) -> list[TableChecks]:
+    """The check lines and red marks of a workbook written from ``pack`` (its tables on
+    ``sheets``), in the order they are written."""
+    found = conditions(pack, where)
+    planned: list[TableChecks] = []
     for table in pack.tables():
-        conds = conditions(pack, where)[table.key]
-        if not conds or table.sheet not in book.sheetnames:
+        conds = found[table.key]
+        if not conds or table.sheet not in sheets:
             continue
-        ws = book[table.sheet]
-        _check_line(ws, table, conds, check_row(table, grid_top))
-        for cond in conds:
-            for sheet, a1 in cond.marks:
-                book[sheet].conditional_formatting.add(
-                    a1, FormulaRule(formula=[f"NOT({cond.formula})"],
-                                    fill=_RED_FILL, font=_RED_FONT, stopIfTrue=False))
-
-
-def _check_line(ws: Worksheet, table: TableSection, conds: Sequence[Condition],
-                row: int) -> None:
-    last = get_column_letter(table.width)
-    ws.merge_cells(f"A{row}:{last}{row}")
-    cell = ws.cell(row, 1, check_formula(conds))
-    cell.alignment = Alignment(wrap_text=True, vertical="center")
-    cell.font = Font(name="宋体", size=11, bold=True)
-    border = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-    for col in range(1, table.width + 1):
-        ws.cell(row, col).border = border
-    ws.row_dimensions[row].height = 64  # room for several messages (merged: no autofit)
-    ok = f'$A${row}={_text(OK)}'
-    ws.conditional_formatting.add(f"A{row}", FormulaRule(formula=[ok], fill=_GREEN_FILL,
-                                                         font=_GREEN_FONT))
-    ws.conditional_formatting.add(f"A{row}", FormulaRule(formula=[f"NOT({ok})"],
-                                                         fill=_RED_FILL, font=_RED_FONT))
+        row = check_row(table, grid_top)
+        ok = f'$A${row}={_text(OK)}'
+        line = CheckLine(table.sheet, row, table.width, check_formula(conds), marks=(
+            Mark(table.sheet, f"A{row}", ok, "right"),
+            Mark(table.sheet, f"A{row}", f"NOT({ok})", "wrong")))
+        planned.append(TableChecks(line, [
+            Mark(sheet, a1, f"NOT({cond.formula})", "wrong", stop=False)
+            for cond in conds for sheet, a1 in cond.marks]))
+    return planned

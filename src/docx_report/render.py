@@ -32,7 +32,7 @@ from lxml import etree  # type: ignore[import-untyped]
 
 from docx_report import table_grid, template_cache, template_guard
 from docx_report.errors import OutputError, TemplateError
-from docx_report.files import write_bytes_atomically, write_staged
+from docx_report.files import is_ole, write_bytes_atomically, write_staged
 from docx_report.salvage import salvage
 from docx_report.sandbox import (
     DEFAULT_TIME_LIMIT,
@@ -154,7 +154,7 @@ def _read_package(path: Path) -> tuple[dict[str, bytes], list[zipfile.ZipInfo]]:
     except PermissionError:
         raise TemplateError(f"{path}：没有读取权限") from None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError):
-        if head.startswith(b"\xd0\xcf\x11\xe0"):
+        if is_ole(head):
             raise TemplateError(
                 f"{path}：这是旧版 .doc 或加密的 Word 文件；请用 Word 另存为 .docx（不设密码）"
             ) from None

@@ -205,7 +205,7 @@ class TextType(ValueType):
         if isinstance(raw, dt.datetime):
             raw = raw.date()
         if isinstance(raw, dt.date):
-            return f"{raw.year}年{raw.month}月{raw.day}日"
+            return format_date(raw)
         lines = (" ".join(line.split()) for line in clean_text(str(raw)).split("\n"))
         return "\n".join(line for line in lines if line)
 

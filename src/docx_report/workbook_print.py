@@ -18,6 +18,10 @@ Per sheet:
   break when it would be split;
 * every page: the agency (when known) and the sheet name in the header, 第 n 页，共 m 页 in the
   footer.
+
+Nothing here touches a workbook: each function reads the sheet as written through a
+``SheetView`` (texts, column widths, row heights) and returns a plain plan (``PrintPlan``,
+``HeaderFooter``) that ``workbook.py`` applies.
 """
 
 from __future__ import annotations
@@ -26,15 +30,10 @@ import itertools
 import math
 import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
 
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.dimensions import RowDimension
-from openpyxl.worksheet.page import PageMargins
-from openpyxl.worksheet.pagebreak import Break
-from openpyxl.worksheet.properties import PageSetupProperties
-from openpyxl.worksheet.worksheet import Worksheet
-
-from docx_report.pack import NarrativeSection, TableSection
+from docx_report.pack import TableSection
 
 MAX_ROW_HEIGHT = 409.0  # points; Excel's limit
 LINE_HEIGHT = 16.0  # points per line of 11 pt text (宋体 in Excel ~14.3; Noto CJK in Calc ~16)
@@ -47,9 +46,24 @@ NARRATIVE_WIDTHS = (18.0, 76.0)  # 小标题, 正文
 BLANK_SUBSECTION_LINES = 6  # room left for the text under a preset title in a blank workbook
 BLANK_ROW_LINES = 3
 
-# A4 in points and the margins (inches, as Excel stores them).
-A4 = (595.3, 841.9)
-MARGINS = PageMargins(left=0.5, right=0.5, top=0.75, bottom=0.75, header=0.3, footer=0.3)
+
+
+@dataclass(frozen=True)
+class Margins:
+    """Page margins in inches, as Excel stores them."""
+
+    left: float
+    right: float
+    top: float
+    bottom: float
+    header: float
+    footer: float
+
+
+A4 = (595.3, 841.9)  # points
+MARGINS = Margins(left=0.5, right=0.5, top=0.75, bottom=0.75, header=0.3, footer=0.3)
+FOOTER = "第 &P 页，共 &N 页"  # Excel's codes: &P this page, &N the pages, &A the sheet
+HEADER_FOOTER_SIZE = 9
 LEGIBLE_SCALE = 0.75  # below this, a table prints landscape
 KEEP_LIMIT = 12  # a label spanning more rows than this may be split by a page
 
@@ -75,16 +89,42 @@ def row_height(lines: int) -> float:
     return min(MAX_ROW_HEIGHT, lines * LINE_HEIGHT + ROW_PADDING)
 
 
-def set_row_height(ws: Worksheet, row: int, height: float) -> None:
-    """A row height without Excel's custom-height mark, so Excel and WPS grow the row again
-    when its text is edited."""
-    ws.row_dimensions[row] = _EstimatedRow(ws, index=row, ht=height)
+class SheetView(Protocol):
+    """A sheet as written so far, as the planners read it."""
+
+    def text(self, row: int, col: int) -> str: ...  # the cell's value as text ("" if empty)
+
+    def width(self, col: int) -> float: ...  # column width in units (Excel's default if unset)
+
+    def height(self, row: int) -> float | None: ...  # row height in points, if set
 
 
-class _EstimatedRow(RowDimension):  # type: ignore[misc]
-    @property
-    def customHeight(self) -> bool:
-        return False
+@dataclass
+class PrintPlan:
+    """How one sheet prints, applied in this order: column ``widths`` (column → units), row
+    ``heights`` (row → points, estimated: written without Excel's custom-height mark, so Excel
+    and WPS grow the row again when its text is edited), the rows repeated on every page
+    (first, last), A4 in the orientation fitted to one page wide (and ``one_page`` tall), the
+    manual page ``breaks`` (rows after which one goes)."""
+
+    landscape: bool
+    one_page: bool = False
+    widths: dict[int, float] = field(default_factory=dict)
+    heights: dict[int, float] = field(default_factory=dict)
+    title_rows: tuple[int, int] | None = None
+    breaks: list[int] = field(default_factory=list)
+    margins: Margins = MARGINS
+
+
+@dataclass(frozen=True)
+class HeaderFooter:
+    """The page header's left and right text, the footer's centre (odd and even pages); an
+    empty ``left`` is not written."""
+
+    left: str
+    right: str = "&A"
+    footer: str = FOOTER
+    size: int = HEADER_FOOTER_SIZE
 
 
 def _points(width: float) -> float:
@@ -102,102 +142,75 @@ def _printable(landscape: bool) -> tuple[float, float]:
 # Page setup
 
 
-def _page_setup(ws: Worksheet, *, landscape: bool, one_page: bool = False) -> None:
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape" if landscape else "portrait"
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 1 if one_page else 0
-    ws.page_margins = PageMargins(left=MARGINS.left, right=MARGINS.right, top=MARGINS.top,
-                                  bottom=MARGINS.bottom, header=MARGINS.header,
-                                  footer=MARGINS.footer)
-    ws.print_options.horizontalCentered = True
-    ws.print_options.gridLines = False
+def merged_row_height(view: SheetView, row: int, cols: int, *, minimum: float) -> float:
+    """The height of a row whose first cell is merged across ``cols`` columns (a banner's
+    instructions): as tall as its text wrapped over their width."""
+    width = sum(view.width(c) for c in range(1, cols + 1))
+    return max(minimum, row_height(text_lines(view.text(row, 1), width)))
 
 
-def fit_merged_row(ws: Worksheet, row: int, cols: int, *, minimum: float) -> None:
-    """A row whose first cell is merged across ``cols`` columns (a banner's instructions): as
-    tall as its text wrapped over their width."""
-    width = sum(ws.column_dimensions[get_column_letter(c)].width or 8.43
-                for c in range(1, cols + 1))
-    lines = text_lines(str(ws.cell(row, 1).value or ""), width)
-    set_row_height(ws, row, max(minimum, row_height(lines)))
-
-
-def header_footer(ws: Worksheet, agency: str) -> None:
-    """The agency and the sheet name above, 第 n 页，共 m 页 below (Excel codes &A, &P, &N)."""
-    name = "".join(line.strip() for line in agency.splitlines()).replace("&", "&&")
-    for header, footer in ((ws.oddHeader, ws.oddFooter), (ws.evenHeader, ws.evenFooter)):
-        if name:
-            header.left.text = name
-            header.left.size = 9
-        header.right.text = "&A"
-        header.right.size = 9
-        footer.center.text = "第 &P 页，共 &N 页"
-        footer.center.size = 9
+def header_footer(agency: str) -> HeaderFooter:
+    """The agency (one line) and the sheet name above, 第 n 页，共 m 页 below."""
+    return HeaderFooter("".join(line.strip() for line in agency.splitlines()).replace("&", "&&"))
 
 
 # ---------------------------------------------------------------------------------------------
 # Sheets
 
 
-def facts_layout(ws: Worksheet, widths: Sequence[float], rows: Iterable[int]) -> None:
+def facts_layout(view: SheetView, cols: int, rows: Iterable[int]) -> PrintPlan:
     """基本信息: every field row as tall as its longest cell; landscape, one page."""
+    widths = [view.width(col) for col in range(1, cols + 1)]
+    plan = PrintPlan(landscape=True, one_page=True)
     for row in rows:
-        lines = max(text_lines(str(ws.cell(row, col).value or ""), width)
+        lines = max(text_lines(view.text(row, col), width)
                     for col, width in enumerate(widths, start=1))
-        set_row_height(ws, row, max(32.0, row_height(lines)))
-    _page_setup(ws, landscape=True, one_page=True)
+        plan.heights[row] = max(32.0, row_height(lines))
+    return plan
 
 
-def narrative_layout(ws: Worksheet, section: NarrativeSection, header_row: int,
-                     first_row: int, last_row: int) -> None:
+def narrative_layout(view: SheetView, header_row: int, first_row: int,
+                     last_row: int) -> PrintPlan:
     """A narrative sheet: two columns fitting a portrait page; rows sized to their text."""
-    for col, width in enumerate(NARRATIVE_WIDTHS, start=1):
-        ws.column_dimensions[get_column_letter(col)].width = width
+    plan = PrintPlan(landscape=False, widths=dict(enumerate(NARRATIVE_WIDTHS, start=1)),
+                     title_rows=(header_row, header_row))
     for row in range(first_row, last_row + 1):
-        title = str(ws.cell(row, 1).value or "")
-        body = str(ws.cell(row, 2).value or "")
+        title, body = view.text(row, 1), view.text(row, 2)
         lines = max(text_lines(title, NARRATIVE_WIDTHS[0]), text_lines(body, NARRATIVE_WIDTHS[1]))
         if not body.strip():  # room to write in
             lines = max(lines, BLANK_SUBSECTION_LINES if title or row == first_row
                         else BLANK_ROW_LINES)
-        set_row_height(ws, row, row_height(lines))
-    ws.print_title_rows = f"{header_row}:{header_row}"
-    _page_setup(ws, landscape=False)
+        plan.heights[row] = row_height(lines)
+    return plan
 
 
-def table_layout(ws: Worksheet, table: TableSection, grid_top: int, last_row: int,
-                 note_row: int) -> None:
+def table_layout(view: SheetView, table: TableSection, grid_top: int, last_row: int,
+                 note_row: int) -> PrintPlan:
     """A table sheet: orientation by width, header rows repeated, blocks kept whole."""
-    widths = [ws.column_dimensions[get_column_letter(c)].width or 8.43
-              for c in range(1, table.width + 1)]
+    widths = [view.width(c) for c in range(1, table.width + 1)]
     # The note row: its label in the first column, the note across the others.
-    lines = max(text_lines(str(ws.cell(note_row, 1).value or ""), widths[0]),
-                text_lines(str(ws.cell(note_row, 2).value or ""), sum(widths[1:]) or 8.43))
-    set_row_height(ws, note_row, max(40.0, row_height(lines)))
+    lines = max(text_lines(view.text(note_row, 1), widths[0]),
+                text_lines(view.text(note_row, 2), sum(widths[1:]) or 8.43))
+    heights = {note_row: max(40.0, row_height(lines))}
     width_pt = sum(_points(w) for w in widths)
     scale_portrait = min(1.0, _printable(False)[0] / width_pt)
     landscape = scale_portrait < LEGIBLE_SCALE
-    _page_setup(ws, landscape=landscape)
     blocks = block_starts(table)
-    if table.header_rows and not blocks:
-        ws.print_title_rows = f"{grid_top}:{grid_top + table.header_rows - 1}"
+    title_rows = ((grid_top, grid_top + table.header_rows - 1)
+                  if table.header_rows and not blocks else None)
     printable_w, printable_h = _printable(landscape)
     scale = min(1.0, printable_w / width_pt)
+
+    def height(row: int) -> float:
+        return heights.get(row) or view.height(row) or DEFAULT_ROW_HEIGHT
+
     breaks = page_breaks(
-        heights=[_height(ws, r) for r in range(1, last_row + 1)],
+        heights=[height(r) for r in range(1, last_row + 1)],
         page=printable_h / scale * 0.95,  # a margin for the programs' own rounding
-        titles=[_height(ws, grid_top + r) for r in range(table.header_rows)] if not blocks else [],
+        titles=[height(grid_top + r) for r in range(table.header_rows)] if not blocks else [],
         kept=[(grid_top + a, grid_top + b) for a, b in kept_ranges(table)],
     )
-    for row in breaks:
-        ws.row_breaks.append(Break(id=row))
-
-
-def _height(ws: Worksheet, row: int) -> float:
-    height = ws.row_dimensions[row].height if row in ws.row_dimensions else None
-    return float(height) if height else DEFAULT_ROW_HEIGHT
+    return PrintPlan(landscape=landscape, heights=heights, title_rows=title_rows, breaks=breaks)
 
 
 def block_starts(table: TableSection) -> list[int]:
