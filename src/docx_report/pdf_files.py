@@ -22,7 +22,7 @@ _LOAD_FAILED = "Error: source file could not be loaded"
 _MAX_LOG_READ = 4 * 2**20
 
 
-# ---- what goes in ---------------------------------------------------------------------------
+# ---- the input, and the folder the PDF goes to -------------------------------------------------
 
 
 def _make_dir(path: Path) -> str:
@@ -49,7 +49,7 @@ def _check_input(src: Path) -> str:
     return external_problem(src)  # nothing LibreOffice would fetch from outside the file
 
 
-# ---- soffice's log ---------------------------------------------------------------------------
+# ---- soffice's log -----------------------------------------------------------------------------
 
 
 def _progress_mark(log: Path, out: Path) -> object:
@@ -91,7 +91,7 @@ def _log_tail(text: str) -> str:
     return lines[-1][:200] if lines else ""
 
 
-# ---- the PDF it wrote -----------------------------------------------------------------------
+# ---- the PDF it wrote --------------------------------------------------------------------------
 
 _DOCX_CREATED = re.compile(
     rb"<dcterms:created[^>]*>(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z<")
