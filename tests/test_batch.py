@@ -19,7 +19,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner, Result
 
-from docx_report import aggregate, batch, manifest, report, summary
+from docx_report import aggregate, batch, batch_worker, manifest, report, summary
 from docx_report.cli import main
 from docx_report.pack import load_pack
 from tests.helpers import (
@@ -348,14 +348,14 @@ def test_ctrl_c_leaves_no_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     inbox = tmp_path / "inbox"
     for name in ("a", "b", "c"):
         plant(EXAMPLE_2021, inbox / f"{name}.xlsx", f"机关{name}")
-    real = batch._check_one
+    real = batch_worker._check_one
 
     def interrupted(index: int, path: Path, settings: Any) -> batch.Outcome:
         if path.stem == "b":
             raise KeyboardInterrupt
         return real(index, path, settings)
 
-    monkeypatch.setattr(batch, "_check_one", interrupted)
+    monkeypatch.setattr(batch_worker, "_check_one", interrupted)
     out = tmp_path / "out"
     result = invoke(inbox, "-o", out, "--jobs", "1")
     assert result.exit_code == 130
@@ -515,14 +515,14 @@ def test_a_workbook_that_kills_its_worker_fails_alone(
     inbox = tmp_path / "inbox"
     for name in ("a", "crash", "c"):
         plant(EXAMPLE_2021, inbox / f"{name}.xlsx", f"机关{name}")
-    real = batch._check_one
+    real = batch_worker._check_one
 
     def crashing(index: int, path: Path, settings: Any) -> batch.Outcome:
         if path.stem == "crash":
             os._exit(3)
         return real(index, path, settings)
 
-    monkeypatch.setattr(batch, "_check_one", crashing)
+    monkeypatch.setattr(batch_worker, "_check_one", crashing)
     result = batch.run_batch([inbox], tmp_path / "out", jobs=2)
     status = {o.file.stem: o.status for o in result.outcomes}
     assert status == {"a": batch.Status.BUILT, "crash": batch.Status.UNREADABLE,

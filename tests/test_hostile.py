@@ -825,7 +825,7 @@ def test_libreoffice_cannot_read_files_outside_its_job(tmp_path: Path,
     unconfined, and cannot read it when ``convert`` confines it."""
     import tempfile
 
-    from docx_report import confine, pdf
+    from docx_report import confine, pdf, pdf_files
 
     if not confine.files_hidden():
         if os.environ.get("CI"):
@@ -838,7 +838,7 @@ def test_libreoffice_cannot_read_files_outside_its_job(tmp_path: Path,
         secret.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="400" height="100">'
                           '<text x="10" y="50" font-size="30">SECRET4711</text></svg>', "utf-8")
         source = _linking_docx(tmp_path / "linking.docx", secret.as_uri())
-        monkeypatch.setattr(pdf, "external_problem", lambda _path: "")  # past the guard
+        monkeypatch.setattr(pdf_files, "external_problem", lambda _path: "")  # past the guard
         texts = {}
         for run_as, off in (("unconfined", "1"), ("confined", "")):
             monkeypatch.setenv("DOCX_REPORT_NO_CONFINE", off)

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from docx_report import narrative
+from docx_report import narrative, narrative_parse
 from docx_report.pack import Pack
 from docx_report.reader import Narrative
 from docx_report.report import check_workbook
@@ -75,12 +75,12 @@ def test_the_message_quotes_the_sentence_and_names_the_figure() -> None:
     ("六十三", 63), ("一百零五", 105), ("两千", 2000), ("十二", 12), ("三万五千", 35000),
     ("一千二百三十", 1230), ("二〇二四", 2024), ("百", 100), ("一万零八", 10008)])
 def test_chinese_numerals(text: str, value: int) -> None:
-    assert narrative.cn_number(text) == value
+    assert narrative_parse.cn_number(text) == value
 
 
 def test_numbers_in_their_units() -> None:
     text = "收费2.4亿元，约1.2万条，共６３件，20个工作日"
-    [a, b, c] = narrative.numbers(text, ["件", "条", "元", "个"])
+    [a, b, c] = narrative_parse.numbers(text, ["件", "条", "元", "个"])
     assert (a.value, a.unit) == (Decimal("240000000.0"), "元")
     assert (b.value, b.ulp, b.approx) == (Decimal("12000.0"), Decimal("1000.0"), frozenset({"约"}))
     assert c.value == 63

@@ -64,7 +64,7 @@ def _template_lint(pack: Pack, line: int) -> list[PackProblem]:
 
 
 def _template_text(pack: Pack) -> str:
-    from docx_report.render import read_parts
+    from docx_report.template_parts import read_parts
 
     try:
         parts = read_parts(pack.template_path)

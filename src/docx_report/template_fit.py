@@ -24,7 +24,8 @@ from lxml import etree  # type: ignore[import-untyped]
 
 from docx_report.errors import Level, Problem
 from docx_report.pack import Pack, TableSection
-from docx_report.render import field_uses, read_parts
+from docx_report.render import field_uses
+from docx_report.template_parts import read_parts
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _SPACE = re.compile(r"\s+")

@@ -30,14 +30,8 @@ from docx_report import template_fit
 from docx_report.errors import Level, OutputError, Problem, TemplateError
 from docx_report.files import write_bytes_atomically
 from docx_report.pack import Pack
-from docx_report.render import (
-    CompiledTemplate,
-    FieldUse,
-    SourcePart,
-    check_syntax,
-    field_uses,
-    read_parts,
-)
+from docx_report.render import CompiledTemplate, FieldUse, check_syntax, field_uses
+from docx_report.template_parts import SourcePart, read_parts
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)

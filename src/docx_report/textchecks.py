@@ -15,7 +15,8 @@ from typing import Any
 
 from docx_report import layout as wb
 from docx_report.errors import Level, Problem
-from docx_report.narrative import cn_number, paragraphs
+from docx_report.narrative import paragraphs
+from docx_report.narrative_parse import cn_number
 from docx_report.pack import NarrativeSection, Pack
 from docx_report.reader import Narrative
 
