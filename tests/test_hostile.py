@@ -129,6 +129,36 @@ def test_many_condition_ranges_are_refused(tmp_path: Path) -> None:
     assert "条件格式或数据验证的区域异常之多" in checked_quickly(path)
 
 
+_MAIN = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+@pytest.mark.parametrize("cell", [
+    # the main namespace under a prefix that no \w pattern matches
+    b'<x-y:c xmlns:x-y="%s" r="XFD1048576"><x-y:v>1</x-y:v></x-y:c>' % _MAIN,
+    "<单:c xmlns:单='%s' r='XFD1048576'><单:v>1</单:v></单:c>".encode() % _MAIN,
+    # another namespace: openpyxl ignores the cell, calamine reads every element named c
+    b'<o.p:c xmlns:o.p="urn:other" r="XFD1048576"><o.p:v>1</o.p:v></o.p:c>',
+    b'<c xmlns="" r="XFD1048576"><v>1</v></c>',
+], ids=["dash-prefix", "chinese-prefix", "other-namespace", "no-namespace"])
+def test_a_far_cell_under_any_prefix_never_builds_a_dense_grid(cell: bytes,
+                                                               tmp_path: Path) -> None:
+    """One cell at XFD1048576, written so no byte pattern sees it: python-calamine would build
+    a grid of 17 billion cells and abort; the guard sees it as a namespace-aware parser does,
+    and openpyxl (which keeps only real cells) reads the workbook, within a memory limit."""
+    row = b'<row r="1048576">' + cell + b"</row>"
+    path = write(tmp_path, "远格.xlsx", rezip(EXAMPLE_2021, {
+        sheet_member(T3): before_end(b"</sheetData>", row)}))
+    limit = 1500 * 2**20
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    done = subprocess.run([sys.executable, "-m", "docx_report", "check", str(path)],
+                          capture_output=True, text=True, preexec_fn=limited, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "panicked" not in done.stderr and "Traceback" not in done.stderr
+
+
 def test_member_that_lies_about_its_size_is_never_inflated_whole(tmp_path: Path) -> None:
     """A member declaring 8 KB that inflates to 1 GiB: refused in bounded memory (the check
     runs in a process whose address space is limited far below 1 GiB of extra memory)."""

@@ -10,30 +10,34 @@ workbook is read with calamine, and its values are made exactly what openpyxl gi
 * a cell covered by a merge, but not its first, is empty (a value left there after rows were
   inserted is not read).
 
-Where calamine cannot give the same values, the workbook is read by openpyxl instead
-(``workbook.Workbook``), decided from the sheets' XML before calamine sees it: error cells
-(``#REF!``, which calamine turns into blanks), Excel's ``_xHHHH_`` escapes (which calamine
-undoes and the text parsers undo again), worksheets outside ``xl/worksheets/``, and sheets whose
-cells may span a huge area (calamine makes a dense grid of it, openpyxl only the cells that
-exist): a sheet with a reference beyond column Z or row 999 has every reference looked at, and
-is left to openpyxl if one is not as Excel writes it or the area exceeds ``MAX_CELLS``.
+Where calamine cannot give the same values, or could build more than it should, the workbook
+is read by openpyxl instead (``workbook.Workbook``), decided from what the guard's one pass saw
+(``xlsx_survey.Survey``, as a namespace-aware parser sees the parts, whatever their prefixes):
+error cells (``#REF!``, which calamine turns into blanks) or cell types it does not know,
+Excel's ``_xHHHH_`` escapes (which calamine undoes and the text parsers undo again), worksheets
+outside ``xl/worksheets/`` or named in an unusual way, a cell without a reference as Excel writes
+it (calamine would place it after the one before), and sheets whose cells span an area over
+``MAX_CELLS`` (calamine builds a dense grid of it, openpyxl only the cells that exist; calamine
+reads every element named ``c``, in any namespace, and so does the survey).
 openpyxl also reads formulas when the reader asks for one, writes every workbook (``init``,
 the 汇总) and reads generic workbooks (it knows number formats).
 
-``xlsx_guard.check_xlsx`` runs first, before either reader sees the file.
+``xlsx_guard.check_xlsx`` runs first, before either reader sees the file, and nothing is
+inflated twice to decide.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from docx_report.errors import InputError
 from docx_report.layout import META_SHEET, SCAN_COLS, SCAN_ROWS, Book, PackRecord
-from docx_report.xlsx_guard import check_xlsx
+from docx_report.xlsx_guard import Survey, check_xlsx
+from docx_report.xlsx_survey import RELATIONSHIPS
 
 READERS = ("calamine", "openpyxl")
 #: The reader ``open_book`` uses by default ("openpyxl" reads every workbook the slow way).
@@ -41,15 +45,8 @@ DEFAULT_READER = "calamine"
 
 MAX_CELLS = 250_000  # rows x columns of a sheet's area beyond which openpyxl reads it (sparse)
 _EXACT = 2**53  # floats below this are whole numbers exactly
-_CELL = re.compile(rb"<(?:\w+:)?c[\s/>]")
-_REF = re.compile(rb"""<(?:\w+:)?c\s+r\s*=\s*["']([A-Z]{1,3})(\d{1,7})["']""")  # as Excel writes
-# A reference beyond column Z or row 999 (a pack workbook has none): a closer look is needed.
-# (Patterns that start with a literal: the regex engine then skips ahead fast.)
-_FAR_REF = re.compile(rb""" r\s*=\s*["']\$?(?:[A-Za-z]{2}|[A-Za-z]?\$?\d{4})""")
-_OTHER_SPACE = (b"\t", b"\n", b"\r")  # before an attribute, instead of a space: look closer
-_ESCAPE = re.compile(rb"_x[0-9A-Fa-f]{4}_")
-_RELATION = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
-_ATTRIBUTE = re.compile(rb"""([\w:]+)\s*=\s*["']([^"']*)["']""")
+_PLAIN_SHEET = re.compile(r"xl/worksheets/[A-Za-z0-9_.-]+\.xml")
+_WORKBOOK = ("xl/workbook.xml", "/xl/workbook.xml")
 
 
 def open_book(path: Path, *, reader: str | None = None) -> Book:
@@ -57,9 +54,9 @@ def open_book(path: Path, *, reader: str | None = None) -> Book:
 
     Raises ``InputError`` (from the guard or openpyxl) for a file that is no sane workbook.
     """
-    check_xlsx(path)
+    survey = check_xlsx(path)
     if (reader or DEFAULT_READER) == "calamine":
-        book = CalamineBook.open(path)
+        book = CalamineBook.open(path, survey)
         if book is not None:
             return book
     from docx_report import workbook
@@ -78,43 +75,36 @@ def _openpyxl_value(raw: Any) -> Any:
     return raw
 
 
-def _column(letters: bytes) -> int:
-    col = 0
-    for ch in letters.upper():
-        col = col * 26 + ch - 64
-    return col
+def calamine_reads_exactly(survey: Survey) -> bool:
+    """Does calamine read this workbook as openpyxl does, building no more than its cells?
 
-
-def _calamine_reads_exactly(path: Path) -> bool:
-    """Do the sheets' XML parts hold only what calamine reads as openpyxl does?"""
-    with zipfile.ZipFile(path) as zf:
-        names = set(zf.namelist())
-        rels = zf.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in names \
-            else b""
-        for tag in _RELATION.findall(rels):
-            attributes = dict(_ATTRIBUTE.findall(tag))
-            if attributes.get(b"Type", b"").endswith(b"/worksheet"):
-                target = attributes.get(b"Target", b"")
-                part = target.lstrip(b"/") if target.startswith(b"/") else b"xl/" + target
-                if not part.startswith(b"xl/worksheets/") or b".." in part:
-                    return False
-        if "xl/sharedStrings.xml" in names and _ESCAPE.search(zf.read("xl/sharedStrings.xml")):
+    calamine finds its parts through the relationships and looks names up in any case and
+    with either slash; it reads attributes as written (a character reference in a name or a
+    reference is not decoded, so it finds no such part or refuses the cell). So: names that
+    differ only so, or hold an '&', leave the workbook to openpyxl; the workbook is where
+    everything looks for it; every worksheet is a part under ``xl/worksheets/`` that the guard
+    looked at, with plain references and an area within ``MAX_CELLS``.
+    """
+    if survey.differ:
+        return False
+    names = survey.members
+    if len({name.replace("\\", "/").lower() for name in names}) != len(names) or any(
+            "&" in name for name in names):
+        return False
+    relationships = survey.relationships
+    if any(rels not in relationships for rels in RELATIONSHIPS):
+        return False  # not parsed as XML: calamine may still find elements in it
+    if any(target not in _WORKBOOK for kind, target in relationships["_rels/.rels"]
+           if kind.endswith("/officeDocument")):
+        return False
+    for kind, target in relationships["xl/_rels/workbook.xml.rels"]:
+        if "sheet" not in kind.lower():
+            continue
+        part = target[1:] if target.startswith("/") else f"xl/{target}"
+        area = survey.areas.get(part)
+        if (area is None or not _PLAIN_SHEET.fullmatch(part) or not area.plain
+                or area.rows * area.cols > MAX_CELLS):
             return False
-        for name in names:
-            if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
-                continue
-            data = zf.read(name)
-            if _ESCAPE.search(data) or b't="e"' in data or b"t='e'" in data:  # as written
-                return False
-            if not _FAR_REF.search(data) and not any(ws + b"r" in data for ws in _OTHER_SPACE):
-                continue  # columns A to Z, rows up to 999: no more than 25 974 cells
-            refs = _REF.findall(data)
-            if len(refs) != len(_CELL.findall(data)):
-                return False  # a reference not as Excel writes it, or a row's: look no further
-            if refs:
-                letters = max({col for col, _ in refs}, key=lambda col: (len(col), col))
-                if max(map(int, {row for _, row in refs})) * _column(letters) > MAX_CELLS:
-                    return False
     return True
 
 
@@ -141,15 +131,23 @@ class CalamineBook:
         self._formulas: Any = None
 
     @classmethod
-    def open(cls, path: Path) -> CalamineBook | None:
-        """The workbook, or None where openpyxl must read it (or explain why it cannot)."""
+    def open(cls, path: Path, survey: Survey | None = None) -> CalamineBook | None:
+        """The workbook, or None where openpyxl must read it (or explain why it cannot).
+
+        ``survey`` is what ``check_xlsx`` returned for the file (the guard runs when none is
+        given)."""
         try:
             import python_calamine as pc
         except ImportError:  # no wheel for this platform: openpyxl reads everything
             return None
-        try:
-            if not _calamine_reads_exactly(path):
+        if survey is None:
+            try:
+                survey = check_xlsx(path)
+            except InputError:
                 return None
+        if not calamine_reads_exactly(survey):
+            return None
+        try:
             book = pc.CalamineWorkbook.from_path(str(path))
             try:
                 names = [m.name for m in book.sheets_metadata

@@ -1,0 +1,513 @@
+"""One pass over the members of a workbook: what the guard limits, and what the reader learns.
+
+Every member is inflated as a stream, counting the bytes that really come out (a member that
+declares 8 KB may inflate to gigabytes: declared sizes are never trusted), and every XML part is
+parsed, also as a stream, by expat with DTDs refused (entity attacks need one). Names are read
+as a namespace-aware parser sees them (``"namespace local"``), whatever prefix a file chose.
+
+Most parts are parsed in C only: their elements are bounded by the ``<`` bytes they hold (every
+element starts with one; a part in an encoding where ``<`` is another byte is counted element
+by element). Python looks at the elements of the parts where openpyxl or calamine act on them:
+
+* every part that declares SpreadsheetML's namespace (a worksheet under any name, comments…):
+  merged ranges, ranged hyperlinks and comments make openpyxl create one object per cell they
+  cover, so the cells they cover are limited; so are real cells and ``sqref`` ranges; a numeric
+  cell that openpyxl cannot read (``NaN``, ``INF``) is named by sheet and cell;
+* every part under ``xl/worksheets/``, where calamine reads cells by their local name in any
+  namespace: the area its cells span (calamine builds a dense grid of it), whether each has a
+  reference as Excel writes it, and what calamine reads otherwise than openpyxl (error cells,
+  unknown cell types, Excel's ``_xHHHH_`` escapes in text, also in the shared strings);
+* the package's and the workbook's relationships: which parts are the worksheets.
+
+What was learned is the ``Survey``; ``xlsx_fast`` decides from it which reader reads the file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import functools
+import os
+import re
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from xml.parsers import expat
+
+# Bounds on what is real: bytes actually inflated, cells openpyxl would actually create.
+MAX_UNCOMPRESSED = 100 * 1024 * 1024  # all members together, as inflated
+MAX_MEMBER = 60 * 1024 * 1024  # one member, as inflated
+MAX_MEMBERS = 10_000
+MAX_MERGED_CELLS = 100_000  # cells covered by merges, ranged hyperlinks and comments
+MAX_CELLS = 1_000_000  # cell elements in all sheets
+MAX_ELEMENTS = 10_000_000  # XML elements in all parts (bounded by the '<' they hold)
+MAX_RANGES = 100_000  # ranges in sqref lists (conditional formats, validations …)
+_CHUNK = 64 * 1024
+_MAX_ROW, _MAX_COL = 1_048_576, 16_384
+
+UNSAFE_XML = "工作簿含有不安全的 XML 内容（DTD、实体或外部引用），已拒绝读取"
+DAMAGED = "文件已损坏或不完整（可能没有复制或下载完整）；请重新保存后再试"
+PACKED = ("文件的压缩方式不受支持（可能被压缩软件重新打包过）；"
+          "请用 Excel/WPS 打开并另存为 .xlsx 后再试")
+BOMB = "文件解压后异常巨大（疑似压缩炸弹），已拒绝读取"
+ENCRYPTED = ("工作簿中的内容被压缩软件加了密码，无法读取；"
+             "请用 Excel/WPS 打开并另存为 .xlsx（不设密码）后再试")
+_TOO_MANY = "文件包含的内容异常之多，读取会耗尽时间和内存，已拒绝读取"
+_MAIN_NS = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+            "http://purl.oclc.org/ooxml/spreadsheetml/main")
+_CREATES_CELLS = {"mergeCell": "合并了", "hyperlink": "给", "comment": "给"}
+_WHAT = {"mergeCell": "", "hyperlink": "设置了超链接", "comment": "添加了批注"}
+_NUMERIC = frozenset(("n", "s", "b", "d"))  # cell types whose <v> openpyxl converts
+_SAME_TYPES = frozenset(("n", "s", "b", "d", "str", "inlineStr"))  # read alike by both
+_ESCAPE = re.compile(r"_x[0-9A-Fa-f]{4}_")
+RELATIONSHIPS = ("_rels/.rels", "xl/_rels/workbook.xml.rels")  # recorded for the reader
+
+
+class Refused(Exception):
+    """Raised inside the scan: the workbook is refused with this message."""
+
+    def __init__(self, message: str, part: str = "") -> None:
+        super().__init__(message)
+        self.message, self.part = message, part
+
+
+@dataclass
+class Area:
+    """The cells of one part, as calamine places them (every element named ``c``)."""
+
+    rows: int = 0  # the highest row (1-based) of a cell
+    cols: int = 0  # the highest column
+    plain: bool = True  # every cell has a reference as Excel writes it (A1 … XFD1048576)
+
+
+@dataclass
+class Survey:
+    """What the guard learned of a workbook while it checked it."""
+
+    members: list[str] = field(default_factory=list)  # as the zip lists them
+    areas: dict[str, Area] = field(default_factory=dict)  # part -> its cells (parts looked at)
+    differ: set[str] = field(default_factory=set)  # parts calamine reads otherwise than openpyxl
+    #: "_rels/.rels" and "xl/_rels/workbook.xml.rels" (by name in any case): (Type, Target) each
+    relationships: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+
+
+def _columns() -> dict[str, int]:
+    letters = [chr(65 + i) for i in range(26)]
+    columns = {a: i + 1 for i, a in enumerate(letters)}
+    columns.update({a + b: 26 * (i + 1) + j + 1 for i, a in enumerate(letters)
+                    for j, b in enumerate(letters)})
+    return columns
+
+
+_COLUMNS = _columns()  # A … ZZ; three letters are computed
+
+
+def _cell_position(ref: str) -> tuple[int, int] | None:
+    """(row, column) of a reference as Excel writes it (``B7``), else None."""
+    letters = ref.rstrip("0123456789")
+    digits = ref[len(letters):]
+    col = _COLUMNS.get(letters)
+    if col is None:
+        if len(letters) != 3 or not letters.isascii() or not letters.isupper():
+            return None
+        col = ((ord(letters[0]) - 64) * 26 + ord(letters[1]) - 64) * 26 + ord(letters[2]) - 64
+    if not digits or len(digits) > 7:
+        return None
+    row = int(digits)
+    if not 1 <= row <= _MAX_ROW or col > _MAX_COL:
+        return None
+    return row, col
+
+
+@functools.lru_cache(maxsize=64)
+def _lt_is_ascii(encoding: str) -> bool:
+    """Is '<' the byte 0x3C in this encoding (so the '<' bytes bound the elements)?"""
+    try:
+        return b"<" in "<".encode(codecs.lookup(encoding).name)
+    except (LookupError, UnicodeError):
+        return False  # expat refuses it, or reads it through a codec: count elements one by one
+
+
+@dataclass
+class Scan:
+    """What the members of one workbook really hold, counted as they are inflated and parsed."""
+
+    survey: Survey = field(default_factory=Survey)
+    inflated: int = 0
+    covered: int = 0
+    cells: int = 0
+    elements: int = 0
+    ranges: int = 0
+
+    def all(self, zf: zipfile.ZipFile) -> Survey:
+        infos = zf.infolist()
+        if len(infos) > MAX_MEMBERS:
+            raise Refused(f"文件包含 {len(infos)} 个部件，异常之多，已拒绝读取")
+        self.survey.members = [info.filename for info in infos]
+        for info in infos:
+            self.member(zf, info)
+        return self.survey
+
+    def member(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+        if info.flag_bits & 0x1:
+            raise Refused(ENCRYPTED)
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise Refused(PACKED)
+        if info.is_dir():
+            return
+        part: _Part | None = None
+        xml: bool | None = None
+        inflated = 0
+        for chunk in inflate_member(zf, info):
+            inflated += len(chunk)
+            self.inflated += len(chunk)
+            if self.inflated > MAX_UNCOMPRESSED:
+                raise Refused(BOMB)
+            if xml is None:
+                xml = _looks_like_xml(chunk)
+                part = _Part(self, info.filename) if xml else None
+            if part is not None:
+                self.elements += chunk.count(b"<")  # in C: every element starts with one
+                if self.elements > MAX_ELEMENTS:
+                    raise Refused(_TOO_MANY)
+                part.parse(chunk, False)
+        if inflated != info.file_size:  # zipfile would stop at the declared size; openpyxl
+            raise Refused(BOMB if inflated > info.file_size else DAMAGED)  # not
+        if part is not None:
+            part.parse(b"", True)
+
+    def count_ranges(self, sqref: str, part: str) -> None:
+        self.ranges += len(sqref.split())
+        if self.ranges > MAX_RANGES:
+            raise Refused("条件格式或数据验证的区域异常之多，读取会耗尽时间和内存，已拒绝读取",
+                          part)
+
+    def count_cover(self, local: str, attrs: dict[str, str], part: str) -> None:
+        ref = attrs.get("ref")
+        if ref is None:
+            return
+        self.covered += _short_area(ref) if len(ref) <= 40 else _area(ref)
+        if self.covered > MAX_MERGED_CELLS:
+            raise Refused(f"{_CREATES_CELLS[local]}异常巨大的区域（{ref.strip()[:40]}）"
+                          f"{_WHAT[local]}，读取会耗尽时间和内存；请在 Excel/WPS 中取消"
+                          "后另存再试", part)
+
+
+_CELL, _VALUE = "cell", "value"  # what an element is (else a handler of its attributes)
+Kind = str | Callable[[dict[str, str]], None]
+
+
+class _Part:
+    """The parse of one XML member. expat alone (in C) reads it until it is watched: from then
+    on every element goes through ``start`` (the names, ``"namespace local"``, are looked up in
+    ``kinds``) and every text through ``text``."""
+
+    def __init__(self, scan: Scan, name: str) -> None:
+        self.scan, self.name = scan, name
+        self.parser = parser = expat.ParserCreate(namespace_separator=" ")
+
+        def refuse(*_: Any) -> Any:
+            raise Refused(UNSAFE_XML)
+
+        parser.StartDoctypeDeclHandler = refuse
+        parser.EntityDeclHandler = refuse
+        parser.ExternalEntityRefHandler = refuse
+        parser.XmlDeclHandler = self.declared
+        parser.StartNamespaceDeclHandler = self.namespace
+        parser.buffer_text = True
+        self.kinds: dict[str, Kind] = {}
+        self.local: dict[str, Kind] = {}  # kinds by local name, in any namespace
+        self.start: Callable[[str, dict[str, str]], None] | None = None
+        self.finish: Callable[[], None] = _nothing
+        self.count_each = False
+        self.rels: list[tuple[str, str]] | None = None
+        normal = _normal(name)
+        self.escapes = normal.startswith("xl/worksheets/") or normal == "xl/sharedstrings.xml"
+        if normal.startswith("xl/worksheets/"):  # where calamine reads cells, in any namespace
+            self.local = self.sheet_kinds()
+            self.watch()
+        elif normal in RELATIONSHIPS:
+            self.rels = []
+            self.local = {"Relationship": self.on_relationship}
+            self.watch()
+        self.kinds.update(self.local)  # elements in no namespace
+
+    def parse(self, data: bytes, final: bool) -> None:
+        try:
+            self.parser.Parse(data, final)
+        except expat.ExpatError:
+            raise Refused(DAMAGED) from None
+        if final:
+            self.finish()
+            if self.rels is not None:
+                self.scan.survey.relationships[_normal(self.name)] = self.rels
+
+    def sheet_kinds(self) -> dict[str, Kind]:
+        """What is looked at in a sheet's elements, by local name."""
+        covers: dict[str, Kind] = {local: functools.partial(self.scan.count_cover, local,
+                                                            part=self.name)
+                                   for local in _CREATES_CELLS}
+        return {"c": _CELL, "v": _VALUE, **covers}
+
+    def declared(self, _version: str, encoding: str | None, _standalone: int) -> None:
+        if encoding and not _lt_is_ascii(encoding):
+            self.count_each = True
+            self.parser.StartElementHandler = self.counted
+
+    def namespace(self, _prefix: str | None, uri: str) -> None:
+        for local, kind in self.local.items():
+            self.kinds[f"{uri} {local}"] = kind
+        if uri in _MAIN_NS:  # openpyxl may read this part as a sheet, under any name
+            for local, kind in self.sheet_kinds().items():
+                self.kinds[f"{uri} {local}"] = kind
+            self.watch()
+
+    def counted(self, name: str, attrs: dict[str, str]) -> None:
+        """Elements of a part in an encoding where '<' is another byte, counted one by one."""
+        self.scan.elements += 1
+        if self.scan.elements > MAX_ELEMENTS:
+            raise Refused(_TOO_MANY)
+        if self.start is not None:
+            self.start(name, attrs)
+
+    def on_relationship(self, attrs: dict[str, str]) -> None:
+        if self.rels is not None and attrs.get("TargetMode") != "External":
+            self.rels.append((attrs.get("Type", ""), attrs.get("Target", "")))
+
+    def watch(self) -> None:
+        """Look at every element and text of this part from here on.
+
+        The handlers are closures over the state of the cell being read: they run for every
+        element of every sheet, so they look up nothing they need not.
+        """
+        if self.start is not None:
+            return
+        scan, part, kind_of, escapes = self.scan, self.name, self.kinds.get, self.escapes
+        area = scan.survey.areas.setdefault(part, Area())
+        differ, column_of = scan.survey.differ, _COLUMNS.get
+        cell, cell_type, tail = "", "n", ""
+        value: list[str] | None = None  # the text of the <v> being read, when it is a number
+
+        def finish() -> None:
+            # The <v> ends before the next element starts: its text (and any after it, which
+            # Excel never writes) has come through ``text`` by then, in one piece or more.
+            nonlocal value
+            if value is None:
+                return
+            text = "".join(value)
+            value = None
+            if not _readable(cell_type, text):
+                shown = text.strip()[:20] or "空"
+                raise Refused(f"单元格 {cell or '?'} 的值「{shown}」不是有效的数值"
+                              "（文件可能由其他程序写出）；请在 Excel/WPS 中重新输入"
+                              "该单元格后另存再试", part)
+
+        def start(name: str, attrs: dict[str, str]) -> None:
+            nonlocal cell, cell_type, value
+            if value is not None:
+                finish()
+            kind = kind_of(name)
+            if kind is None:
+                if "sqref" in attrs and name.rpartition(" ")[0] in _MAIN_NS:
+                    scan.count_ranges(attrs["sqref"], part)
+            elif kind is _CELL:
+                scan.cells += 1
+                if scan.cells > MAX_CELLS:
+                    raise Refused(f"工作簿的单元格超过 {MAX_CELLS:,} 个，不像报告工作簿，"
+                                  "已拒绝读取")
+                cell, cell_type = attrs.get("r", ""), attrs.get("t", "n")
+                if cell_type not in _SAME_TYPES:  # an error cell: calamine makes it a blank
+                    differ.add(part)
+                letters = cell.rstrip("0123456789")
+                col = column_of(letters)
+                digits = cell[len(letters):]
+                if col is not None and 0 < len(digits) < 7 and digits[0] != "0":
+                    row = int(digits)  # A1 … ZZ999999 as Excel writes them: the common case
+                else:
+                    at = _cell_position(cell)
+                    if at is None:  # calamine would place it after the one before
+                        area.plain = False
+                        return
+                    row, col = at
+                if row > area.rows:
+                    area.rows = row
+                if col > area.cols:
+                    area.cols = col
+            elif kind is _VALUE:
+                if cell_type in _NUMERIC:
+                    value = []
+            elif not isinstance(kind, str):
+                kind(attrs)
+
+        def text(data: str) -> None:
+            nonlocal tail
+            if value is not None and len(value) < 8:
+                value.append(data)
+            if escapes and ("_" in data or "_" in tail):
+                # Excel's escapes (calamine undoes them, openpyxl does not), even in pieces
+                if _ESCAPE.search(tail + data):
+                    differ.add(part)
+                tail = (tail + data)[-6:]
+
+        self.start, self.finish = start, finish
+        if not self.count_each:
+            self.parser.StartElementHandler = start
+        self.parser.CharacterDataHandler = text
+
+
+def _nothing() -> None:
+    pass
+
+
+def _normal(name: str) -> str:
+    """A member's name as calamine looks it up (in any case, either slash)."""
+    return name.replace("\\", "/").lower()
+
+
+def _chunks(member: Any) -> Iterator[bytes]:
+    """A small member's bytes through zipfile, in chunks, stopping at the member limit."""
+    total = 0
+    while chunk := member.read(_CHUNK):
+        total += len(chunk)
+        if total > MAX_MEMBER:
+            raise Refused(BOMB)
+        yield chunk
+
+
+def inflate_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo,
+                   limit: int = MAX_MEMBER) -> Iterator[bytes]:
+    """The member's bytes as they really inflate, in chunks: never more than one chunk in
+    memory, and counted to the end of the compressed stream, whatever size is declared.
+
+    zipfile stops at the declared size; openpyxl's ``read()`` inflates the whole stream in one
+    call before cutting it there, so the real size is what costs memory.
+    """
+    fp = zf.fp
+    assert fp is not None
+    fp.seek(info.header_offset)
+    header = fp.read(30)
+    if len(header) != 30 or not header.startswith(b"PK\x03\x04"):
+        raise zipfile.BadZipFile("bad local header")
+    fp.seek(int.from_bytes(header[26:28], "little") + int.from_bytes(header[28:30], "little"),
+            os.SEEK_CUR)
+    left = info.compress_size
+    inflate = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
+    total = 0
+    while left > 0 or (inflate is not None and inflate.unconsumed_tail):
+        if inflate is not None and inflate.unconsumed_tail:
+            chunk = inflate.decompress(inflate.unconsumed_tail, _CHUNK)
+        else:
+            raw = fp.read(min(_CHUNK, left))
+            if not raw:
+                raise EOFError
+            left -= len(raw)
+            chunk = inflate.decompress(raw, _CHUNK) if inflate is not None else raw
+        total += len(chunk)
+        if total > limit:
+            raise Refused(BOMB)
+        if chunk:
+            yield chunk
+        if inflate is not None and inflate.eof:
+            return
+
+
+def _looks_like_xml(head: bytes) -> bool:
+    start = head[:64].lstrip(b" \t\r\n")
+    return start.startswith((b"<", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"))
+
+
+def _area(ref: str) -> int:
+    """Cells a range covers, as openpyxl reads it (whole rows or columns counted in full);
+    a reference openpyxl cannot parse counts as one cell (it refuses it when it loads)."""
+    bounds = _range_boundaries(ref.strip())
+    if bounds is None:
+        return 1
+    low_col, low_row, high_col, high_row = bounds
+    rows = abs(int(high_row or _MAX_ROW) - int(low_row or 1)) + 1
+    cols = abs(int(high_col or _MAX_COL) - int(low_col or 1)) + 1
+    return rows * cols
+
+
+_short_area = functools.lru_cache(maxsize=1024)(_area)  # the same merges in every workbook
+
+_BOUND = re.compile(r"^\$?([A-Za-z]{1,3})?\$?(\d+)?$")
+
+
+def _range_boundaries(ref: str) -> tuple[int | None, int | None, int | None, int | None] | None:
+    """Columns and rows (1-based) of A1:B2, A:B or 1:2 as openpyxl's ``range_boundaries``
+    reads them, without importing openpyxl (``check`` does not need it); None where openpyxl
+    raises."""
+    if not ref:
+        return None, None, None, None
+    ends = ref.split(":")
+    if len(ends) > 2:
+        return None
+    bounds: list[int | None] = []
+    for end in ends:
+        match = _BOUND.match(end)
+        if match is None or not end.strip("$"):
+            return None
+        letters, digits = match.groups()
+        col = 0
+        for ch in (letters or "").upper():
+            col = col * 26 + ord(ch) - 64
+        bounds += [col or None, int(digits) if digits else None]
+    if len(bounds) == 2:
+        bounds += bounds
+    elif [b is None for b in bounds[:2]] != [b is None for b in bounds[2:]]:
+        return None  # A1:B, A:2 …: openpyxl refuses a range that mixes kinds
+    return bounds[0], bounds[1], bounds[2], bounds[3]
+
+
+def _readable(cell_type: str, value: str) -> bool:
+    """Can openpyxl read this ``<v>`` of a cell of this type? (It raises on the whole workbook
+    when it cannot: ``NaN`` or ``INF`` in a numeric cell.)"""
+    if not value:
+        return True  # <v/>: openpyxl reads no value
+    try:
+        if cell_type == "n":
+            if "." in value or "E" in value or "e" in value:
+                float(value)
+            else:
+                int(value)
+        elif cell_type in ("s", "b"):
+            int(value)
+        elif cell_type == "d":
+            return iso_readable(value)
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return True
+
+
+# The ISO 8601 forms openpyxl reads in a cell of type "d" (``utils.datetime.from_ISO8601``):
+# a date, a time or both, matched from the start of the text, or a duration (PT1H2M3S).
+_ISO = re.compile(r"(?P<date>(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2}))?T?"
+                  r"(?P<time>(?P<hour>\d{2}):(?P<minute>\d{2})"
+                  r"(:(?P<second>\d{2})(?P<microsecond>\.\d{1,3})?)?)?Z?")
+_DURATION = re.compile(r"PT((?P<hours>\d+)H)?((?P<minutes>\d+)M)?((?P<seconds>\d+(\.\d{1,3})?)S)?")
+
+
+def iso_readable(value: str) -> bool:
+    """Does openpyxl read this text of a date cell (else it raises on the whole workbook)?"""
+    match = _ISO.match(value)
+    try:
+        if match and any(match.groups()):
+            n = {k: int(match[k] or 0) for k in ("year", "month", "day", "hour", "minute",
+                                                 "second")}
+            if not match["date"]:
+                dt.time(n["hour"], n["minute"], n["second"])
+            elif not match["time"]:
+                dt.date(n["year"], n["month"], n["day"])
+            else:
+                dt.datetime(n["year"], n["month"], n["day"], n["hour"], n["minute"],
+                            n["second"])
+            return True
+        match = _DURATION.match(value)
+        if match and any(match.groups()):
+            dt.timedelta(**{k: float(v) for k, v in match.groupdict(0).items()})
+            return True
+    except (ValueError, OverflowError):
+        return False
+    return False
