@@ -20,9 +20,12 @@ from docx_report import xlsx_fast
 from docx_report.errors import InputError
 from docx_report.reader import ReportData, read_report
 from docx_report.workbook import Workbook
-from docx_report.xlsx_fast import CalamineBook, open_book
-from tests.helpers import EXAMPLE_2019, EXAMPLE_2021, EXAMPLE_2021_PREVIOUS, copy_example
-from tests.test_bad_inputs import BAD, FINE, WARN
+from docx_report.xlsx_fast import CalamineBook, calamine_reads_exactly, open_book
+from docx_report.xlsx_guard import check_xlsx
+from docx_report.xlsx_survey import iso_readable
+from tests.helpers import EXAMPLE_2019, EXAMPLE_2021, EXAMPLE_2021_PREVIOUS, T3, copy_example
+from tests.test_bad_inputs import BAD, FINE, WARN, sheet_member
+from tests.test_hostile import before_end, rezip
 
 EXAMPLES = [EXAMPLE_2021, EXAMPLE_2021_PREVIOUS, EXAMPLE_2019]
 
@@ -128,3 +131,97 @@ def test_the_guard_runs_before_either_reader(tmp_path: Path) -> None:
     for reader in xlsx_fast.READERS:
         with pytest.raises(InputError, match="不安全的 XML"):
             open_book(hostile, reader=reader)
+
+
+# ---------------------------------------------------------------------------------------------
+# The decision, from what the guard's one pass saw (namespace-aware, nothing inflated again)
+
+_MAIN = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def _rezipped(tmp_path: Path, changes: dict[str, Any], name: str = "改.xlsx",
+              extra: dict[str, bytes] | None = None) -> Path:
+    path = tmp_path / name
+    path.write_bytes(rezip(EXAMPLE_2021, changes, extra=extra))
+    return path
+
+
+def _in_sheet(xml: bytes) -> Any:
+    return {sheet_member(T3): before_end(b"</sheetData>", xml)}
+
+
+@pytest.mark.parametrize(("what", "changes"), [
+    ("far cell, dash prefix", _in_sheet(
+        b'<row r="3000"><x-y:c xmlns:x-y="%s" r="ZZ3000"><x-y:v>1</x-y:v></x-y:c></row>'
+        % _MAIN)),
+    ("far cell, other namespace", _in_sheet(
+        b'<row r="3000"><o:c xmlns:o="urn:o" r="ZZ3000"><o:v>1</o:v></o:c></row>')),
+    ("cell without a reference", _in_sheet(b'<row r="40"><c t="n"><v>5</v></c></row>')),
+    ("reference not as Excel writes it", _in_sheet(b'<row r="40"><c r="b40"><v>5</v></c></row>')),
+    ("error cell under a prefix", _in_sheet(
+        b'<row r="40"><e.f:c xmlns:e.f="%s" r="B40" t="e"><e.f:v>#REF!</e.f:v></e.f:c></row>'
+        % _MAIN)),
+    ("escape written as character references", _in_sheet(
+        b'<row r="40"><c r="B40" t="inlineStr"><is><t>&#95;x0041&#95;</t></is></c></row>')),
+    ("escape cut between two text pieces", _in_sheet(
+        b'<row r="40"><c r="B40" t="inlineStr"><is><t>_x00<![CDATA[41_]]></t></is></c></row>')),
+    ("names that differ only in case", {}),
+])
+def test_what_calamine_may_read_otherwise_goes_to_openpyxl(what: str, changes: Any,
+                                                           tmp_path: Path) -> None:
+    extra = {"XL/Worksheets/Sheet3.xml": b"<x/>"} if "case" in what else None
+    path = _rezipped(tmp_path, changes, extra=extra)
+    assert isinstance(open_book(path), Workbook), what
+    assert parsed(path, "calamine") == parsed(path, "openpyxl")
+
+
+def test_the_survey_sees_cells_as_a_namespace_aware_parser(tmp_path: Path) -> None:
+    member = sheet_member(T3)
+    plain = check_xlsx(EXAMPLE_2021)
+    assert calamine_reads_exactly(plain)
+    assert plain.areas[member].plain and plain.areas[member].rows < 100
+    survey = check_xlsx(_rezipped(tmp_path, _in_sheet(
+        b'<row r="777"><p-q:c xmlns:p-q="%s" r="AB777"><p-q:v>2</p-q:v></p-q:c></row>'
+        % _MAIN)))
+    assert (survey.areas[member].rows, survey.areas[member].cols) == (777, 28)
+    assert calamine_reads_exactly(survey)  # 777 x 28 cells: calamine still reads it
+    assert isinstance(open_book(_rezipped(tmp_path, {}, "同.xlsx")), CalamineBook)
+
+
+def test_an_absolute_worksheet_target_is_still_read_by_calamine(tmp_path: Path) -> None:
+    member = sheet_member(T3)
+    path = _rezipped(tmp_path, {"xl/_rels/workbook.xml.rels": lambda d: d.replace(
+        f'"{member[3:]}"'.encode(), f'"/{member}"'.encode())})
+    assert f'"/{member}"'.encode() in zipfile.ZipFile(path).read("xl/_rels/workbook.xml.rels")
+    assert isinstance(open_book(path), CalamineBook)
+    assert parsed(path, "calamine") == parsed(path, "openpyxl")
+
+
+def test_a_worksheet_outside_its_folder_goes_to_openpyxl(tmp_path: Path) -> None:
+    member = sheet_member(T3)
+    moved = "xl/other/sheet.xml"
+    path = tmp_path / "移.xlsx"
+    path.write_bytes(rezip(EXAMPLE_2021, {
+        "xl/_rels/workbook.xml.rels": lambda d: d.replace(member[3:].encode(), b"other/sheet.xml"),
+        "[Content_Types].xml": lambda d: d.replace(member.encode(), moved.encode())},
+        renames={member: moved}))
+    assert isinstance(open_book(path), Workbook)
+    assert parsed(path, "calamine") == parsed(path, "openpyxl")
+
+
+@pytest.mark.parametrize("value", [
+    "2024-01-20", "2024-01-20T13:30:00", "2024-01-20T13:30:00.5Z", "13:30", "T13:30:59",
+    "PT1H2M3S", "PT3.5S", "2024-13-01", "2024-02-30T00:00", "25:00", "abc", "2024-01-20x",
+    "PT", "PT99999999999999999999H", "１２:３０", "2024-1-2",
+])
+def test_date_cells_read_as_openpyxl_reads_them(value: str) -> None:
+    """The guard's reading of a date cell's text (the standard library, no openpyxl) refuses
+    exactly what openpyxl cannot read."""
+    from openpyxl.utils.datetime import from_ISO8601
+
+    try:
+        from_ISO8601(value)
+        readable = True
+    except (ValueError, OverflowError):
+        readable = False
+    assert iso_readable(value) == readable, value
