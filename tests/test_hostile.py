@@ -159,6 +159,26 @@ def test_a_far_cell_under_any_prefix_never_builds_a_dense_grid(cell: bytes,
     assert "panicked" not in done.stderr and "Traceback" not in done.stderr
 
 
+def test_elements_are_bounded_in_any_part(tmp_path: Path) -> None:
+    """Ten million elements in a part no reader looks into by name: refused (the '<' bytes
+    bound the elements of the parts parsed in C only), quickly."""
+    many = b"<x>" + b"<a/>" * 10_000_001 + b"</x>"
+    path = write(tmp_path, "元素.xlsx", rezip(EXAMPLE_2021, extra={"xl/extra.xml": many}))
+    assert "文件包含的内容异常之多" in checked_quickly(path)
+
+
+@pytest.mark.parametrize("encoding", ["cp500", "cp037"])
+def test_a_part_where_the_markup_is_other_bytes_is_refused(encoding: str,
+                                                          tmp_path: Path) -> None:
+    """expat reads no encoding where '<' is another byte (EBCDIC): such a part is damaged, so
+    the '<' bytes always bound the elements."""
+    declaration, root = f'<?xml version="1.0" encoding="{encoding}"?>', "<styleSheet/>"
+    for data in ((declaration + root).encode(encoding),
+                 declaration.encode() + root.encode(encoding)):
+        path = write(tmp_path, "编码.xlsx", rezip(EXAMPLE_2021, {"xl/styles.xml": data}))
+        assert "文件已损坏" in checked_quickly(path)
+
+
 def test_member_that_lies_about_its_size_is_never_inflated_whole(tmp_path: Path) -> None:
     """A member declaring 8 KB that inflates to 1 GiB: refused in bounded memory (the check
     runs in a process whose address space is limited far below 1 GiB of extra memory)."""

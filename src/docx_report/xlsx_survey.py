@@ -6,8 +6,9 @@ parsed, also as a stream, by expat with DTDs refused (entity attacks need one). 
 as a namespace-aware parser sees them (``"namespace local"``), whatever prefix a file chose.
 
 Most parts are parsed in C only: their elements are bounded by the ``<`` bytes they hold (every
-element starts with one; a part in an encoding where ``<`` is another byte is counted element
-by element). Python looks at the elements of the parts where openpyxl or calamine act on them:
+element starts with one, and expat reads no encoding where ``<`` is another byte: UTF-8, UTF-16
+and the single-byte codes that agree with ASCII there). Python looks at the elements of the
+parts where openpyxl or calamine act on them:
 
 * every part that declares SpreadsheetML's namespace (a worksheet under any name, comments…):
   merged ranges, ranged hyperlinks and comments make openpyxl create one object per cell they
@@ -24,7 +25,6 @@ What was learned is the ``Survey``; ``xlsx_fast`` decides from it which reader r
 
 from __future__ import annotations
 
-import codecs
 import datetime as dt
 import functools
 import os
@@ -121,15 +121,6 @@ def _cell_position(ref: str) -> tuple[int, int] | None:
     return row, col
 
 
-@functools.lru_cache(maxsize=64)
-def _lt_is_ascii(encoding: str) -> bool:
-    """Is '<' the byte 0x3C in this encoding (so the '<' bytes bound the elements)?"""
-    try:
-        return b"<" in "<".encode(codecs.lookup(encoding).name)
-    except (LookupError, UnicodeError):
-        return False  # expat refuses it, or reads it through a codec: count elements one by one
-
-
 @dataclass
 class Scan:
     """What the members of one workbook really hold, counted as they are inflated and parsed."""
@@ -178,6 +169,9 @@ class Scan:
         if part is not None:
             part.parse(b"", True)
 
+    def too_many_cells(self) -> None:
+        raise Refused(f"工作簿的单元格超过 {MAX_CELLS:,} 个，不像报告工作簿，已拒绝读取")
+
     def count_ranges(self, sqref: str, part: str) -> None:
         self.ranges += len(sqref.split())
         if self.ranges > MAX_RANGES:
@@ -214,14 +208,12 @@ class _Part:
         parser.StartDoctypeDeclHandler = refuse
         parser.EntityDeclHandler = refuse
         parser.ExternalEntityRefHandler = refuse
-        parser.XmlDeclHandler = self.declared
         parser.StartNamespaceDeclHandler = self.namespace
         parser.buffer_text = True
         self.kinds: dict[str, Kind] = {}
         self.local: dict[str, Kind] = {}  # kinds by local name, in any namespace
         self.start: Callable[[str, dict[str, str]], None] | None = None
         self.finish: Callable[[], None] = _nothing
-        self.count_each = False
         self.rels: list[tuple[str, str]] | None = None
         normal = _normal(name)
         self.escapes = normal.startswith("xl/worksheets/") or normal == "xl/sharedstrings.xml"
@@ -251,11 +243,6 @@ class _Part:
                                    for local in _CREATES_CELLS}
         return {"c": _CELL, "v": _VALUE, **covers}
 
-    def declared(self, _version: str, encoding: str | None, _standalone: int) -> None:
-        if encoding and not _lt_is_ascii(encoding):
-            self.count_each = True
-            self.parser.StartElementHandler = self.counted
-
     def namespace(self, _prefix: str | None, uri: str) -> None:
         for local, kind in self.local.items():
             self.kinds[f"{uri} {local}"] = kind
@@ -263,14 +250,6 @@ class _Part:
             for local, kind in self.sheet_kinds().items():
                 self.kinds[f"{uri} {local}"] = kind
             self.watch()
-
-    def counted(self, name: str, attrs: dict[str, str]) -> None:
-        """Elements of a part in an encoding where '<' is another byte, counted one by one."""
-        self.scan.elements += 1
-        if self.scan.elements > MAX_ELEMENTS:
-            raise Refused(_TOO_MANY)
-        if self.start is not None:
-            self.start(name, attrs)
 
     def on_relationship(self, attrs: dict[str, str]) -> None:
         if self.rels is not None and attrs.get("TargetMode") != "External":
@@ -286,8 +265,8 @@ class _Part:
             return
         scan, part, kind_of, escapes = self.scan, self.name, self.kinds.get, self.escapes
         area = scan.survey.areas.setdefault(part, Area())
-        differ, column_of = scan.survey.differ, _COLUMNS.get
-        cell, cell_type, tail = "", "n", ""
+        differ, column_of, numeric, same = scan.survey.differ, _COLUMNS.get, _NUMERIC, _SAME_TYPES
+        cell, cell_type, tail, rows, cols = "", "n", "", area.rows, area.cols
         value: list[str] | None = None  # the text of the <v> being read, when it is a number
 
         def finish() -> None:
@@ -298,14 +277,14 @@ class _Part:
                 return
             text = "".join(value)
             value = None
-            if not _readable(cell_type, text):
+            if not (text.isdigit() and text.isascii()) and not _readable(cell_type, text):
                 shown = text.strip()[:20] or "空"
                 raise Refused(f"单元格 {cell or '?'} 的值「{shown}」不是有效的数值"
                               "（文件可能由其他程序写出）；请在 Excel/WPS 中重新输入"
                               "该单元格后另存再试", part)
 
         def start(name: str, attrs: dict[str, str]) -> None:
-            nonlocal cell, cell_type, value
+            nonlocal cell, cell_type, value, rows, cols
             if value is not None:
                 finish()
             kind = kind_of(name)
@@ -315,10 +294,9 @@ class _Part:
             elif kind is _CELL:
                 scan.cells += 1
                 if scan.cells > MAX_CELLS:
-                    raise Refused(f"工作簿的单元格超过 {MAX_CELLS:,} 个，不像报告工作簿，"
-                                  "已拒绝读取")
+                    scan.too_many_cells()
                 cell, cell_type = attrs.get("r", ""), attrs.get("t", "n")
-                if cell_type not in _SAME_TYPES:  # an error cell: calamine makes it a blank
+                if cell_type not in same:  # an error cell: calamine makes it a blank
                     differ.add(part)
                 letters = cell.rstrip("0123456789")
                 col = column_of(letters)
@@ -331,12 +309,12 @@ class _Part:
                         area.plain = False
                         return
                     row, col = at
-                if row > area.rows:
-                    area.rows = row
-                if col > area.cols:
-                    area.cols = col
+                if row > rows:
+                    rows = area.rows = row
+                if col > cols:
+                    cols = area.cols = col
             elif kind is _VALUE:
-                if cell_type in _NUMERIC:
+                if cell_type in numeric:
                     value = []
             elif not isinstance(kind, str):
                 kind(attrs)
@@ -352,8 +330,7 @@ class _Part:
                 tail = (tail + data)[-6:]
 
         self.start, self.finish = start, finish
-        if not self.count_each:
-            self.parser.StartElementHandler = start
+        self.parser.StartElementHandler = start
         self.parser.CharacterDataHandler = text
 
 
