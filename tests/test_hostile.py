@@ -148,8 +148,20 @@ def test_a_far_cell_under_any_prefix_never_builds_a_dense_grid(cell: bytes,
     row = b'<row r="1048576">' + cell + b"</row>"
     path = write(tmp_path, "远格.xlsx", rezip(EXAMPLE_2021, {
         sheet_member(T3): before_end(b"</sheetData>", row)}))
-    limit = 1500 * 2**20
+    checked_within_memory(path)
 
+
+def test_a_declared_count_of_shared_strings_is_never_trusted(tmp_path: Path) -> None:
+    """Shared strings declaring 10^14 strings: python-calamine would reserve room for them
+    all before reading one (and abort); openpyxl reads the workbook instead."""
+    strings = b'<sst xmlns="%s" count="1" uniqueCount="99999999999999"><si><t>a</t></si></sst>'
+    path = write(tmp_path, "共享.xlsx", rezip(EXAMPLE_2021, extra={
+        "xl/sharedStrings.xml": strings % _MAIN}))
+    checked_within_memory(path)
+
+
+def checked_within_memory(path: Path, limit: int = 1500 * 2**20) -> None:
+    """``check`` reads the workbook (exit 0) in a process whose address space is limited."""
     def limited() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 

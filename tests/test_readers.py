@@ -225,3 +225,16 @@ def test_date_cells_read_as_openpyxl_reads_them(value: str) -> None:
     except (ValueError, OverflowError):
         readable = False
     assert iso_readable(value) == readable, value
+
+
+def test_shared_strings_read_by_calamine_only_as_declared(tmp_path: Path) -> None:
+    strings = b'<sst xmlns="%s" count="2" uniqueCount="%s"><si><t>a</t></si><si><t>b</t></si></sst>'
+    honest = _rezipped(tmp_path, {}, "实.xlsx", extra={"xl/sharedStrings.xml": strings % (
+        _MAIN, b"2")})
+    assert check_xlsx(honest).shared_strings == (2, 2)
+    assert isinstance(open_book(honest), CalamineBook)
+    lying = _rezipped(tmp_path, {}, "虚.xlsx", extra={"xl/sharedStrings.xml": strings % (
+        _MAIN, b"1&#48;000000")})  # 10,000,000, written so no byte pattern reads it
+    assert check_xlsx(lying).shared_strings == (10_000_000, 2)
+    assert isinstance(open_book(lying), Workbook)
+    assert parsed(lying, "calamine") == parsed(lying, "openpyxl")

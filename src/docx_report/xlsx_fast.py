@@ -47,6 +47,7 @@ MAX_CELLS = 250_000  # rows x columns of a sheet's area beyond which openpyxl re
 _EXACT = 2**53  # floats below this are whole numbers exactly
 _PLAIN_SHEET = re.compile(r"xl/worksheets/[A-Za-z0-9_.-]+\.xml")
 _WORKBOOK = ("xl/workbook.xml", "/xl/workbook.xml")
+_SLACK = 1000  # shared strings declared beyond those present (a sloppy writer's count)
 
 
 def open_book(path: Path, *, reader: str | None = None) -> Book:
@@ -83,14 +84,20 @@ def calamine_reads_exactly(survey: Survey) -> bool:
     reference is not decoded, so it finds no such part or refuses the cell). So: names that
     differ only so, or hold an '&', leave the workbook to openpyxl; the workbook is where
     everything looks for it; every worksheet is a part under ``xl/worksheets/`` that the guard
-    looked at, with plain references and an area within ``MAX_CELLS``.
+    looked at, with plain references and an area within ``MAX_CELLS``; the shared strings
+    declare no more strings than they hold (calamine trusts the count to reserve memory).
     """
     if survey.differ:
         return False
     names = survey.members
-    if len({name.replace("\\", "/").lower() for name in names}) != len(names) or any(
-            "&" in name for name in names):
+    normal = {name.replace("\\", "/").lower() for name in names}
+    if len(normal) != len(names) or any("&" in name for name in names):
         return False
+    strings = survey.shared_strings
+    if strings is None and "xl/sharedstrings.xml" in normal:
+        return False  # not parsed as XML: calamine may still find elements in it
+    if strings is not None and strings[0] > strings[1] + _SLACK:
+        return False  # calamine would reserve room for the declared count before reading
     relationships = survey.relationships
     if any(rels not in relationships for rels in RELATIONSHIPS):
         return False  # not parsed as XML: calamine may still find elements in it

@@ -91,6 +91,9 @@ class Survey:
     differ: set[str] = field(default_factory=set)  # parts calamine reads otherwise than openpyxl
     #: "_rels/.rels" and "xl/_rels/workbook.xml.rels" (by name in any case): (Type, Target) each
     relationships: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    #: the shared strings calamine reads (by name, in any case): the count their root declares
+    #: (calamine reserves room for that many before reading one) and the real ``si`` elements
+    shared_strings: tuple[int, int] | None = None
 
 
 def _columns() -> dict[str, int]:
@@ -189,7 +192,7 @@ class Scan:
                           "后另存再试", part)
 
 
-_CELL, _VALUE = "cell", "value"  # what an element is (else a handler of its attributes)
+_CELL, _VALUE, _STRING = "cell", "value", "string"  # what an element is (else a handler)
 Kind = str | Callable[[dict[str, str]], None]
 
 
@@ -215,6 +218,7 @@ class _Part:
         self.start: Callable[[str, dict[str, str]], None] | None = None
         self.finish: Callable[[], None] = _nothing
         self.rels: list[tuple[str, str]] | None = None
+        self.strings = [0, 0]  # declared, real (shared strings only)
         normal = _normal(name)
         self.escapes = normal.startswith("xl/worksheets/") or normal == "xl/sharedstrings.xml"
         if normal.startswith("xl/worksheets/"):  # where calamine reads cells, in any namespace
@@ -223,6 +227,9 @@ class _Part:
         elif normal in RELATIONSHIPS:
             self.rels = []
             self.local = {"Relationship": self.on_relationship}
+            self.watch()
+        elif normal == "xl/sharedstrings.xml":
+            self.local = {"sst": self.on_strings, "si": _STRING}
             self.watch()
         self.kinds.update(self.local)  # elements in no namespace
 
@@ -235,6 +242,8 @@ class _Part:
             self.finish()
             if self.rels is not None:
                 self.scan.survey.relationships[_normal(self.name)] = self.rels
+            if "si" in self.local:
+                self.scan.survey.shared_strings = (self.strings[0], self.strings[1])
 
     def sheet_kinds(self) -> dict[str, Kind]:
         """What is looked at in a sheet's elements, by local name."""
@@ -251,6 +260,12 @@ class _Part:
                 self.kinds[f"{uri} {local}"] = kind
             self.watch()
 
+    def on_strings(self, attrs: dict[str, str]) -> None:
+        # The digits of the count as a number, whatever else is written: never less than
+        # what calamine may read from it.
+        declared = "".join(ch for ch in attrs.get("uniqueCount", "")[:40] if "0" <= ch <= "9")
+        self.strings[0] = max(self.strings[0], int(declared or 0))
+
     def on_relationship(self, attrs: dict[str, str]) -> None:
         if self.rels is not None and attrs.get("TargetMode") != "External":
             self.rels.append((attrs.get("Type", ""), attrs.get("Target", "")))
@@ -264,6 +279,7 @@ class _Part:
         if self.start is not None:
             return
         scan, part, kind_of, escapes = self.scan, self.name, self.kinds.get, self.escapes
+        strings = self.strings
         area = scan.survey.areas.setdefault(part, Area())
         differ, column_of, numeric, same = scan.survey.differ, _COLUMNS.get, _NUMERIC, _SAME_TYPES
         cell, cell_type, tail, rows, cols = "", "n", "", area.rows, area.cols
@@ -316,6 +332,8 @@ class _Part:
             elif kind is _VALUE:
                 if cell_type in numeric:
                     value = []
+            elif kind is _STRING:
+                strings[1] += 1
             elif not isinstance(kind, str):
                 kind(attrs)
 
