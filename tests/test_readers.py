@@ -20,9 +20,9 @@ from docx_report import xlsx_fast
 from docx_report.errors import InputError
 from docx_report.reader import ReportData, read_report
 from docx_report.workbook import Workbook
+from docx_report.xlsx_cells import iso_readable
 from docx_report.xlsx_fast import CalamineBook, calamine_reads_exactly, open_book
 from docx_report.xlsx_guard import check_xlsx
-from docx_report.xlsx_survey import iso_readable
 from tests.helpers import EXAMPLE_2019, EXAMPLE_2021, EXAMPLE_2021_PREVIOUS, T3, copy_example
 from tests.test_bad_inputs import BAD, FINE, WARN, sheet_member
 from tests.test_hostile import before_end, rezip

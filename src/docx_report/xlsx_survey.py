@@ -25,7 +25,6 @@ What was learned is the ``Survey``; ``xlsx_fast`` decides from it which reader r
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import os
 import re
@@ -36,6 +35,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.parsers import expat
 
+from docx_report.xlsx_cells import COLUMNS, cell_position, covered, readable, short_covered
+
 # Bounds on what is real: bytes actually inflated, cells openpyxl would actually create.
 MAX_UNCOMPRESSED = 100 * 1024 * 1024  # all members together, as inflated
 MAX_MEMBER = 60 * 1024 * 1024  # one member, as inflated
@@ -45,7 +46,6 @@ MAX_CELLS = 1_000_000  # cell elements in all sheets
 MAX_ELEMENTS = 10_000_000  # XML elements in all parts (bounded by the '<' they hold)
 MAX_RANGES = 100_000  # ranges in sqref lists (conditional formats, validations …)
 _CHUNK = 64 * 1024
-_MAX_ROW, _MAX_COL = 1_048_576, 16_384
 
 UNSAFE_XML = "工作簿含有不安全的 XML 内容（DTD、实体或外部引用），已拒绝读取"
 DAMAGED = "文件已损坏或不完整（可能没有复制或下载完整）；请重新保存后再试"
@@ -94,34 +94,6 @@ class Survey:
     #: the shared strings calamine reads (by name, in any case): the count their root declares
     #: (calamine reserves room for that many before reading one) and the real ``si`` elements
     shared_strings: tuple[int, int] | None = None
-
-
-def _columns() -> dict[str, int]:
-    letters = [chr(65 + i) for i in range(26)]
-    columns = {a: i + 1 for i, a in enumerate(letters)}
-    columns.update({a + b: 26 * (i + 1) + j + 1 for i, a in enumerate(letters)
-                    for j, b in enumerate(letters)})
-    return columns
-
-
-_COLUMNS = _columns()  # A … ZZ; three letters are computed
-
-
-def _cell_position(ref: str) -> tuple[int, int] | None:
-    """(row, column) of a reference as Excel writes it (``B7``), else None."""
-    letters = ref.rstrip("0123456789")
-    digits = ref[len(letters):]
-    col = _COLUMNS.get(letters)
-    if col is None:
-        if len(letters) != 3 or not letters.isascii() or not letters.isupper():
-            return None
-        col = ((ord(letters[0]) - 64) * 26 + ord(letters[1]) - 64) * 26 + ord(letters[2]) - 64
-    if not digits or len(digits) > 7:
-        return None
-    row = int(digits)
-    if not 1 <= row <= _MAX_ROW or col > _MAX_COL:
-        return None
-    return row, col
 
 
 @dataclass
@@ -185,7 +157,7 @@ class Scan:
         ref = attrs.get("ref")
         if ref is None:
             return
-        self.covered += _short_area(ref) if len(ref) <= 40 else _area(ref)
+        self.covered += short_covered(ref) if len(ref) <= 40 else covered(ref)
         if self.covered > MAX_MERGED_CELLS:
             raise Refused(f"{_CREATES_CELLS[local]}异常巨大的区域（{ref.strip()[:40]}）"
                           f"{_WHAT[local]}，读取会耗尽时间和内存；请在 Excel/WPS 中取消"
@@ -281,7 +253,7 @@ class _Part:
         scan, part, kind_of, escapes = self.scan, self.name, self.kinds.get, self.escapes
         strings = self.strings
         area = scan.survey.areas.setdefault(part, Area())
-        differ, column_of, numeric, same = scan.survey.differ, _COLUMNS.get, _NUMERIC, _SAME_TYPES
+        differ, column_of, numeric, same = scan.survey.differ, COLUMNS.get, _NUMERIC, _SAME_TYPES
         cell, cell_type, tail, rows, cols = "", "n", "", area.rows, area.cols
         value: list[str] | None = None  # the text of the <v> being read, when it is a number
 
@@ -293,7 +265,7 @@ class _Part:
                 return
             text = "".join(value)
             value = None
-            if not (text.isdigit() and text.isascii()) and not _readable(cell_type, text):
+            if not (text.isdigit() and text.isascii()) and not readable(cell_type, text):
                 shown = text.strip()[:20] or "空"
                 raise Refused(f"单元格 {cell or '?'} 的值「{shown}」不是有效的数值"
                               "（文件可能由其他程序写出）；请在 Excel/WPS 中重新输入"
@@ -320,7 +292,7 @@ class _Part:
                 if col is not None and 0 < len(digits) < 7 and digits[0] != "0":
                     row = int(digits)  # A1 … ZZ999999 as Excel writes them: the common case
                 else:
-                    at = _cell_position(cell)
+                    at = cell_position(cell)
                     if at is None:  # calamine would place it after the one before
                         area.plain = False
                         return
@@ -411,98 +383,3 @@ def inflate_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo,
 def _looks_like_xml(head: bytes) -> bool:
     start = head[:64].lstrip(b" \t\r\n")
     return start.startswith((b"<", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"))
-
-
-def _area(ref: str) -> int:
-    """Cells a range covers, as openpyxl reads it (whole rows or columns counted in full);
-    a reference openpyxl cannot parse counts as one cell (it refuses it when it loads)."""
-    bounds = _range_boundaries(ref.strip())
-    if bounds is None:
-        return 1
-    low_col, low_row, high_col, high_row = bounds
-    rows = abs(int(high_row or _MAX_ROW) - int(low_row or 1)) + 1
-    cols = abs(int(high_col or _MAX_COL) - int(low_col or 1)) + 1
-    return rows * cols
-
-
-_short_area = functools.lru_cache(maxsize=1024)(_area)  # the same merges in every workbook
-
-_BOUND = re.compile(r"^\$?([A-Za-z]{1,3})?\$?(\d+)?$")
-
-
-def _range_boundaries(ref: str) -> tuple[int | None, int | None, int | None, int | None] | None:
-    """Columns and rows (1-based) of A1:B2, A:B or 1:2 as openpyxl's ``range_boundaries``
-    reads them, without importing openpyxl (``check`` does not need it); None where openpyxl
-    raises."""
-    if not ref:
-        return None, None, None, None
-    ends = ref.split(":")
-    if len(ends) > 2:
-        return None
-    bounds: list[int | None] = []
-    for end in ends:
-        match = _BOUND.match(end)
-        if match is None or not end.strip("$"):
-            return None
-        letters, digits = match.groups()
-        col = 0
-        for ch in (letters or "").upper():
-            col = col * 26 + ord(ch) - 64
-        bounds += [col or None, int(digits) if digits else None]
-    if len(bounds) == 2:
-        bounds += bounds
-    elif [b is None for b in bounds[:2]] != [b is None for b in bounds[2:]]:
-        return None  # A1:B, A:2 …: openpyxl refuses a range that mixes kinds
-    return bounds[0], bounds[1], bounds[2], bounds[3]
-
-
-def _readable(cell_type: str, value: str) -> bool:
-    """Can openpyxl read this ``<v>`` of a cell of this type? (It raises on the whole workbook
-    when it cannot: ``NaN`` or ``INF`` in a numeric cell.)"""
-    if not value:
-        return True  # <v/>: openpyxl reads no value
-    try:
-        if cell_type == "n":
-            if "." in value or "E" in value or "e" in value:
-                float(value)
-            else:
-                int(value)
-        elif cell_type in ("s", "b"):
-            int(value)
-        elif cell_type == "d":
-            return iso_readable(value)
-    except (ValueError, TypeError, AttributeError):
-        return False
-    return True
-
-
-# The ISO 8601 forms openpyxl reads in a cell of type "d" (``utils.datetime.from_ISO8601``):
-# a date, a time or both, matched from the start of the text, or a duration (PT1H2M3S).
-_ISO = re.compile(r"(?P<date>(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2}))?T?"
-                  r"(?P<time>(?P<hour>\d{2}):(?P<minute>\d{2})"
-                  r"(:(?P<second>\d{2})(?P<microsecond>\.\d{1,3})?)?)?Z?")
-_DURATION = re.compile(r"PT((?P<hours>\d+)H)?((?P<minutes>\d+)M)?((?P<seconds>\d+(\.\d{1,3})?)S)?")
-
-
-def iso_readable(value: str) -> bool:
-    """Does openpyxl read this text of a date cell (else it raises on the whole workbook)?"""
-    match = _ISO.match(value)
-    try:
-        if match and any(match.groups()):
-            n = {k: int(match[k] or 0) for k in ("year", "month", "day", "hour", "minute",
-                                                 "second")}
-            if not match["date"]:
-                dt.time(n["hour"], n["minute"], n["second"])
-            elif not match["time"]:
-                dt.date(n["year"], n["month"], n["day"])
-            else:
-                dt.datetime(n["year"], n["month"], n["day"], n["hour"], n["minute"],
-                            n["second"])
-            return True
-        match = _DURATION.match(value)
-        if match and any(match.groups()):
-            dt.timedelta(**{k: float(v) for k, v in match.groupdict(0).items()})
-            return True
-    except (ValueError, OverflowError):
-        return False
-    return False
