@@ -136,9 +136,7 @@ def test_the_help_line_speaks_of_computed_cells_only_where_a_table_has_them(
 # openpyxl stays in workbook.py
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "docx_report"
-# xlsx_guard.py still imports openpyxl lazily (from_ISO8601); this exception goes once
-# helper B's branch (issue-14g, the guard rewritten) lands.
-OPENPYXL_ALLOWED = {"workbook.py", "xlsx_guard.py"}
+OPENPYXL_ALLOWED = {"workbook.py"}
 
 
 def _modules() -> list[tuple[str, ast.Module]]:
