@@ -207,8 +207,7 @@ def test_file_kind_error_value_and_date_helpers_are_written_once() -> None:
                 found["errors"].add(f"{name}:{node.lineno}:{node.col_offset}")
             if _date_fstring(node):
                 found["date"].add(f"{name}:{node.lineno}")
-    # xlsx_guard.py's own copy of the OLE check goes once helper B's branch (issue-14g) lands.
-    assert found["ole"] - {"xlsx_guard.py"} == {"files.py"}
+    assert found["ole"] == {"files.py"}
     assert len(found["errors"]) == 3 and {p.split(":")[0] for p in found["errors"]} == {
         "values.py"}  # the one set of them
     assert len(found["date"]) == 1 and next(iter(found["date"])).startswith("values.py:")

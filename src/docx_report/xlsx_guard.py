@@ -26,7 +26,7 @@ from pathlib import Path
 from xml.parsers import expat
 
 from docx_report.errors import InputError
-from docx_report.files import os_reason
+from docx_report.files import is_ole, os_reason
 from docx_report.xlsx_survey import (
     DAMAGED,
     MAX_CELLS,
@@ -88,7 +88,7 @@ def check_xlsx(path: Path) -> Survey:
         raise InputError("文件是空的（0 字节）", file=path)
     if size > MAX_FILE_BYTES:
         raise InputError(f"文件过大（{size // 1024 // 1024} MB），不像报告工作簿", file=path)
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
+    if is_ole(head):
         data = path.read_bytes()
         if "EncryptedPackage".encode("utf-16-le") in data:
             raise InputError("工作簿设置了打开密码；请在 Excel/WPS 中取消密码后另存再试", file=path)
