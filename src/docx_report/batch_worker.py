@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import signal
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +25,7 @@ from docx_report.reader import Narrative, ReportData
 from docx_report.summary import Outcome, Period, Status, agency_key, shifted
 
 _MAX_CRASH_ROUNDS = 5  # pools rebuilt after a worker died, before the rest are given up
+_IN_FLIGHT = 4  # tasks submitted per worker at a time
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -183,28 +184,12 @@ def _parallel(func: Callable[[tuple[int, T]], R], items: Sequence[T], *, jobs: i
     for round_ in range(_MAX_CRASH_ROUNDS + 1):
         if not pending:
             return
-        broken: list[tuple[int, T]] = []
         # Always worker processes, even for one workbook: the limits are the worker's, and a
         # worker killed for a hostile workbook must not take the batch with it.
         pool = ProcessPoolExecutor(max_workers=jobs if round_ == 0 else 1,
                                    initializer=_init_worker, initargs=(settings,))
         try:
-            futures = {pool.submit(_limited, func, task): task for task in pending}
-            waiting = set(futures)
-            while waiting:
-                finished, waiting = wait(waiting, timeout=limits.stalled_after(),
-                                         return_when=FIRST_COMPLETED)
-                if not finished:  # stuck past every deadline (in C code, in I/O): kill
-                    _kill_workers(pool)
-                    continue
-                for future in sorted(finished, key=lambda f: futures[f][0]):
-                    try:
-                        result = future.result()
-                    except BrokenProcessPool:
-                        broken.append(futures[future])
-                        continue
-                    task = futures[future]
-                    done(task[0], crashed(*task) if result == _OVER_LIMIT else cast(R, result))
+            broken = _round(pool, pending, func, jobs, done, crashed)
         except BaseException:  # Ctrl-C: drop what has not started, let the running finish
             pool.shutdown(wait=True, cancel_futures=True)
             raise
@@ -218,6 +203,49 @@ def _parallel(func: Callable[[tuple[int, T]], R], items: Sequence[T], *, jobs: i
         pending = broken
     for index, item in pending:
         done(index, crashed(index, item))
+
+
+def _round(pool: ProcessPoolExecutor, tasks: Sequence[tuple[int, T]],
+           func: Callable[[tuple[int, T]], R], jobs: int, done: Callable[[int, R], None],
+           crashed: Callable[[int, T], R]) -> list[tuple[int, T]]:
+    """Run the tasks on the pool; those it broke on, or never started, are returned.
+
+    A few tasks per worker are in flight, the next submitted as one finishes: each wait looks
+    at the few in flight (waiting on all of them at once made every wait cost as much as the
+    whole batch: quadratic), and the parent holds few queued tasks.
+    """
+    broken: list[tuple[int, T]] = []
+    queue = iter(tasks)
+    futures: dict[Future[R | str], tuple[int, T]] = {}
+
+    def fill() -> None:
+        while len(futures) < _IN_FLIGHT * jobs:
+            task = next(queue, None)
+            if task is None:
+                return
+            try:
+                futures[pool.submit(_limited, func, task)] = task
+            except BrokenProcessPool:  # broken before these started: run again
+                broken.append(task)
+                broken.extend(queue)
+
+    fill()
+    while futures:
+        finished, _ = wait(futures, timeout=limits.stalled_after(),
+                           return_when=FIRST_COMPLETED)
+        if not finished:  # stuck past every deadline (in C code, in I/O): kill
+            _kill_workers(pool)
+            continue
+        for future in sorted(finished, key=lambda f: futures[f][0]):
+            task = futures.pop(future)
+            try:
+                result = future.result()
+            except BrokenProcessPool:
+                broken.append(task)
+                continue
+            done(task[0], crashed(*task) if result == _OVER_LIMIT else cast(R, result))
+        fill()
+    return broken
 
 
 def _kill_workers(pool: ProcessPoolExecutor) -> None:
