@@ -14,6 +14,7 @@ The workbook itself is written by ``workbook.write_tables`` (openpyxl stays ther
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -152,6 +153,15 @@ class PreviousMatch:
 def agency_key(agency: str) -> str:
     """机关名称 as matched across files: full-width folded, spaces and invisible characters
     (zero-width, bidi controls) removed, case folded."""
+    return _agency_key(agency) if len(agency) <= 200 else _key(agency)
+
+
+@functools.lru_cache(maxsize=20_000)  # a batch asks for each agency's key several times
+def _agency_key(agency: str) -> str:
+    return _key(agency)
+
+
+def _key(agency: str) -> str:
     return re.sub(r"\s+", "", strip_invisible(unicodedata.normalize("NFKC", agency))).casefold()
 
 

@@ -276,6 +276,12 @@ def _apply_sheet(ws: Worksheet, plan: plans.SheetPlan) -> None:
             _style(cell, put.style)
         if put.text and isinstance(cell.value, str):
             cell.data_type = "s"  # data, not a formula: "=HYPERLINK(…)" stays text
+    for values in plan.rows:
+        ws.append(values)
+        row = ws.max_row
+        for col, value in enumerate(values, start=1):
+            if isinstance(value, str) and value[:1] in ("=", "#"):
+                ws.cell(row, col).data_type = "s"  # data: not a formula, not an error value
     for check in plan.validations:
         dv = DataValidation(type=check.kind, operator=check.operator, formula1=check.formula1,
                             formula2=check.formula2, allow_blank=check.allow_blank,

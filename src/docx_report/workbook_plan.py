@@ -110,12 +110,15 @@ class Validation:
 
 @dataclass
 class SheetPlan:
-    """One sheet, applied in this order: merges, cells, validations, widths, heights (set by
+    """One sheet, applied in this order: merges, cells, rows, validations, widths, heights (set by
     hand: Excel's custom height), frozen panes (the first cell not frozen), an autofilter."""
 
     title: str
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # first/last row/col
     cells: list[Put] = field(default_factory=list)
+    # rows appended after the cells, unstyled, a text value always data (batch's summary: many
+    # thousands of cells, written a row at a time rather than a cell at a time)
+    rows: list[Sequence[Any]] = field(default_factory=list)
     validations: list[Validation] = field(default_factory=list)
     widths: dict[int, float] = field(default_factory=dict)
     heights: dict[int, float] = field(default_factory=dict)
@@ -300,9 +303,11 @@ def tables(tables: Sequence[Table], *, plain: bool = False) -> list[SheetPlan]:
         header = Style(fill=TOTAL_FILL, font=FontSpec(bold=True),
                        align=None if plain else Align("center", "center", wrap=True))
         plan.cells += [Put(1, col, text, header) for col, text in enumerate(headers, start=1)]
-        plan.cells += [Put(r, col, value, text=not plain)
-                       for r, row in enumerate(rows, start=2)
-                       for col, value in enumerate(row, start=1)]
+        if plain:
+            plan.cells += [Put(r, col, value) for r, row in enumerate(rows, start=2)
+                           for col, value in enumerate(row, start=1)]
+        else:
+            plan.rows = list(rows)
         if plain:
             plan.widths = {col: widths[min(col, len(widths)) - 1]
                            for col in range(1, len(headers) + 1)}
