@@ -276,9 +276,9 @@ def _apply_sheet(ws: Worksheet, plan: plans.SheetPlan) -> None:
             _style(cell, put.style)
         if put.text and isinstance(cell.value, str):
             cell.data_type = "s"  # data, not a formula: "=HYPERLINK(…)" stays text
-    for values in plan.rows:
+    first = max((put.row for put in plan.cells), default=0) + 1  # where append starts
+    for row, values in enumerate(plan.rows, start=first):
         ws.append(values)
-        row = ws.max_row
         for col, value in enumerate(values, start=1):
             if isinstance(value, str) and value[:1] in ("=", "#"):
                 ws.cell(row, col).data_type = "s"  # data: not a formula, not an error value
