@@ -19,6 +19,7 @@ from typing import Any
 
 from openpyxl import Workbook as _Book
 from openpyxl import load_workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.cell.read_only import EMPTY_CELL
 from openpyxl.formatting.rule import FormulaRule
@@ -463,9 +464,46 @@ def cell_text(text: str) -> str:
 def write_tables(out: Path, tables: Sequence[plans.Table], *, plain: bool = False) -> None:
     """A workbook of one sheet per (title, headers, rows, column widths), saved atomically
     (see ``workbook_plan.tables``)."""
+    planned = plans.tables(tables, plain=plain)
+    if not plain:
+        save_atomically(_streamed(planned), out)
+        return
     book = _Book()
     first = book.active
     assert first is not None
-    for i, plan in enumerate(plans.tables(tables, plain=plain)):
+    for i, plan in enumerate(planned):
         _apply_sheet(first if i == 0 else book.create_sheet(plan.title), plan)
     save_atomically(book, out)
+
+
+def _streamed(planned: Sequence[plans.SheetPlan]) -> Any:
+    """Sheets of a header row and plain rows, as a write-only workbook: the rows go to disk
+    as they are added, so a summary of thousands of workbooks is not held in memory."""
+    book = _Book(write_only=True)
+    for plan in planned:
+        ws = book.create_sheet(plan.title)
+        for col, width in plan.widths.items():
+            ws.column_dimensions[get_column_letter(col)].width = width
+        ws.freeze_panes = plan.freeze
+        if plan.autofilter:
+            ws.auto_filter.ref = plan.autofilter
+        header = []
+        for put in sorted(plan.cells, key=lambda p: p.col):
+            assert put.row == 1, "only a header row before the rows"
+            cell = WriteOnlyCell(ws, put.value)
+            if put.style is not None:
+                _style(cell, put.style)
+            header.append(cell)
+        if header:
+            ws.append(header)
+        for values in plan.rows:
+            ws.append([_text(ws, v) if isinstance(v, str) and v[:1] in ("=", "#") else v
+                       for v in values])
+    return book
+
+
+def _text(ws: Any, value: str) -> Any:
+    """Text that would be read as a formula or an error value, kept as data."""
+    cell = WriteOnlyCell(ws, value)
+    cell.data_type = "s"
+    return cell
