@@ -394,3 +394,14 @@ def test_serve_offers_a_pack_folder_by_its_name_never_by_path(tmp_path: Path) ->
     (tmp_path / "plain").mkdir()
     plain, _ = client_for(tmp_path / "plain")
     assert "street-monthly" not in plain.get("/").text
+
+
+def test_an_unreadable_last_year_file_is_named_as_the_clerk_uploaded_it(tmp_path: Path) -> None:
+    empty = tmp_path / "去年.xlsx"
+    empty.write_bytes(b"")
+    client, token = client_for(tmp_path)
+    page = upload(client, token, EXAMPLE_2021, previous=empty)
+    assert page.status_code == 422
+    text = page.text
+    assert "上传的上年工作簿无法读取：文件是空的" in text
+    assert "--previous" not in text and str(tmp_path) not in text

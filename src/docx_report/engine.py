@@ -26,6 +26,7 @@ from docx_report.errors import (
     Level,
     OutputError,
     PackError,
+    PreviousUnreadable,
     Problem,
     ProblemsFound,
     ReportError,
@@ -172,7 +173,7 @@ class Engine:
             return self.read(path)
         except InputError as exc:
             what = "上年报告" if sources.is_published(path) else "上年工作簿"
-            raise InputError(f"{what}（--previous）无法读取：{exc}") from None
+            raise PreviousUnreadable(what, exc) from None
 
     # -- checking ------------------------------------------------------------------------------
 

@@ -115,6 +115,18 @@ class InputError(ReportError):
         super().__init__(f"{self.file}：{message}" if self.file else message)
 
 
+class PreviousUnreadable(InputError):
+    """Raised when last year's workbook or published report (``--previous``) cannot be read:
+    ``cause`` is the error reading it; ``what`` names it (上年工作簿 or 上年报告) and ``reason``
+    says why without its path, for a caller (the web page) that names it in its own words."""
+
+    def __init__(self, what: str, cause: InputError) -> None:
+        text = str(cause)
+        self.what = what
+        self.reason = text.removeprefix(f"{cause.file}：") if cause.file else text
+        super().__init__(f"{what}（--previous）无法读取：{text}")
+
+
 class TemplateError(ReportError):
     """Raised when a Word template cannot be parsed or rendered safely."""
 

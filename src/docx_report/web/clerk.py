@@ -18,7 +18,13 @@ from flask import Flask, Response, abort, redirect, render_template, request, se
 from werkzeug.datastructures import FileStorage
 
 from docx_report import report
-from docx_report.errors import ConversionError, Problem, ProblemsFound, ReportError
+from docx_report.errors import (
+    ConversionError,
+    PreviousUnreadable,
+    Problem,
+    ProblemsFound,
+    ReportError,
+)
 from docx_report.web.app import UserError, work
 from docx_report.web.work import PREVIOUS, PUBLISHED, Item
 
@@ -68,6 +74,9 @@ def check_upload(app: Flask, item: Item) -> None:
     ``UserError`` (the item is dropped)."""
     try:
         item.checked = report.check_workbook(item.workbook, previous=item.previous_path)
+    except PreviousUnreadable as exc:  # no --previous on a web page: the file uploaded as it
+        work(app).drop(item)
+        raise UserError(f"上传的{exc.what}无法读取：{item.scrub(exc.reason)}", 422) from None
     except ReportError as exc:
         message = item.scrub(str(exc))
         work(app).drop(item)
