@@ -255,10 +255,12 @@ def test_office_keeps_every_upload_named_by_agency(tmp_path: Path) -> None:
     data = tmp_path / "data"
     client, token = client_for(tmp_path, data_dir=data, office_name="某某区政务公开办")
     first = agency_workbook(tmp_path, "甲县统计局", errors=True)
-    upload(client, token, first, name="../../../etc/passwd.xlsx")
+    page = upload(client, token, first, name="../../../etc/passwd.xlsx").text
+    # stored, and the clerk told that the office sees its errors until it is replaced
+    assert "这一份有 3 处错误，主管部门会看到；改正后重新上传即替换它" in page
     (tmp_path / "again").mkdir()
     page = upload(client, token, agency_workbook(tmp_path / "again", "甲县统计局")).text
-    assert "此前的 1 份已存为历史" in page
+    assert "此前的 1 份已存为历史" in page and "处错误，主管部门会看到" not in page
     upload(client, token, agency_workbook(tmp_path, "乙县民政局", errors=True))
     folder = data / "submissions" / "甲县统计局" / "2024"
     current = folder / "甲县统计局-2024.xlsx"
