@@ -277,12 +277,7 @@ def _apply_sheet(ws: Worksheet, plan: plans.SheetPlan) -> None:
             _style(cell, put.style)
         if put.text and isinstance(cell.value, str):
             cell.data_type = "s"  # data, not a formula: "=HYPERLINK(…)" stays text
-    first = max((put.row for put in plan.cells), default=0) + 1  # where append starts
-    for row, values in enumerate(plan.rows, start=first):
-        ws.append(values)
-        for col, value in enumerate(values, start=1):
-            if isinstance(value, str) and value[:1] in ("=", "#"):
-                ws.cell(row, col).data_type = "s"  # data: not a formula, not an error value
+    assert not plan.rows, "plain rows are written by the streamed writer (_streamed)"
     for check in plan.validations:
         dv = DataValidation(type=check.kind, operator=check.operator, formula1=check.formula1,
                             formula2=check.formula2, allow_blank=check.allow_blank,

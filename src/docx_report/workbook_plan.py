@@ -110,14 +110,14 @@ class Validation:
 
 @dataclass
 class SheetPlan:
-    """One sheet, applied in this order: merges, cells, rows, validations, widths, heights (set by
+    """One sheet, applied in this order: merges, cells, validations, widths, heights (set by
     hand: Excel's custom height), frozen panes (the first cell not frozen), an autofilter."""
 
     title: str
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # first/last row/col
     cells: list[Put] = field(default_factory=list)
-    # rows appended after the cells, unstyled, a text value always data (batch's summary: many
-    # thousands of cells, written a row at a time rather than a cell at a time)
+    # rows after a header row of cells, unstyled, a text value always data: batch's summary,
+    # many thousands of cells, streamed to disk a row at a time (``workbook._streamed``)
     rows: list[Sequence[Any]] = field(default_factory=list)
     validations: list[Validation] = field(default_factory=list)
     widths: dict[int, float] = field(default_factory=dict)
