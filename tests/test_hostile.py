@@ -687,6 +687,44 @@ def test_staging_folder_of_a_killed_run_is_removed_by_the_next(tmp_path: Path) -
     assert not list(out.glob(".docx-report-batch-*"))
 
 
+def test_workers_of_a_batch_killed_outright_end_and_free_outdir(tmp_path: Path) -> None:
+    """Only the parent is killed (SIGKILL, as the OOM killer does): its workers must not wait
+    for work forever, holding OUTDIR's lock (inherited from the parent) against every later
+    batch."""
+    inbox, out = good_inbox(tmp_path), tmp_path / "out"
+    big = rezip(EXAMPLE_2021, {sheet_member(T4): many_cells(6_000)})  # ~0.5 s each
+    for i in range(12):
+        write(inbox, f"{i}-大.xlsx", big)
+    proc = subprocess.Popen([sys.executable, "-m", "docx_report", "batch", str(inbox), "-o",
+                             str(out), "--jobs", "2"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(out.glob(".docx-report-batch-*")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert list(out.glob(".docx-report-batch-*")), "the batch never started"
+        time.sleep(0.5)  # the workers are started, the batch far from done
+        assert proc.poll() is None, "the batch ended before it could be killed"
+        os.kill(proc.pid, 9)  # the parent alone
+        proc.wait()
+        gone, deadline = False, time.monotonic() + 15
+        while not gone and time.monotonic() < deadline:  # the workers end by themselves
+            try:
+                os.killpg(proc.pid, 0)
+                time.sleep(0.05)
+            except ProcessLookupError:
+                gone = True
+        assert gone, "the workers outlived their batch"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, 9)
+    for i in range(12):
+        (inbox / f"{i}-大.xlsx").unlink()
+    result = run("batch", inbox, "-o", out, "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    assert not list(out.glob(".docx-report-batch-*"))
+
+
 def test_sigterm_cleans_up_like_ctrl_c(tmp_path: Path) -> None:
     inbox, out = good_inbox(tmp_path), tmp_path / "out"
     write(inbox, "0-大.xlsx", rezip(EXAMPLE_2021, {sheet_member(T4): many_cells(6_000)}))

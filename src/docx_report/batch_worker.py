@@ -10,7 +10,10 @@ dies, so that a workbook that kills its worker fails alone. ``batch`` orchestrat
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
+import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -56,6 +59,21 @@ def _init_worker(settings: _Settings, *, ignore_interrupt: bool = True) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         _in_worker = True
         limits.apply_memory_limit()
+        _exit_with_parent()
+
+
+def _exit_with_parent() -> None:
+    """End this worker when the batch that started it is killed outright (SIGKILL, the OOM
+    killer): otherwise it waits for work forever (its siblings keep the task pipe open), and
+    holds OUTDIR's lock, inherited from the parent, so that no later batch may use it."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _limited(func: Callable[[tuple[int, T]], R], task: tuple[int, T]) -> R | str:
