@@ -661,25 +661,40 @@ def test_failed_run_keeps_the_last_runs_good_outputs(tmp_path: Path) -> None:
     assert any("文件超过系统允许的大小" in p for p in problems), problems
 
 
+def started_batch(inbox: Path, out: Path, jobs: int) -> subprocess.Popen[bytes]:
+    """``batch`` in a process group of its own, returned once its staging folder exists."""
+    proc = subprocess.Popen([sys.executable, "-m", "docx_report", "batch", str(inbox), "-o",
+                             str(out), "--jobs", str(jobs)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not list(out.glob(".docx-report-batch-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not list(out.glob(".docx-report-batch-*")):
+        os.killpg(proc.pid, 9)
+        proc.wait()
+        pytest.fail("the batch never started")
+    return proc
+
+
+def group_gone(pgid: int, seconds: float) -> bool:
+    """Has every process of the group ended within ``seconds``?"""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def test_staging_folder_of_a_killed_run_is_removed_by_the_next(tmp_path: Path) -> None:
     inbox, out = good_inbox(tmp_path), tmp_path / "out"
     write(inbox, "0-大.xlsx", rezip(EXAMPLE_2021, {sheet_member(T4): many_cells(6_000)}))
-    proc = subprocess.Popen([sys.executable, "-m", "docx_report", "batch", str(inbox), "-o",
-                             str(out), "--jobs", "1"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 60
-        while not list(out.glob(".docx-report-batch-*")) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert list(out.glob(".docx-report-batch-*")), "the batch never started"
-    finally:
-        os.killpg(proc.pid, 9)  # SIGKILL: no clean-up runs
-        proc.wait()
-        deadline = time.monotonic() + 30
-        with contextlib.suppress(ProcessLookupError):  # its workers are gone too
-            while time.monotonic() < deadline:
-                os.killpg(proc.pid, 0)
-                time.sleep(0.05)
+    proc = started_batch(inbox, out, 1)
+    os.killpg(proc.pid, 9)  # SIGKILL: no clean-up runs
+    proc.wait()
+    group_gone(proc.pid, 30)  # its workers are gone too
     assert list(out.glob(".docx-report-batch-*")), "a killed run leaves its staging folder"
     (inbox / "0-大.xlsx").unlink()
     result = run("batch", inbox, "-o", out, "--jobs", "1")
@@ -695,26 +710,13 @@ def test_workers_of_a_batch_killed_outright_end_and_free_outdir(tmp_path: Path) 
     big = rezip(EXAMPLE_2021, {sheet_member(T4): many_cells(6_000)})  # ~0.5 s each
     for i in range(12):
         write(inbox, f"{i}-大.xlsx", big)
-    proc = subprocess.Popen([sys.executable, "-m", "docx_report", "batch", str(inbox), "-o",
-                             str(out), "--jobs", "2"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = started_batch(inbox, out, 2)
     try:
-        deadline = time.monotonic() + 60
-        while not list(out.glob(".docx-report-batch-*")) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert list(out.glob(".docx-report-batch-*")), "the batch never started"
         time.sleep(0.5)  # the workers are started, the batch far from done
         assert proc.poll() is None, "the batch ended before it could be killed"
         os.kill(proc.pid, 9)  # the parent alone
         proc.wait()
-        gone, deadline = False, time.monotonic() + 15
-        while not gone and time.monotonic() < deadline:  # the workers end by themselves
-            try:
-                os.killpg(proc.pid, 0)
-                time.sleep(0.05)
-            except ProcessLookupError:
-                gone = True
-        assert gone, "the workers outlived their batch"
+        assert group_gone(proc.pid, 15), "the workers outlived their batch"
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, 9)
