@@ -4,6 +4,7 @@ input cells distinct from labels, validation, protection, live totals, the pack 
 from __future__ import annotations
 
 import ast
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -211,3 +212,78 @@ def test_file_kind_error_value_and_date_helpers_are_written_once() -> None:
     assert len(found["errors"]) == 3 and {p.split(":")[0] for p in found["errors"]} == {
         "values.py"}  # the one set of them
     assert len(found["date"]) == 1 and next(iter(found["date"])).startswith("values.py:")
+
+
+SUMMARY_VALUES = [
+    [1, "临江市财政局", " 前后空格 ", "x\r\ny\tz", "a&b<c>d\"e'f", "=SUM(A1:A2)", "#REF!", "",
+     "   ", "😀𠀀", 2024, True, False, None, 0.1, 1 / 3, 1e20, -7, 12345678901234567890,
+     Decimal("24252.311082"), Decimal("1.10"), float("nan"), float("inf")],
+    [None, None, "只有第三列"],
+    [],
+    ["控制字符\x01\x1f去掉", "docx-report:rows:0:end"],
+]
+
+
+def _openpyxl_cells(path: Path, sheet: str) -> list[list[tuple[str, str | None, str]]]:
+    """Each row's cells as written: (reference, type, canonical XML of the value)."""
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    book = openpyxl.load_workbook(path, read_only=True)
+    index = book.sheetnames.index(sheet) + 1
+    book.close()
+    with zipfile.ZipFile(path) as zf:
+        root = ET.fromstring(zf.read(f"xl/worksheets/sheet{index}.xml"))
+    ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    return [[(c.get("r", ""), c.get("t"), "".join(ET.canonicalize(ET.tostring(child))
+                                                      for child in c))
+             for c in row.iter(f"{ns}c")] for row in root.iter(f"{ns}row")]
+
+
+def test_summary_rows_are_the_cells_openpyxl_writes(tmp_path: Path) -> None:
+    """The streamed rows of summary.xlsx (``xlsx_rows``) against openpyxl writing the same
+    values cell by cell (text always data): the same cells, element for element, and read back
+    the same; the header, widths, frozen panes and autofilter are openpyxl's own."""
+    from openpyxl.cell import WriteOnlyCell
+
+    from docx_report.workbook import write_tables
+    from docx_report.xlsx_rows import cell_text
+
+    ours = tmp_path / "ours.xlsx"
+    write_tables(ours, [("各机关情况", ["序号", "名称", "备注"], SUMMARY_VALUES, [6, 30]),
+                        ("空表", ["甲"], [], [10])])
+    theirs = tmp_path / "theirs.xlsx"
+    book = openpyxl.Workbook(write_only=True)
+    ws = book.create_sheet("各机关情况")
+    ws.append(["序号", "名称", "备注"])
+    for values in SUMMARY_VALUES:
+        cells = []
+        for value in values:
+            cell = WriteOnlyCell(ws, cell_text(value) if isinstance(value, str) else value)
+            if isinstance(value, str):
+                cell.data_type = "s"
+            cells.append(cell)
+        ws.append(cells)
+    book.create_sheet("空表").append(["甲"])
+    book.save(theirs)
+    assert _openpyxl_cells(ours, "各机关情况")[1:] == _openpyxl_cells(theirs, "各机关情况")[1:]
+    assert len(_openpyxl_cells(ours, "各机关情况")) == len(SUMMARY_VALUES) + 1
+    assert _openpyxl_cells(ours, "空表") == _openpyxl_cells(theirs, "空表")  # no rows, no marker
+    read = openpyxl.load_workbook(ours)
+    sheet = read["各机关情况"]
+    assert [c.value for c in sheet[1]][:4] == ["序号", "名称", "备注", None] and sheet["A1"].font.b
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:C5"
+    assert sheet.column_dimensions["B"].width == 30
+    assert [c.value for c in sheet[2]][:8] == [1, "临江市财政局", " 前后空格 ", "x\r\ny\tz",
+                                              "a&b<c>d\"e'f", "=SUM(A1:A2)", "#REF!", None]
+    assert sheet["F2"].data_type == "s" and sheet["A5"].value == "控制字符去掉"
+
+
+def test_a_file_name_that_is_not_utf8_is_shown_not_a_crash(tmp_path: Path) -> None:
+    """A file name Linux holds as bytes that are not UTF-8 (a GBK zip unpacked as is) reaches
+    Python as lone surrogates: the summary shows U+FFFD for them (it crashed the batch)."""
+    from docx_report.workbook import write_tables
+
+    out = tmp_path / "s.xlsx"
+    write_tables(out, [("表", ["文件"], [["收到/a\udcff\udcfe.xlsx"]], [40])])
+    assert openpyxl.load_workbook(out)["表"]["A2"].value == "收到/a\ufffd\ufffd.xlsx"

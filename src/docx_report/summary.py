@@ -15,6 +15,7 @@ The workbook itself is written by ``workbook.write_tables`` (openpyxl stays ther
 from __future__ import annotations
 
 import functools
+import os
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -27,7 +28,8 @@ from docx_report.errors import HasProblems, Level, Problem
 from docx_report.names import strip_invisible
 from docx_report.pack import Pack
 from docx_report.values import Number
-from docx_report.workbook import cell_text, write_tables
+from docx_report.workbook import write_tables
+from docx_report.xlsx_rows import cell_text
 
 REPORTS_SHEET = "各机关情况"
 PROBLEMS_SHEET = "问题清单"
@@ -185,9 +187,12 @@ def _cell_value(value: Any, base: Path) -> Any:
         return value
     if isinstance(value, int | float) or type(value).__name__ == "Decimal":
         return value
-    if isinstance(value, Path) and value.is_relative_to(base):
-        value = value.relative_to(base)
-    text = cell_text(str(value))
+    text = str(value)
+    if isinstance(value, Path):  # relative to OUTDIR (as Path.relative_to, without its cost)
+        prefix = str(base).rstrip(os.sep) + os.sep
+        if text.startswith(prefix) and value.is_absolute() == base.is_absolute():
+            text = text[len(prefix):]
+    text = cell_text(text)
     return text if len(text) <= _MAX_CELL else text[:_MAX_CELL] + "…"
 
 

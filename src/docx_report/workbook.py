@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import io
 import itertools
 import operator
 from collections.abc import Collection, Iterator, Mapping, Sequence
@@ -20,7 +21,6 @@ from typing import Any
 from openpyxl import Workbook as _Book
 from openpyxl import load_workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.cell.read_only import EMPTY_CELL
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
@@ -32,7 +32,7 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
-from docx_report import live_checks
+from docx_report import live_checks, xlsx_rows
 from docx_report import workbook_plan as plans
 from docx_report import workbook_print as wp
 from docx_report.errors import InputError, OutputError
@@ -451,17 +451,12 @@ def save_atomically(book: Any, out: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 # Plain tables (batch's summary.xlsx, a generic workbook to fill)
 
-def cell_text(text: str) -> str:
-    """Text without the control characters a workbook cannot hold."""
-    return str(ILLEGAL_CHARACTERS_RE.sub("", text))
-
-
 def write_tables(out: Path, tables: Sequence[plans.Table], *, plain: bool = False) -> None:
     """A workbook of one sheet per (title, headers, rows, column widths), saved atomically
     (see ``workbook_plan.tables``)."""
     planned = plans.tables(tables, plain=plain)
     if not plain:
-        save_atomically(_streamed(planned), out)
+        atomic_write(out, functools.partial(_streamed, planned), hint="文件是否正在 Excel 中打开？")
         return
     book = _Book()
     first = book.active
@@ -471,11 +466,12 @@ def write_tables(out: Path, tables: Sequence[plans.Table], *, plain: bool = Fals
     save_atomically(book, out)
 
 
-def _streamed(planned: Sequence[plans.SheetPlan]) -> Any:
-    """Sheets of a header row and plain rows, as a write-only workbook: the rows go to disk
-    as they are added, so a summary of thousands of workbooks is not held in memory."""
+def _streamed(planned: Sequence[plans.SheetPlan], out: Path) -> None:
+    """Sheets of a header row and plain rows: openpyxl writes the workbook with a marker row
+    in each sheet, ``xlsx_rows`` the rows in its place, streamed (a summary of thousands of
+    workbooks is neither built as cells nor held as XML)."""
     book = _Book(write_only=True)
-    for plan in planned:
+    for n, plan in enumerate(planned):
         ws = book.create_sheet(plan.title)
         for col, width in plan.widths.items():
             ws.column_dimensions[get_column_letter(col)].width = width
@@ -491,14 +487,9 @@ def _streamed(planned: Sequence[plans.SheetPlan]) -> Any:
             header.append(cell)
         if header:
             ws.append(header)
-        for values in plan.rows:
-            ws.append([_text(ws, v) if isinstance(v, str) and v[:1] in ("=", "#") else v
-                       for v in values])
-    return book
-
-
-def _text(ws: Any, value: str) -> Any:
-    """Text that would be read as a formula or an error value, kept as data."""
-    cell = WriteOnlyCell(ws, value)
-    cell.data_type = "s"
-    return cell
+        if plan.rows:
+            ws.append([xlsx_rows.marker(n)])
+    package = io.BytesIO()
+    book.save(package)
+    xlsx_rows.splice(package.getvalue(), {n: plan.rows for n, plan in enumerate(planned)
+                                          if plan.rows}, out)
