@@ -566,3 +566,17 @@ def test_unique_names_number_each_repeat_once() -> None:
     assert len(set(names)) == 1000 and names[-1] == "名称（1001）"
     assert _unique("NAME", used, "x") == "NAME" and _unique("name", used, "x") == "name（2）"
     assert _unique("../x", used, "报告1") == "报告1"
+
+
+def test_a_workbook_whose_name_is_not_utf8_is_built_and_listed(tmp_path: Path) -> None:
+    """A file name Linux holds as bytes that are not UTF-8 (a GBK zip unpacked as is): the
+    batch builds the report and summary.xlsx names the file with U+FFFD where the bytes were
+    (writing the summary crashed with UnicodeEncodeError)."""
+    inbox = tmp_path / "收到"
+    inbox.mkdir()
+    name = os.fsdecode(b"\xc1\xd9\xbd\xad.xlsx")  # 临江 in GBK (d9 bd is UTF-8's U+067D)
+    shutil.copy(EXAMPLE_2021, inbox / name)
+    result = CliRunner().invoke(main, ["batch", str(inbox), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    [row] = sheet_rows(tmp_path / "out" / "summary.xlsx", "各机关情况")
+    assert row["状态"] == "已生成" and row["文件"].endswith("/\ufffd\u067d\ufffd.xlsx")

@@ -10,7 +10,7 @@ import click
 
 from docx_report import __version__
 from docx_report.cli import batch, build, importing, pack, pdf, serve, template
-from docx_report.cli._common import ReportGroup
+from docx_report.cli._common import ReportGroup, tolerant_output
 
 
 @click.group("docx-report", cls=ReportGroup,
@@ -25,6 +25,7 @@ def main() -> None:
     docx-report check 报告.xlsx
     docx-report build 报告.xlsx --pdf
     """
+    tolerant_output()
 
 
 for _module in (build, importing, template, pack, pdf, batch, serve):

@@ -6,8 +6,10 @@ Errors go to stderr. This is the only place that decides an exit code.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import functools
+import io
 import os
 import re
 import signal
@@ -211,6 +213,16 @@ class ReportCommand(click.Command):
         if option is not None:
             option.help = "显示帮助并退出"
         return option
+
+
+def tolerant_output() -> None:
+    """Print any file name: one that is not UTF-8 (a GBK zip unpacked on Linux) reaches Python
+    as lone surrogates, which a strict stream refuses with a traceback. A UTF-8 stream writes
+    the name's own bytes back (as ``ls`` shows it), any other escapes what it cannot encode."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            utf8 = codecs.lookup(stream.encoding).name == "utf-8"
+            stream.reconfigure(errors="surrogateescape" if utf8 else "backslashreplace")
 
 
 class ReportGroup(ReportCommand, click.Group):
