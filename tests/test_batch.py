@@ -580,3 +580,27 @@ def test_a_workbook_whose_name_is_not_utf8_is_built_and_listed(tmp_path: Path) -
     assert result.exit_code == 0, result.output
     [row] = sheet_rows(tmp_path / "out" / "summary.xlsx", "各机关情况")
     assert row["状态"] == "已生成" and row["文件"].endswith("/\ufffd\u067d\ufffd.xlsx")
+
+
+def _square_or_die(task: tuple[int, int]) -> int:
+    """A task for the pool: item 37 kills its worker."""
+    if task[1] == 37:
+        os._exit(3)
+    return task[1] * task[1]
+
+
+def test_a_worker_dying_mid_chunk_fails_its_task_alone(tmp_path: Path) -> None:
+    """Enough tasks that they go to the workers in chunks: a task that kills its worker loses
+    its chunk's other tasks with it, and those run again; each task ends exactly once."""
+    items = list(range(80))
+    assert len(items) // (2 * batch_worker._IN_FLIGHT * 2) > 1  # chunks of more than one
+    results: dict[int, int | str] = {}
+
+    def done(i: int, result: int | str) -> None:
+        assert i not in results, f"task {i} ended twice"
+        results[i] = result
+
+    batch_worker._parallel(_square_or_die, items, jobs=2,
+                           settings=batch_worker._Settings(tmp_path, {}), done=done,
+                           crashed=lambda i, item: "crashed")
+    assert results == {i: "crashed" if i == 37 else i * i for i in items}
