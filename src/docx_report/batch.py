@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -285,6 +286,16 @@ def _previous_index(files: Sequence[Path], jobs: int, settings: _Settings
                          for key, found in read.items()}
 
 
+def _shared(outcome: Outcome) -> Outcome:
+    """The outcome with the names every workbook of a pack repeats (figure labels, fact keys,
+    section places) held once for the batch: each came home as its own copy."""
+    outcome.figures = {sys.intern(label): value for label, value in outcome.figures.items()}
+    outcome.facts = {sys.intern(key): value for key, value in outcome.facts.items()}
+    outcome.texts = tuple((sys.intern(key), sys.intern(place), text, signature)
+                          for key, place, text, signature in outcome.texts)
+    return outcome
+
+
 def run_batch(inputs: Sequence[Path], outdir: Path, *, jobs: int | None = None,
               make_pdf: bool = False, pdfa: bool = True, previous: Path | None = None,
               name: str = "", progress: Progress | None = None,
@@ -331,7 +342,7 @@ def run_batch(inputs: Sequence[Path], outdir: Path, *, jobs: int | None = None,
         outcomes: list[Outcome | None] = [None] * len(files)
 
         def done(i: int, outcome: Outcome) -> None:
-            outcomes[i] = outcome
+            outcomes[i] = _shared(outcome)
             if progress:
                 progress.advance(outcome)
 
