@@ -18,6 +18,7 @@ import contextlib
 import functools
 import io
 import re
+import types
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -56,6 +57,7 @@ from docx_report.template_parts import (
     _rels,
     read_parts,
 )
+from docx_report.xml_pieces import Pieces
 
 WP = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}"
 _CORE_REL = "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties"
@@ -106,10 +108,23 @@ class _Compiled:
     lines: list[int]  # template line (0-based) -> paragraph index in the part
     template: Template
     tree: nodes.Template | None  # None when it came from the cache: parsed when asked for
+    code: types.CodeType
     fix_tables: bool = True  # may docxtpl's table fix-up change a rendering? (table_grid)
+    _pieces: Pieces | None = None
+    _renders: int = 0
+    last: tuple[str, bytes] = ("", b"")  # the last rendering of a part other than the body
 
     def place(self, lineno: int | None) -> str:
         return _place(self.part, self.lines, lineno)
+
+    def pieces(self) -> Pieces | None:
+        """Its constants summarised (``xml_pieces``), from its second rendering on: a single
+        build renders once, and parsing that once costs less than summarising."""
+        if self._pieces is None:
+            self._renders += 1
+            if self._renders > 1:
+                self._pieces = Pieces(self.code)
+        return self._pieces
 
     def syntax_tree(self) -> nodes.Template:
         if self.tree is None:
@@ -150,7 +165,7 @@ def _compile(part: SourcePart, file: Path) -> _Compiled:
     if cached is not None:  # compiled (and found safe) by an earlier run
         lines, fix, code = cached
         template = ENV.template_class.from_code(ENV, code, ENV.make_globals(None))
-        return _Compiled(part, lines, template, None, fix)
+        return _Compiled(part, lines, template, None, code, fix)
     source, lines = _jinja_source(part.xml)
     try:
         tree = ENV.parse(source)
@@ -165,7 +180,7 @@ def _compile(part: SourcePart, file: Path) -> _Compiled:
         raise TemplateError(f"{file}：{where}：模板语法错误，{syntax_message(exc)}") from None
     fix = part.label == "正文" and table_grid.needs_fix(source)
     template_cache.store(part.label, part.xml, lines, fix, code)
-    return _Compiled(part, lines, template, tree, fix)
+    return _Compiled(part, lines, template, tree, code, fix)
 
 
 def check_syntax(path: Path) -> dict[str, str]:
@@ -266,8 +281,8 @@ class CompiledTemplate:
         except RenderTimeout as exc:  # fired outside a part
             raise TemplateError(f"{self.path}：{error_message(exc, self.time_limit)}") from None
         out = {self._core[0]: core}
-        for compiled, xml in zip(self._parts, xmls, strict=True):
-            out[compiled.part.name] = self._finish(compiled, xml)
+        for compiled, (xml, checked) in zip(self._parts, xmls, strict=True):
+            out[compiled.part.name] = self._finish(compiled, xml, checked)
         buf = io.BytesIO(self._static_zip)
         with zipfile.ZipFile(buf, "a", zipfile.ZIP_DEFLATED) as z:
             for name, content in out.items():
@@ -275,7 +290,8 @@ class CompiledTemplate:
                 z.writestr(info, content, zipfile.ZIP_DEFLATED, compresslevel=1)  # 2x faster
         return buf.getvalue()
 
-    def _render(self, compiled: _Compiled, context: Mapping[str, Any]) -> str:
+    def _render(self, compiled: _Compiled, context: Mapping[str, Any]) -> tuple[str, bool]:
+        """The part's XML, and whether it is known to be well-formed already."""
         pieces: list[str] = []
         total = 0
         try:
@@ -288,26 +304,38 @@ class CompiledTemplate:
             where = compiled.place(template_lineno(exc))
             message = error_message(exc, self.time_limit)
             raise TemplateError(f"{self.path}：{where}：{message}") from None
-        # the line markers (each with the newline after it) go: str.replace, not a regex
-        xml = "".join(pieces).replace("\ue002\n", "").replace("\ue002", "")
-        if "_" in xml:
+        summaries = compiled.pieces()
+        joined = summaries.join(pieces) if summaries is not None else None
+        # checked from its pieces, unless docxtpl's line breaks will change it
+        checked = joined is not None and "\n" not in joined and "\t" not in joined
+        if checked:
+            xml = str(joined)
+        else:  # the line markers (each with the newline after it) go: str.replace, not a regex
+            xml = "".join(pieces).replace("\ue002\n", "").replace("\ue002", "")
+        if "_" in xml:  # (only text changes: still as well-formed as it was)
             for escaped, tag in (("{_{", "{{"), ("}_}", "}}"), ("{_%", "{%"), ("%_}", "%}")):
                 xml = xml.replace(escaped, tag)
-        return str(_docxtpl().resolve_listing(xml)) if "\n" in xml or "\t" in xml else xml
+        if "\n" in xml or "\t" in xml:
+            return str(_docxtpl().resolve_listing(xml)), False
+        return xml, checked
 
-    def _finish(self, compiled: _Compiled, xml: str) -> bytes:
+    def _finish(self, compiled: _Compiled, xml: str, checked: bool = False) -> bytes:
         """Check the rendered XML and apply docxtpl's fixes (table grids, drawing ids).
 
         Where neither applies, the rendered text itself is written (the same XML as the tree
         parsed from it, without serialising it again)."""
-        data = xml.encode("utf-8")
         body = compiled.part.label == "正文"
+        last = compiled.last  # read once: another thread may render the same template
+        if not body and last[0] == xml:  # a footer the same as the last report's
+            return last[1]
+        data = xml.encode("utf-8")
         fix = compiled.fix_tables and "<w:tbl" in xml
         try:
             if body and not fix and "docPr" not in xml:
                 # Nothing to fix: the text only has to be well-formed, which expat checks
                 # without building a tree (a third of lxml's time for the body).
-                expat.ParserCreate().Parse(data, True)
+                if not checked:
+                    expat.ParserCreate().Parse(data, True)
                 before, after = self._document
                 return before + data + after
             tree = etree.fromstring(data, _STRICT if body else _PARSER)
@@ -318,8 +346,10 @@ class CompiledTemplate:
                 "或使用了 |safe"
             ) from None
         if not body:
-            return bytes(etree.tostring(tree, encoding="UTF-8", xml_declaration=True,
-                                        standalone=True))
+            result = bytes(etree.tostring(tree, encoding="UTF-8", xml_declaration=True,
+                                          standalone=True))
+            compiled.last = (xml, result)
+            return result
         changed = False
         if fix:
             with contextlib.suppress(AttributeError, TypeError, ValueError):  # grid-less table

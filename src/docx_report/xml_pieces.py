@@ -1,0 +1,175 @@
+"""A rendering checked well-formed from its pieces, without parsing the XML again.
+
+A compiled part yields its output in pieces: the template's own text (string constants of its
+code, the same objects every render) and the printed values between them (escaped). Each
+constant is summarised once (``Pieces``): which elements it closes that it did not open, which
+it leaves open, and what it does at the outermost level. A rendering is then checked by walking
+its pieces with a stack of open elements, which costs a few operations a piece instead of
+parsing the whole text again.
+
+The check is conservative: it answers ``None`` (parse it) for anything it does not model
+exactly — a constant that is not a run of complete tags, text and references in a small
+subset of XML (no comments, processing instructions, CDATA or DOCTYPE, ASCII names, no raw
+``>`` in text), or a value that is not plain escaped text (``<``, ``>``, unknown references,
+characters XML cannot hold, line markers). Whatever it accepts, an XML parser accepts too.
+
+The pieces are also where the line markers go: each constant's markers are removed once, not
+from the whole text of every rendering.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+MARK = "\ue002"  # ends each template line (render._jinja_source)
+
+_S = "[ \t\r\n]"
+_NAME = "[A-Za-z_:][-A-Za-z0-9_.:]*"
+_REF = "&(?:amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});"
+_ATTR = rf"{_S}+{_NAME}{_S}*={_S}*(?:\"(?:[^\"<&]|{_REF})*\"|'(?:[^'<&]|{_REF})*')"
+_TOKEN = re.compile(
+    rf"<({_NAME})((?:{_ATTR})*){_S}*(/?)>|</({_NAME}){_S}*>|((?:[^<>&]|{_REF})+)")
+_ATTR_NAME = re.compile(rf"{_S}+({_NAME}){_S}*=")
+_NUMERIC = re.compile("&#(x?)([0-9a-fA-F]+);")
+_NOT_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# A printed value that is plain text wherever it lands between two complete tokens.
+_NOT_TEXT = re.compile(
+    "[<>\ue000-\ue002\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]"
+    "|&(?!(?:amp|lt|gt|quot|apos|#34|#39);)")
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a piece of complete tokens does to the stack of open elements."""
+
+    text: str  # the piece without line markers
+    pops: list[str]  # elements it closes that were open before it, in stack order
+    pushes: list[str]  # elements it leaves open, in stack order
+    outer_tags: int  # elements it starts at its lowest level, after its last pop
+    outer_text: bool  # text other than whitespace at that level
+    blank: bool  # only whitespace
+
+
+def _char_ok(code: int) -> bool:
+    return code in (9, 10, 13) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or \
+        0x10000 <= code <= 0x10FFFF
+
+
+def summarise(piece: str) -> Summary | None:
+    """The piece's summary, or None if it is not a run of complete tokens this module models."""
+    text = piece.replace(MARK + "\n", "").replace(MARK, "")
+    if _NOT_CHAR.search(text) or not all(
+            _char_ok(int(m.group(2), 16 if m.group(1) else 10)) for m in _NUMERIC.finditer(text)):
+        return None
+    pops: list[str] = []
+    stack: list[str] = []
+    outer_tags, outer_text, pos = 0, False, 0
+    for m in _TOKEN.finditer(text):
+        if m.start() != pos:
+            return None
+        pos = m.end()
+        start, attrs, empty, end, chars = m.groups()
+        if start is not None:
+            names = _ATTR_NAME.findall(attrs)
+            if len(set(names)) != len(names):
+                return None  # the same attribute twice
+            if not stack:
+                outer_tags += 1
+            if not empty:
+                stack.append(start)
+        elif end is not None:
+            if stack:
+                if stack.pop() != end:
+                    return None
+            else:
+                pops.append(end)
+                outer_tags, outer_text = 0, False  # a lower level: count again from here
+        elif not stack and chars.strip(" \t\r\n"):
+            outer_text = True
+    if pos != len(text):
+        return None
+    return Summary(text, pops[::-1], stack, outer_tags, outer_text, not text.strip(" \t\r\n"))
+
+
+_SEP = "\x01"  # between the names of open elements in a state
+_CLOSED = "\x02"  # the state after the root element has closed
+
+
+def _step(state: str, summary: Summary) -> str | None:
+    """The state (open elements, outermost first) after a piece; None if not well-formed."""
+    if state == _CLOSED:
+        return _CLOSED if summary.blank else None
+    stack = state.split(_SEP) if state else []
+    k = len(summary.pops)
+    if k:
+        if len(stack) < k or stack[len(stack) - k:] != summary.pops:
+            return None
+        del stack[len(stack) - k:]
+    if not stack:  # at the outermost level: one root element, no text around it
+        if summary.outer_text or summary.outer_tags != (0 if state else 1):
+            return None
+        if not summary.pushes:
+            return _CLOSED
+    return _SEP.join(stack + summary.pushes)
+
+
+class Pieces:
+    """The summaries of a compiled part's string constants, by identity, and the states each
+    was last seen to move between (a rendering mostly repeats the last one's)."""
+
+    def __init__(self, code: types.CodeType) -> None:
+        # id -> [constant, summary (None: not modelled), (state before, state after)]
+        self._table: dict[int, list[Any]] = {}
+        self._states: dict[str, str] = {"": "", _CLOSED: _CLOSED}  # one object per state
+        for const in _constants(code):
+            if id(const) not in self._table:
+                summary = None if const.endswith(MARK) else summarise(const)
+                self._table[id(const)] = [const, summary, (None, None)]
+
+    def join(self, pieces: list[str]) -> str | None:
+        """The rendering without its line markers, if it is known to be well-formed XML;
+        None if it has to be parsed (and its markers removed from the whole text).
+
+        A constant ending in a marker is never modelled: the marker's newline may be the next
+        piece's first character, so its removal depends on what follows."""
+        table = self._table
+        out: list[str] = []
+        values: list[str] = []
+        state = ""
+        for piece in pieces:
+            entry = table.get(id(piece))
+            if entry is None:  # a printed value
+                if not state or state is _CLOSED:
+                    return None
+                values.append(piece)
+                out.append(piece)
+                continue
+            seen = entry[2]
+            if seen[0] is state:
+                state = seen[1]
+            else:
+                if entry[1] is None:
+                    return None
+                after = _step(state, entry[1])
+                if after is None:
+                    return None
+                after = self._states.setdefault(after, after)
+                entry[2] = (state, after)  # one assignment: safe for concurrent renders
+                state = after
+            out.append(entry[1].text)
+        # joined with a space: no reference can be made of two values
+        if state is not _CLOSED or _NOT_TEXT.search(" ".join(values)):
+            return None
+        return "".join(out)
+
+
+def _constants(code: types.CodeType) -> Iterable[str]:
+    for const in code.co_consts:
+        if isinstance(const, str):
+            yield const
+        elif isinstance(const, types.CodeType):
+            yield from _constants(const)
