@@ -21,11 +21,12 @@ from functools import wraps
 from types import FrameType
 from typing import Any, TypeVar
 
+import markupsafe
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from docx_report.linebreak import balanced_lines
 
@@ -43,6 +44,10 @@ _DIGITS = re.compile(r"\d+")
 
 _WIDTH_ARGS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs", "indent", "wordwrap",
                          "truncate", "batch", "slice"})
+# markupsafe's escaping of a str to a str (what ``escape`` wraps in Markup); the public
+# ``escape`` where a version of markupsafe has no such function
+_escape_str: Callable[[str], str] = getattr(
+    markupsafe, "_escape_inner", lambda text: str(escape(text)))
 _built = threading.local()  # characters built by the current render (``run_with_time_limit``)
 
 R = TypeVar("R")
@@ -155,12 +160,30 @@ def _guard_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class _CodeGenerator(CodeGenerator):
-    """Jinja's code generator, with ``~`` concatenation checked for size."""
+    """Jinja's code generator, with ``~`` concatenation checked for size, and printed values
+    finalized and escaped in one call (``_Sandbox.emit``) where autoescaping is fixed."""
 
     def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
         self.write("environment.checked(")
         super().visit_Concat(node, frame)
         self.write(")")
+
+    @staticmethod
+    def _emits(frame: Frame, finalize: Any) -> bool:
+        return (not frame.eval_ctx.volatile and bool(frame.eval_ctx.autoescape)
+                and finalize.src == "environment.finalize(")
+
+    def _output_child_pre(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+        if self._emits(frame, finalize):
+            self.write("environment.emit(")
+        else:
+            super()._output_child_pre(node, frame, finalize)
+
+    def _output_child_post(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+        if self._emits(frame, finalize):
+            self.write(")")
+        else:
+            super()._output_child_post(node, frame, finalize)
 
 
 class _Sandbox(SandboxedEnvironment):
@@ -188,8 +211,28 @@ class _Sandbox(SandboxedEnvironment):
         return value
 
     @staticmethod
+    def emit(value: Any) -> Any:
+        """``escape(finalize(value))`` in one call: a printed string (every value a report's
+        context holds) cleaned and escaped without building Markup twice."""
+        if type(value) is str:
+            if len(value) > 10 * MAX_SIZE:
+                raise TooLarge
+            return _escape_str(clean(value))
+        return escape(_Sandbox._finalize(value))
+
+    @staticmethod
     def checked(value: Any) -> Any:
         return _check_size(value)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """``a.b`` on a plain dict (the context's tables and sections): its item, as Jinja
+        gives it when a dict has no attribute of that name, without raising AttributeError."""
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except (KeyError, TypeError):
+                pass
+        return super().getattr(obj, attribute)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         ints = isinstance(left, int) and isinstance(right, int)
@@ -219,6 +262,7 @@ class _Sandbox(SandboxedEnvironment):
         return result
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
 ENV = _Sandbox()
 
 
