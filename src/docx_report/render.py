@@ -22,7 +22,6 @@ import types
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from xml.parsers import expat
@@ -31,6 +30,7 @@ from jinja2 import Template, TemplateSyntaxError, nodes
 from lxml import etree  # type: ignore[import-untyped]
 
 from docx_report import table_grid, template_cache
+from docx_report.core_props import core_xml
 from docx_report.errors import OutputError, TemplateError
 from docx_report.files import write_bytes_atomically, write_staged
 from docx_report.salvage import salvage
@@ -40,7 +40,6 @@ from docx_report.sandbox import (
     MAX_OUTPUT,
     RenderTimeout,
     TooLarge,
-    clean,
     error_message,
     field_paths,
     run_with_time_limit,
@@ -61,20 +60,6 @@ from docx_report.xml_pieces import Pieces
 
 WP = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}"
 _CORE_REL = "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties"
-_CORE_NS = {
-    "cp": "http://schemas.openxmlformats.org/package/2006/metadata/core-properties",
-    "dc": "http://purl.org/dc/elements/1.1/",
-    "dcterms": "http://purl.org/dc/terms/",
-    "dcmitype": "http://purl.org/dc/dcmitype/",
-    "xsi": "http://www.w3.org/2001/XMLSchema-instance",
-}
-_CORE_FIELDS = {  # properties key -> elements it sets in docProps/core.xml
-    "title": ("dc:title",),
-    "author": ("dc:creator", "cp:lastModifiedBy"),
-    "subject": ("dc:subject",),
-    "keywords": ("cp:keywords",),
-    "created": ("dcterms:created", "dcterms:modified"),
-}
 _STRICT = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 _MARK_AT = re.compile(r"<w:(p|tr|tc)[ >]")
 _MARK = re.compile("\ue000(\\d+)\ue001")
@@ -194,38 +179,6 @@ def check_syntax(path: Path) -> dict[str, str]:
     return errors
 
 
-def _core_xml(template_core: bytes | None, properties: Mapping[str, str]) -> bytes:
-    unknown = set(properties) - set(_CORE_FIELDS)
-    if unknown:
-        raise ValueError(f"unknown document properties: {sorted(unknown)}")
-    if template_core is not None:
-        root = etree.fromstring(template_core, _PARSER)
-    else:
-        root = etree.Element(f"{{{_CORE_NS['cp']}}}coreProperties", nsmap=_CORE_NS)
-    for key, value in properties.items():
-        # One line: a line break typed in 机关名称 lays out the report, not its properties.
-        text = clean("".join(str(value).split("\n")))
-        if key == "created" and not text:
-            continue  # no date known: keep the template's
-        if key == "created":
-            try:
-                moment = datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
-            except ValueError:
-                raise TemplateError(f"文档属性 created 不是有效的日期：{value}") from None
-            text = (moment if isinstance(moment, datetime) else datetime(
-                moment.year, moment.month, moment.day)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        for qname in _CORE_FIELDS[key]:
-            prefix, local = qname.split(":")
-            tag = f"{{{_CORE_NS[prefix]}}}{local}"
-            element = root.find(tag)
-            if element is None:
-                element = etree.SubElement(root, tag)
-            element.text = text
-            if prefix == "dcterms":
-                element.set(f"{{{_CORE_NS['xsi']}}}type", "dcterms:W3CDTF")
-    return bytes(etree.tostring(root, encoding="UTF-8", xml_declaration=True, standalone=True))
-
-
 class CompiledTemplate:
     """A Word template parsed and compiled once, rendered many times (batch of hundreds)."""
 
@@ -274,7 +227,7 @@ class CompiledTemplate:
     def render(self, context: Mapping[str, Any], *,
                properties: Mapping[str, str] | None = None) -> bytes:
         """The .docx bytes of the template rendered with ``context``."""
-        core = _core_xml(self._core[1], properties or {})
+        core = core_xml(self._core[1], properties or {})
         try:
             xmls = run_with_time_limit(
                 self.time_limit, lambda: [self._render(p, context) for p in self._parts])
