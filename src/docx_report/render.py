@@ -56,7 +56,7 @@ from docx_report.template_parts import (
     _rels,
     read_parts,
 )
-from docx_report.xml_pieces import Pieces
+from docx_report.xml_pieces import Pieces, constants
 from docx_report.zip_append import StaticZip
 
 WP = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}"
@@ -109,7 +109,7 @@ class _Compiled:
         if self._pieces is None:
             self._renders += 1
             if self._renders > 1:
-                self._pieces = Pieces(self.code)
+                self._pieces = Pieces(constants(self.code))
         return self._pieces
 
     def syntax_tree(self) -> nodes.Template:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import types
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,11 +121,11 @@ class Pieces:
     """The summaries of a compiled part's string constants, by identity, and the states each
     was last seen to move between (a rendering mostly repeats the last one's)."""
 
-    def __init__(self, code: types.CodeType) -> None:
+    def __init__(self, constants: Iterable[str]) -> None:
         # id -> [constant, summary (None: not modelled), (state before, state after)]
         self._table: dict[int, list[Any]] = {}
         self._states: dict[str, str] = {"": "", _CLOSED: _CLOSED}  # one object per state
-        for const in _constants(code):
+        for const in constants:
             if id(const) not in self._table:
                 summary = None if const.endswith(MARK) else summarise(const)
                 self._table[id(const)] = [const, summary, (None, None)]
@@ -167,9 +167,10 @@ class Pieces:
         return "".join(out)
 
 
-def _constants(code: types.CodeType) -> Iterable[str]:
+def constants(code: types.CodeType) -> Iterator[str]:
+    """The string constants of compiled code and of the functions it defines."""
     for const in code.co_consts:
         if isinstance(const, str):
             yield const
         elif isinstance(const, types.CodeType):
-            yield from _constants(const)
+            yield from constants(const)

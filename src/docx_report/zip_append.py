@@ -10,6 +10,7 @@ changing the template's ``ZipInfo`` objects. Parts of a size that would need ZIP
 
 from __future__ import annotations
 
+import copy
 import io
 import struct
 import zipfile
@@ -71,6 +72,6 @@ class StaticZip:
     def _zipfile(self, parts: list[tuple[zipfile.ZipInfo, bytes]], level: int) -> bytes:
         buf = io.BytesIO(self._data)
         with zipfile.ZipFile(buf, "a", zipfile.ZIP_DEFLATED) as z:
-            for info, data in parts:
-                z.writestr(info, data, zipfile.ZIP_DEFLATED, compresslevel=level)
+            for info, data in parts:  # a copy: writestr changes it, and it is the template's
+                z.writestr(copy.copy(info), data, zipfile.ZIP_DEFLATED, compresslevel=level)
         return buf.getvalue()

@@ -1,0 +1,292 @@
+"""The fast paths of rendering give what the slow paths give, and refuse what they refuse.
+
+A part is checked well-formed from its pieces from its second rendering on (``xml_pieces``),
+values are printed by one call (``sandbox.emit``), ``a.b`` on a dict skips Jinja's attribute
+attempt, core properties are filled into slots (``core_props``) and the zip is appended to
+by hand (``zip_append``). Each is compared here with the path it replaces, on real templates
+and on generated input, and the XML it lets through is parsed by expat.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import zipfile
+from pathlib import Path
+from typing import Any
+from xml.parsers import expat
+
+import pytest
+from jinja2 import StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup, escape
+
+from docx_report import core_props, zip_append
+from docx_report.errors import TemplateError
+from docx_report.render import CompiledTemplate
+from docx_report.sandbox import ENV, _Sandbox
+from docx_report.xml_pieces import Pieces, summarise
+from tests.test_render import make_template, part
+
+CONTEXT: dict[str, Any] = {
+    "agency": "临江市<市场>&监督\"管理'局]]",
+    "rows": [{"name": "甲", "n": "1"}, {"name": "乙&丙", "n": "2"}],
+    "lines": "第一行\n第二行",
+    "empty": "",
+    "raw": "</w:t></w:r><w:r><w:t>",
+    "broken": "<w:t>",
+}
+
+TEMPLATES: dict[str, list[str] | dict[str, Any]] = {
+    "plain": ["{{ agency }}", "年度 {{ rows[0].n }}"],
+    "loop": ["{%p for r in rows %}", "{{ r.name }}：{{ r.n }}", "{%p endfor %}"],
+    "condition": ["{%p if empty %}", "空", "{%p else %}", "{{ agency }}", "{%p endif %}"],
+    "trimmed": ["{%- if agency -%}", "{{ agency }}", "{%- endif -%}"],
+    "line breaks": ["{{ lines }}"],
+    "filter block": ["{% filter upper %}a{{ rows[1].name }}{% endfilter %}"],
+    "macro": ["{% macro m(x) %}<{{ x }}>{% endmacro %}{{ m(agency) }}"],
+    "set block": ["{% set s %}{{ agency }}!{% endset %}{{ s }}"],
+    "safe well-formed": ["a{{ raw|safe }}b"],
+    "safe broken": ["a{{ broken|safe }}b"],
+    "autoescape off": ["{% autoescape false %}{{ agency }}{% endautoescape %}"],
+    "autoescape off harmless": ["{% autoescape false %}{{ rows[0].n }}{% endautoescape %}"],
+    "crossing paragraphs": ["{% if agency %}甲", "乙{% endif %}"],
+    "crossing when false": ["{% if empty %}甲", "乙{% endif %}"],  # still balanced
+    "crossing into a table": {"paragraphs": ["{% if empty %}甲"], "table": [["乙{% endif %}"]]},
+    "markers in a value": ["{{ '\ue002\n' ~ agency ~ '\ue002' }}"],
+    "table": {"paragraphs": ["表"], "table": [["{{ rows[0].name }}", "{{ rows[1].n }}"],
+                                               ["{%tr for r in rows %}", ""],
+                                               ["{{ r.name }}", "{{ r.n }}"],
+                                               ["{%tr endfor %}", ""]]},
+}
+
+
+def _outcome(template: CompiledTemplate, context: dict[str, Any]) -> bytes | str:
+    try:
+        return template.render(context, properties={"title": "t"})
+    except TemplateError as exc:
+        return str(exc)
+
+
+@pytest.mark.parametrize("name", list(TEMPLATES))
+def test_every_rendering_is_the_first_ones(tmp_path: Path, name: str) -> None:
+    spec = TEMPLATES[name]
+    if isinstance(spec, dict):
+        path = make_template(tmp_path / "t.docx", spec["paragraphs"], table=spec["table"],
+                             footer="{{ agency }} 第 {{ rows[0].n }} 页")
+    else:
+        path = make_template(tmp_path / "t.docx", spec, footer="{{ agency }}")
+    template = CompiledTemplate.load(path)
+    other = {**CONTEXT, "agency": "东湖区教育局", "empty": "x"}
+    first = _outcome(template, CONTEXT)  # parsed: no summaries yet
+    first_other = _outcome(template, other)
+    for _ in range(3):  # from the second rendering on, checked from the pieces
+        assert _outcome(template, CONTEXT) == first
+        assert _outcome(template, other) == first_other
+    assert template._parts[0]._pieces is not None
+    if isinstance(first, bytes):  # what was written is well-formed, footer included
+        expat.ParserCreate().Parse(part(first), True)
+        assert "临江市" in part(first, "word/footer1.xml").decode()
+        assert "东湖区教育局" in part(first_other, "word/footer1.xml").decode()
+
+
+@pytest.mark.parametrize(("name", "checked"), [
+    ("plain", True), ("loop", True), ("condition", True), ("safe well-formed", False),
+    ("line breaks", False), ("crossing paragraphs", True), ("crossing when false", True),
+    ("autoescape off", False),
+    ("autoescape off harmless", True), ("markers in a value", True)])
+def test_which_renderings_are_checked_from_their_pieces(
+        tmp_path: Path, name: str, checked: bool) -> None:
+    template = CompiledTemplate.load(make_template(tmp_path / "t.docx", TEMPLATES[name]))
+    body = template._parts[0]
+    template._render(body, CONTEXT)
+    assert template._render(body, CONTEXT)[1] is checked
+
+
+@pytest.mark.parametrize("empty", ["", "x"])
+def test_errors_are_the_same_from_the_pieces(tmp_path: Path, empty: str) -> None:
+    spec = TEMPLATES["crossing into a table"]
+    assert isinstance(spec, dict)
+    template = CompiledTemplate.load(make_template(
+        tmp_path / "t.docx", spec["paragraphs"], table=spec["table"]))
+    for _ in range(3):
+        if empty:  # everything kept: balanced
+            template.render({**CONTEXT, "empty": empty})
+        else:
+            with pytest.raises(TemplateError, match="渲染后不是有效的 Word XML"):
+                template.render({**CONTEXT, "empty": empty})
+
+
+# --- xml_pieces on generated pieces: whatever it accepts, expat accepts -----------------------
+
+FRAGMENTS = [
+    "<a>", "</a>", "<b x=\"1\">", "</b>", "<c/>", "<w:t xml:space='preserve'>", "</w:t>",
+    "text", " ", "\n", "&amp;", "&#20013;", "&#0;", "&bogus;", "&", "<", ">", "]]", "]]>",
+    "<!-- c -->", "<?pi x?>", "<![CDATA[x]]>", "<d y=\"1\" y=\"2\">", "</d>", "<e\n z = '>'>",
+    "</e >", "<:f>", "</:f>", "<1g>", "\ue002\n", "\ue002", "<a>x</a>", "</a><a>", "\x01",
+    "<b x=\"&lt;\">", "<b x=\"<\">", "<h\u4e2d>", "\ufffe", "</b></a>",
+]
+VALUES = ["v", "", " ", "甲&amp;乙", "&lt;", "&#34;", "&", "<", ">", "]]", "\ue002", "&#0;",
+          "x\ny", "\x0b", "&amp"]
+
+
+def _old_join(pieces: list[str]) -> str:
+    return "".join(pieces).replace("\ue002\n", "").replace("\ue002", "")
+
+
+def _parses(text: str) -> bool:
+    try:
+        expat.ParserCreate().Parse(text.encode("utf-8", "surrogatepass"), True)
+    except expat.ExpatError:
+        return False
+    return True
+
+
+def test_pieces_accept_only_what_expat_accepts() -> None:
+    rng = random.Random(14)
+    constants = ["<root>", "</root>", *FRAGMENTS]
+    pieces_of = Pieces(constants)
+    accepted = 0
+    for _ in range(20000):
+        middle = [rng.choice(constants) if rng.random() < 0.7 else
+                  "".join([rng.choice(VALUES)])  # a new object, not a constant
+                  for _ in range(rng.randint(0, 8))]
+        pieces = ["<root>", *middle, "</root>"] if rng.random() < 0.9 else middle
+        joined = pieces_of.join(pieces)
+        if joined is not None:
+            accepted += 1
+            assert joined == _old_join(pieces), pieces
+            assert _parses(joined), pieces
+    assert accepted > 500  # the generator reaches the fast path often
+
+
+@pytest.mark.parametrize(("piece", "modelled"), [
+    ("<w:p><w:r><w:t>甲</w:t></w:r></w:p>", True), ("</w:t></w:r><w:r><w:t>", True),
+    ("\ue002\n<w:p>", True), ("<!-- x -->", False), ("a > b", False), ("<a b='1' b='2'>", False),
+    ("&#1;", False), ("<a></b>", False), ("<a", False), ("&nbsp;", False)])
+def test_what_a_summary_models(piece: str, modelled: bool) -> None:
+    assert (summarise(piece) is not None) is modelled
+
+
+# --- sandbox: emit and getattr give what Jinja's own code gives -------------------------------
+
+
+class _Reference(SandboxedEnvironment):
+    """Jinja's sandbox with our finalize and Jinja's own code for printing and attributes."""
+
+    def __init__(self) -> None:
+        super().__init__(undefined=StrictUndefined, autoescape=True,
+                         finalize=_Sandbox._finalize)
+
+
+class _Attrs(dict[str, Any]):
+    extra = "an attribute"
+
+
+VALUES_PRINTED: list[Any] = [
+    "甲&<>\"'", Markup("<b>ok</b>"), 3, 2.5, None, True, ["a", "<"], "\x01\ue002x",
+    {"k": "<v>"}, Markup("\x02y"), escape("<e>")]
+SOURCES = [
+    "{{ v }}", "{{ v ~ '!' }}", "{% filter upper %}[{{ v }}]{% endfilter %}",
+    "{% macro m(x) %}<{{ x }}>{% endmacro %}{{ m(v) }}", "{% set s %}{{ v }}{% endset %}{{ s }}",
+    "{% for x in [v, v] %}{{ x }}{% endfor %}",
+    "{% autoescape false %}{{ v }}{% endautoescape %}",
+    "{% autoescape f %}{{ v }}{% endautoescape %}{% autoescape not f %}{{ v }}{% endautoescape %}",
+    "{{ d.name }} {{ d.n }} {{ d.get('name') }} {{ d.keys()|list }} {{ d.items is defined }}",
+    "{{ d.missing is defined }} {{ a.extra }} {{ a.name }} {{ a.values()|list }}",
+]
+
+
+def _run(env: SandboxedEnvironment, source: str, value: Any) -> str:
+    data = {"v": value, "f": False, "d": {"name": "甲<", "n": "1", "items": "key"},
+            "a": _Attrs(name="乙", extra="item")}
+    try:
+        return env.from_string(source).render(data)
+    except Exception as exc:  # the same error both ways
+        return f"{type(exc).__name__}: {exc}"
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_printing_and_attributes_are_jinjas(source: str) -> None:
+    reference = _Reference()
+    for value in VALUES_PRINTED:
+        assert _run(ENV, source, value) == _run(reference, source, value), value
+
+
+def test_unsafe_attributes_of_a_dict_are_still_refused() -> None:
+    assert ENV.is_safe_attribute({}, "__class__", dict) is False
+    assert ENV.getattr({"__class__": "x"}, "__class__") is not dict
+    assert list(ENV.getattr({"keys": "item"}, "keys")()) == ["keys"]  # the method, as Jinja has it
+    assert ENV.getattr({"x": "item"}, "x") == "item"
+
+
+# --- core properties: slots filled give what lxml writes --------------------------------------
+
+
+@pytest.mark.parametrize("properties", [
+    {"title": "临江市报告", "author": "临江市", "subject": "主题", "keywords": "a,b",
+     "created": "2025-01-20"},
+    {"author": "甲\n乙", "title": "t", "created": "2024-03-04T05:06:07"},
+    {"title": "a & b <c> d\r", "author": "x"},
+    {"title": "a <b"}, {"author": "x > y"}, {"subject": "\r"}, {"keywords": "&amp;"},
+    {"created": "", "title": "无日期"},
+    {"title": "\ue100 0\ue101", "keywords": "\x01控制"},
+    {"keywords": "k", "title": "order", "author": "reversed"},
+])
+def test_core_properties_from_slots_are_lxmls(tmp_path: Path,
+                                              properties: dict[str, str]) -> None:
+    path = make_template(tmp_path / "t.docx", ["x"])
+    with zipfile.ZipFile(path) as z:
+        template_core = z.read("docProps/core.xml")
+    for core in (template_core, None):
+        for _ in range(2):  # made, then from the cache
+            assert core_props.core_xml(core, properties) == core_props._build(core, properties)
+        other = {k: v + "2" if k != "created" else v for k, v in properties.items()}
+        assert core_props.core_xml(core, other) == core_props._build(core, other)
+
+
+def test_core_properties_errors() -> None:
+    with pytest.raises(TemplateError, match="created"):
+        core_props.core_xml(None, {"created": "not a date"})
+    with pytest.raises(ValueError, match="unknown"):
+        core_props.core_xml(None, {"colour": "red"})
+
+
+# --- zip_append: the bytes zipfile writes when it appends -------------------------------------
+
+
+def _static(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["by-hand", "zipfile"])
+def test_appended_zip_is_zipfiles(monkeypatch: pytest.MonkeyPatch, large: bool) -> None:
+    if large:
+        monkeypatch.setattr(zip_append, "_LARGE", 0)
+    static = _static({"[Content_Types].xml": b"<Types/>", "word/styles.xml": b"<s/>" * 100})
+    template_info = zipfile.ZipInfo("word/document.xml", (2024, 5, 6, 7, 8, 10))
+    template_info.external_attr = 0
+    parts = [(template_info, "<w:document>正文</w:document>".encode() * 50),
+             (zipfile.ZipInfo("docProps/core.xml", (1980, 1, 1, 0, 0, 0)), b"<core/>"),
+             (zipfile.ZipInfo("word/页眉.xml", (2020, 1, 1, 0, 0, 0)), b"<hdr/>")]
+    mine = zip_append.StaticZip(static).with_parts(parts, level=1)
+    assert template_info.external_attr == 0  # the template's ZipInfo is left as it was
+    buf = io.BytesIO(static)
+    with zipfile.ZipFile(buf, "a", zipfile.ZIP_DEFLATED) as z:
+        for info, data in parts:
+            copy = zipfile.ZipInfo(info.filename, info.date_time)
+            copy.external_attr = info.external_attr
+            z.writestr(copy, data, zipfile.ZIP_DEFLATED, compresslevel=1)
+    assert mine == buf.getvalue()
+    with zipfile.ZipFile(io.BytesIO(mine)) as z:
+        assert z.testzip() is None
+        assert z.read("word/页眉.xml") == b"<hdr/>"
+
+
+def test_a_zip_not_written_by_zipfile_is_refused() -> None:
+    with pytest.raises(ValueError, match="zip"):
+        zip_append.StaticZip(_static({"a": b"b"}) + b"trailing")
