@@ -64,7 +64,7 @@ def worker(workbooks: Path, out: Path, n: int) -> None:
     for context, properties, path in reps:
         render.render_to_file(compiled, context, path, properties=properties, staged=True)
     writing = time.process_time() - started
-    print(json.dumps({"render": rendering / n, "write": writing / n,
+    print(json.dumps({"render": rendering / n, "write": writing / n, "code": render.__file__,
                       "size": sum(path.stat().st_size for _, _, path in jobs) / len(jobs)}))
 
 
@@ -100,6 +100,8 @@ def section_baseline(baseline: str, n: int, rounds: int, count: int) -> None:
                 capture_output=True, text=True, check=True,
                 env={**env, "PYTHONPATH": src}, cwd=tmp)
             figures = json.loads(done.stdout.strip().splitlines()[-1])
+            if not figures.pop("code").startswith(src):
+                raise SystemExit(f"{side}: docx_report was not imported from {src}")
             mine = best.setdefault(side, figures)
             for key in ("render", "write"):
                 mine[key] = min(mine[key], figures[key])
