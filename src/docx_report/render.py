@@ -41,12 +41,12 @@ from docx_report.sandbox import (
     RenderTimeout,
     TooLarge,
     error_message,
-    field_paths,
     run_with_time_limit,
     syntax_message,
     template_lineno,
     unsafe_attribute,
 )
+from docx_report.template_fields import field_paths
 from docx_report.template_parts import (
     _PARSER,
     SourcePart,

@@ -122,13 +122,13 @@ class Pieces:
     was last seen to move between (a rendering mostly repeats the last one's)."""
 
     def __init__(self, constants: Iterable[str]) -> None:
-        # id -> [constant, summary (None: not modelled), (state before, state after)]
+        # id -> [constant, summary (None: not modelled), (state before, after, text)]
         self._table: dict[int, list[Any]] = {}
         self._states: dict[str, str] = {"": "", _CLOSED: _CLOSED}  # one object per state
         for const in constants:
             if id(const) not in self._table:
                 summary = None if const.endswith(MARK) else summarise(const)
-                self._table[id(const)] = [const, summary, (None, None)]
+                self._table[id(const)] = [const, summary, (None, None, "")]
 
     def join(self, pieces: list[str]) -> str | None:
         """The rendering without its line markers, if it is known to be well-formed XML;
@@ -136,31 +136,29 @@ class Pieces:
 
         A constant ending in a marker is never modelled: the marker's newline may be the next
         piece's first character, so its removal depends on what follows."""
-        table = self._table
+        get = self._table.get
         out: list[str] = []
         values: list[str] = []
+        append, append_value = out.append, values.append
         state = ""
         for piece in pieces:
-            entry = table.get(id(piece))
+            entry = get(id(piece))
             if entry is None:  # a printed value
                 if not state or state is _CLOSED:
                     return None
-                values.append(piece)
-                out.append(piece)
+                append_value(piece)
+                append(piece)
                 continue
             seen = entry[2]
-            if seen[0] is state:
-                state = seen[1]
-            else:
-                if entry[1] is None:
-                    return None
-                after = _step(state, entry[1])
+            if seen[0] is not state:
+                summary = entry[1]
+                after = _step(state, summary) if summary is not None else None
                 if after is None:
                     return None
-                after = self._states.setdefault(after, after)
-                entry[2] = (state, after)  # one assignment: safe for concurrent renders
-                state = after
-            out.append(entry[1].text)
+                # one assignment: safe when two threads render the same template
+                seen = entry[2] = (state, self._states.setdefault(after, after), summary.text)
+            state = seen[1]
+            append(seen[2])
         # joined with a space: no reference can be made of two values
         if state is not _CLOSED or _NOT_TEXT.search(" ".join(values)):
             return None
