@@ -25,7 +25,7 @@ from docx_report import core_props, zip_append
 from docx_report.errors import TemplateError
 from docx_report.render import CompiledTemplate
 from docx_report.sandbox import ENV, _Sandbox
-from docx_report.xml_pieces import Pieces, summarise
+from docx_report.xml_pieces import Pieces, summarise, summary
 from tests.test_render import make_template, part
 
 CONTEXT: dict[str, Any] = {
@@ -68,22 +68,28 @@ def _outcome(template: CompiledTemplate, context: dict[str, Any]) -> bytes | str
         return str(exc)
 
 
+def _parsed(path: Path) -> CompiledTemplate:
+    """The template with nothing summarised: every rendering parsed, as before xml_pieces."""
+    template = CompiledTemplate.load(path)
+    for compiled in template._parts:
+        compiled.pieces = Pieces(())
+    return template
+
+
 @pytest.mark.parametrize("name", list(TEMPLATES))
-def test_every_rendering_is_the_first_ones(tmp_path: Path, name: str) -> None:
+def test_renderings_are_the_parsed_ones(tmp_path: Path, name: str) -> None:
     spec = TEMPLATES[name]
     if isinstance(spec, dict):
         path = make_template(tmp_path / "t.docx", spec["paragraphs"], table=spec["table"],
                              footer="{{ agency }} 第 {{ rows[0].n }} 页")
     else:
         path = make_template(tmp_path / "t.docx", spec, footer="{{ agency }}")
-    template = CompiledTemplate.load(path)
+    template, parsed = CompiledTemplate.load(path), _parsed(path)
     other = {**CONTEXT, "agency": "东湖区教育局", "empty": "x"}
-    first = _outcome(template, CONTEXT)  # parsed: no summaries yet
-    first_other = _outcome(template, other)
-    for _ in range(3):  # from the second rendering on, checked from the pieces
+    first, first_other = _outcome(parsed, CONTEXT), _outcome(parsed, other)
+    for _ in range(3):  # and the last rendering's states, footers, core.xml reused
         assert _outcome(template, CONTEXT) == first
         assert _outcome(template, other) == first_other
-    assert template._parts[0]._pieces is not None
     if isinstance(first, bytes):  # what was written is well-formed, footer included
         expat.ParserCreate().Parse(part(first), True)
         assert "临江市" in part(first, "word/footer1.xml").decode()
@@ -99,8 +105,10 @@ def test_which_renderings_are_checked_from_their_pieces(
         tmp_path: Path, name: str, checked: bool) -> None:
     template = CompiledTemplate.load(make_template(tmp_path / "t.docx", TEMPLATES[name]))
     body = template._parts[0]
-    template._render(body, CONTEXT)
-    assert template._render(body, CONTEXT)[1] is checked
+    for _ in range(2):
+        assert template._render(body, CONTEXT)[1] is checked
+    parsed = _parsed(template.path)
+    assert parsed._render(parsed._parts[0], CONTEXT)[1] is False
 
 
 @pytest.mark.parametrize("empty", ["", "x"])
@@ -145,7 +153,7 @@ def _parses(text: str) -> bool:
 def test_pieces_accept_only_what_expat_accepts() -> None:
     rng = random.Random(14)
     constants = ["<root>", "</root>", *FRAGMENTS]
-    pieces_of = Pieces(constants)
+    pieces_of = Pieces((c, summary(c)) for c in constants)
     accepted = 0
     for _ in range(20000):
         middle = [rng.choice(constants) if rng.random() < 0.7 else
@@ -290,3 +298,23 @@ def test_appended_zip_is_zipfiles(monkeypatch: pytest.MonkeyPatch, large: bool) 
 def test_a_zip_not_written_by_zipfile_is_refused() -> None:
     with pytest.raises(ValueError, match="zip"):
         zip_append.StaticZip(_static({"a": b"b"}) + b"trailing")
+
+
+def test_summaries_are_kept_in_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import marshal
+
+    monkeypatch.setenv("DOCX_REPORT_CACHE", str(tmp_path / "cache"))
+    path = make_template(tmp_path / "t.docx", TEMPLATES["loop"], footer="{{ agency }}")
+    first = CompiledTemplate.load(path)
+    cached = CompiledTemplate.load(path)
+    assert all(p.tree is None for p in cached._parts)  # from the cache, summaries with it
+    assert cached._render(cached._parts[0], CONTEXT) == first._render(first._parts[0], CONTEXT)
+    assert cached._render(cached._parts[0], CONTEXT)[1] is True
+    assert cached.render(CONTEXT) == first.render(CONTEXT)
+    for damage in (["not a summary"], [], [("text", ["a"], ["b"], "1", False, False)]):
+        for entry in (tmp_path / "cache").glob("*.bin"):
+            value = marshal.loads(entry.read_bytes())
+            entry.write_bytes(marshal.dumps((*value[:4], damage)))
+        again = CompiledTemplate.load(path)  # compiled again, and stored again
+        assert all(p.tree is not None for p in again._parts)
+        assert again.render(CONTEXT) == first.render(CONTEXT)

@@ -18,7 +18,6 @@ import contextlib
 import functools
 import io
 import re
-import types
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -56,7 +55,7 @@ from docx_report.template_parts import (
     _rels,
     read_parts,
 )
-from docx_report.xml_pieces import Pieces, constants
+from docx_report.xml_pieces import Pieces, Summary, constants, summaries
 from docx_report.zip_append import StaticZip
 
 WP = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}"
@@ -94,23 +93,12 @@ class _Compiled:
     lines: list[int]  # template line (0-based) -> paragraph index in the part
     template: Template
     tree: nodes.Template | None  # None when it came from the cache: parsed when asked for
-    code: types.CodeType
+    pieces: Pieces  # its constants summarised, to check a rendering from its pieces
     fix_tables: bool = True  # may docxtpl's table fix-up change a rendering? (table_grid)
-    _pieces: Pieces | None = None
-    _renders: int = 0
     last: tuple[str, bytes] = ("", b"")  # the last rendering of a part other than the body
 
     def place(self, lineno: int | None) -> str:
         return _place(self.part, self.lines, lineno)
-
-    def pieces(self) -> Pieces | None:
-        """Its constants summarised (``xml_pieces``), from its second rendering on: a single
-        build renders once, and parsing that once costs less than summarising."""
-        if self._pieces is None:
-            self._renders += 1
-            if self._renders > 1:
-                self._pieces = Pieces(constants(self.code))
-        return self._pieces
 
     def syntax_tree(self) -> nodes.Template:
         if self.tree is None:
@@ -149,9 +137,11 @@ def _jinja_source(xml: str) -> tuple[str, list[int]]:
 def _compile(part: SourcePart, file: Path) -> _Compiled:
     cached = template_cache.load(part.label, part.xml)
     if cached is not None:  # compiled (and found safe) by an earlier run
-        lines, fix, code = cached
-        template = ENV.template_class.from_code(ENV, code, ENV.make_globals(None))
-        return _Compiled(part, lines, template, None, code, fix)
+        lines, fix, code, known = cached
+        with contextlib.suppress(ValueError):  # not summaries of this code: compiled again
+            pieces = Pieces(zip(constants(code), map(Summary.of, known), strict=True))
+            template = ENV.template_class.from_code(ENV, code, ENV.make_globals(None))
+            return _Compiled(part, lines, template, None, pieces, fix)
     source, lines = _jinja_source(part.xml)
     try:
         tree = ENV.parse(source)
@@ -165,8 +155,11 @@ def _compile(part: SourcePart, file: Path) -> _Compiled:
         where = _place(part, lines, exc.lineno)
         raise TemplateError(f"{file}：{where}：模板语法错误，{syntax_message(exc)}") from None
     fix = part.label == "正文" and table_grid.needs_fix(source)
-    template_cache.store(part.label, part.xml, lines, fix, code)
-    return _Compiled(part, lines, template, tree, code, fix)
+    known = summaries(code)
+    template_cache.store(part.label, part.xml, lines, fix, code,
+                         [None if s is None else tuple(s) for s in known])
+    return _Compiled(part, lines, template, tree, Pieces(zip(constants(code), known, strict=True)),
+                     fix)
 
 
 def check_syntax(path: Path) -> dict[str, str]:
@@ -255,8 +248,7 @@ class CompiledTemplate:
             where = compiled.place(template_lineno(exc))
             message = error_message(exc, self.time_limit)
             raise TemplateError(f"{self.path}：{where}：{message}") from None
-        summaries = compiled.pieces()
-        joined = summaries.join(pieces) if summaries is not None else None
+        joined = compiled.pieces.join(pieces)
         # checked from its pieces, unless docxtpl's line breaks will change it
         checked = joined is not None and "\n" not in joined and "\t" not in joined
         if checked:

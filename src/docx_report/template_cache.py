@@ -29,7 +29,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-_FORMAT = 1
+_FORMAT = 2
 MAX_ENTRIES = 200  # ~130 KB for a body part: at most ~30 MB
 
 
@@ -38,10 +38,10 @@ def _code_fingerprint() -> bytes:
     """What the compiled result depends on besides the part itself."""
     import jinja2
 
-    from docx_report import linebreak, render, sandbox, table_grid
+    from docx_report import linebreak, render, sandbox, table_grid, xml_pieces
 
     digest = hashlib.sha256(f"{_FORMAT}|{sys.version}|{jinja2.__version__}".encode())
-    for module in (render, sandbox, linebreak, table_grid, sys.modules[__name__]):
+    for module in (render, sandbox, linebreak, table_grid, xml_pieces, sys.modules[__name__]):
         digest.update(Path(str(module.__file__)).read_bytes())
     # docxtpl's template.py, found without importing docxtpl (and python-docx with it): a
     # render from the cache needs neither
@@ -70,8 +70,9 @@ def _entry(label: str, xml: str) -> Path | None:
     return where / f"{digest.hexdigest()}.bin"
 
 
-def load(label: str, xml: str) -> tuple[list[int], bool, types.CodeType] | None:
-    """(template lines, table fix-up needed, Jinja code) of a part compiled before, or None."""
+def load(label: str, xml: str) -> tuple[list[int], bool, types.CodeType, list[Any]] | None:
+    """(template lines, table fix-up needed, Jinja code, summaries of its constants as plain
+    tuples) of a part compiled before, or None."""
     try:
         entry = _entry(label, xml)
         if entry is None:
@@ -79,14 +80,16 @@ def load(label: str, xml: str) -> tuple[list[int], bool, types.CodeType] | None:
         value: Any = marshal.loads(entry.read_bytes())
     except (OSError, ValueError, EOFError, TypeError):
         return None
-    if (isinstance(value, tuple) and len(value) == 4 and value[0] == _FORMAT
+    if (isinstance(value, tuple) and len(value) == 5 and value[0] == _FORMAT
             and isinstance(value[1], list) and all(isinstance(n, int) for n in value[1])
-            and isinstance(value[2], bool) and isinstance(value[3], types.CodeType)):
-        return value[1], value[2], value[3]
+            and isinstance(value[2], bool) and isinstance(value[3], types.CodeType)
+            and isinstance(value[4], list)):
+        return value[1], value[2], value[3], value[4]
     return None
 
 
-def store(label: str, xml: str, lines: list[int], fix: bool, code: types.CodeType) -> None:
+def store(label: str, xml: str, lines: list[int], fix: bool, code: types.CodeType,
+          summaries: list[Any]) -> None:
     """Keep a part's compiled form; any failure only means it is compiled again next time."""
     with contextlib.suppress(OSError, ValueError):
         entry = _entry(label, xml)
@@ -96,7 +99,7 @@ def store(label: str, xml: str, lines: list[int], fix: bool, code: types.CodeTyp
         fd, name = tempfile.mkstemp(dir=entry.parent, prefix=".", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(marshal.dumps((_FORMAT, lines, fix, code)))
+                fh.write(marshal.dumps((_FORMAT, lines, fix, code, summaries)))
             os.replace(name, entry)
         finally:
             with contextlib.suppress(OSError):

@@ -22,17 +22,17 @@ from __future__ import annotations
 import re
 import types
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 MARK = "\ue002"  # ends each template line (render._jinja_source)
 
 _S = "[ \t\r\n]"
-_NAME = "[A-Za-z_:][-A-Za-z0-9_.:]*"
+_NAME = "[A-Za-z_:][-A-Za-z0-9_.:]*+"
 _REF = "&(?:amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});"
-_ATTR = rf"{_S}+{_NAME}{_S}*={_S}*(?:\"(?:[^\"<&]|{_REF})*\"|'(?:[^'<&]|{_REF})*')"
+# possessive (*+, ++): a run is never given back, so no input makes the matching slow
+_ATTR = rf"{_S}++{_NAME}{_S}*+={_S}*+(?:\"(?:[^\"<&]++|{_REF})*+\"|'(?:[^'<&]++|{_REF})*+')"
 _TOKEN = re.compile(
-    rf"<({_NAME})((?:{_ATTR})*){_S}*(/?)>|</({_NAME}){_S}*>|((?:[^<>&]|{_REF})+)")
+    rf"<({_NAME})((?:{_ATTR})*+){_S}*+(/?)>|</({_NAME}){_S}*+>|((?:[^<>&]++|{_REF})++)")
 _ATTR_NAME = re.compile(rf"{_S}+({_NAME}){_S}*=")
 _NUMERIC = re.compile("&#(x?)([0-9a-fA-F]+);")
 _NOT_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -42,9 +42,9 @@ _NOT_TEXT = re.compile(
     "|&(?!(?:amp|lt|gt|quot|apos|#34|#39);)")
 
 
-@dataclass(frozen=True)
-class Summary:
-    """What a piece of complete tokens does to the stack of open elements."""
+class Summary(NamedTuple):
+    """What a piece of complete tokens does to the stack of open elements (a tuple: kept
+    with the compiled code in ``template_cache``)."""
 
     text: str  # the piece without line markers
     pops: list[str]  # elements it closes that were open before it, in stack order
@@ -52,6 +52,19 @@ class Summary:
     outer_tags: int  # elements it starts at its lowest level, after its last pop
     outer_text: bool  # text other than whitespace at that level
     blank: bool  # only whitespace
+
+    @classmethod
+    def of(cls, value: object) -> Summary | None:
+        """A summary from its plain tuple (as marshal gives it back); ValueError if it is not
+        one."""
+        if value is None:
+            return None
+        if (isinstance(value, tuple) and len(value) == 6 and isinstance(value[0], str)
+                and all(isinstance(v, list) and all(isinstance(n, str) for n in v)
+                        for v in value[1:3])
+                and type(value[3]) is int and type(value[4]) is bool and type(value[5]) is bool):
+            return cls(*value)
+        raise ValueError("not a summary")
 
 
 def _char_ok(code: int) -> bool:
@@ -65,23 +78,22 @@ def summarise(piece: str) -> Summary | None:
     if _NOT_CHAR.search(text) or not all(
             _char_ok(int(m.group(2), 16 if m.group(1) else 10)) for m in _NUMERIC.finditer(text)):
         return None
+    if _TOKEN.sub("", text):  # something between the tokens: not a run of complete ones
+        return None
     pops: list[str] = []
     stack: list[str] = []
-    outer_tags, outer_text, pos = 0, False, 0
-    for m in _TOKEN.finditer(text):
-        if m.start() != pos:
-            return None
-        pos = m.end()
-        start, attrs, empty, end, chars = m.groups()
-        if start is not None:
-            names = _ATTR_NAME.findall(attrs)
-            if len(set(names)) != len(names):
-                return None  # the same attribute twice
+    outer_tags, outer_text = 0, False
+    for start, attrs, empty, end, chars in _TOKEN.findall(text):
+        if start:
+            if attrs.count("=") > 1:
+                names = _ATTR_NAME.findall(attrs)
+                if len(set(names)) != len(names):
+                    return None  # the same attribute twice
             if not stack:
                 outer_tags += 1
             if not empty:
                 stack.append(start)
-        elif end is not None:
+        elif end:
             if stack:
                 if stack.pop() != end:
                     return None
@@ -90,8 +102,6 @@ def summarise(piece: str) -> Summary | None:
                 outer_tags, outer_text = 0, False  # a lower level: count again from here
         elif not stack and chars.strip(" \t\r\n"):
             outer_text = True
-    if pos != len(text):
-        return None
     return Summary(text, pops[::-1], stack, outer_tags, outer_text, not text.strip(" \t\r\n"))
 
 
@@ -117,25 +127,32 @@ def _step(state: str, summary: Summary) -> str | None:
     return _SEP.join(stack + summary.pushes)
 
 
+def summary(const: str) -> Summary | None:
+    """A constant's summary. One ending in a marker is never modelled: the marker's newline
+    may be the next piece's first character, so its removal depends on what follows."""
+    return None if const.endswith(MARK) else summarise(const)
+
+
+def summaries(code: types.CodeType) -> list[Summary | None]:
+    """The summary of each of the code's string constants, in the order of ``constants``."""
+    return [summary(const) for const in constants(code)]
+
+
 class Pieces:
     """The summaries of a compiled part's string constants, by identity, and the states each
     was last seen to move between (a rendering mostly repeats the last one's)."""
 
-    def __init__(self, constants: Iterable[str]) -> None:
+    def __init__(self, known: Iterable[tuple[str, Summary | None]]) -> None:
+        """``known``: each constant (the object the code yields) and its ``summary``."""
         # id -> [constant, summary (None: not modelled), (state before, after, text)]
         self._table: dict[int, list[Any]] = {}
         self._states: dict[str, str] = {"": "", _CLOSED: _CLOSED}  # one object per state
-        for const in constants:
-            if id(const) not in self._table:
-                summary = None if const.endswith(MARK) else summarise(const)
-                self._table[id(const)] = [const, summary, (None, None, "")]
+        for const, summarised in known:
+            self._table.setdefault(id(const), [const, summarised, (None, None, "")])
 
     def join(self, pieces: list[str]) -> str | None:
         """The rendering without its line markers, if it is known to be well-formed XML;
-        None if it has to be parsed (and its markers removed from the whole text).
-
-        A constant ending in a marker is never modelled: the marker's newline may be the next
-        piece's first character, so its removal depends on what follows."""
+        None if it has to be parsed (and its markers removed from the whole text)."""
         get = self._table.get
         out: list[str] = []
         values: list[str] = []
