@@ -171,6 +171,9 @@ def test_pieces_accept_only_what_expat_accepts() -> None:
 @pytest.mark.parametrize(("piece", "modelled"), [
     ("<w:p><w:r><w:t>甲</w:t></w:r></w:p>", True), ("</w:t></w:r><w:r><w:t>", True),
     ("\ue002\n<w:p>", True), ("<!-- x -->", False), ("a > b", False), ("<a b='1' b='2'>", False),
+    ('<a b=" b=" c="1">', True), ("&#12ab;", False), ("&#" + "9" * 5000 + ";", False),
+    ("&#x110000;", False), ("&#x10FFFF;&#65;", True), ("&#xD800;", False),
+    ("<a b='1'\n\tc = \"&amp;\" />", True),
     ("&#1;", False), ("<a></b>", False), ("<a", False), ("&nbsp;", False)])
 def test_what_a_summary_models(piece: str, modelled: bool) -> None:
     assert (summarise(piece) is not None) is modelled

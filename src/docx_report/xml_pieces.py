@@ -30,11 +30,17 @@ _S = "[ \t\r\n]"
 _NAME = "[A-Za-z_:][-A-Za-z0-9_.:]*+"
 _REF = "&(?:amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});"
 # possessive (*+, ++): a run is never given back, so no input makes the matching slow
-_ATTR = rf"{_S}++{_NAME}{_S}*+={_S}*+(?:\"(?:[^\"<&]++|{_REF})*+\"|'(?:[^'<&]++|{_REF})*+')"
-_TOKEN = re.compile(
-    rf"<({_NAME})((?:{_ATTR})*+){_S}*+(/?)>|</({_NAME}){_S}*+>|((?:[^<>&]++|{_REF})++)")
-_ATTR_NAME = re.compile(rf"{_S}+({_NAME}){_S}*=")
-_NUMERIC = re.compile("&#(x?)([0-9a-fA-F]+);")
+
+
+def _attribute(name: str) -> str:
+    return rf"{_S}++{name}{_S}*+={_S}*+(?:\"(?:[^\"<&]++|{_REF})*+\"|'(?:[^'<&]++|{_REF})*+')"
+
+
+_TOKEN = re.compile(rf"<({_NAME})((?:{_attribute(_NAME)})*+){_S}*+(/?)>"
+                    rf"|</({_NAME}){_S}*+>|((?:[^<>&]++|{_REF})++)")
+# an attribute's name, matched one whole attribute after the other (never inside a value)
+_ATTR_NAME = re.compile(_attribute(f"({_NAME})"))
+_NUMERIC = re.compile("&#([0-9]{1,7});|&#x([0-9a-fA-F]{1,6});")  # longer: not a token
 _NOT_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # A printed value that is plain text wherever it lands between two complete tokens.
 _NOT_TEXT = re.compile(
@@ -76,7 +82,7 @@ def summarise(piece: str) -> Summary | None:
     """The piece's summary, or None if it is not a run of complete tokens this module models."""
     text = piece.replace(MARK + "\n", "").replace(MARK, "")
     if _NOT_CHAR.search(text) or not all(
-            _char_ok(int(m.group(2), 16 if m.group(1) else 10)) for m in _NUMERIC.finditer(text)):
+            _char_ok(int(m[1], 10) if m[1] else int(m[2], 16)) for m in _NUMERIC.finditer(text)):
         return None
     if _TOKEN.sub("", text):  # something between the tokens: not a run of complete ones
         return None
