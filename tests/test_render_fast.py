@@ -321,3 +321,33 @@ def test_summaries_are_kept_in_the_cache(tmp_path: Path, monkeypatch: pytest.Mon
         again = CompiledTemplate.load(path)  # compiled again, and stored again
         assert all(p.tree is not None for p in again._parts)
         assert again.render(CONTEXT) == first.render(CONTEXT)
+
+
+def test_threads_rendering_one_template_get_their_own_reports(tmp_path: Path) -> None:
+    """The states and footers remembered from the last rendering are shared: a web server
+    renders one compiled template from several threads at once."""
+    import threading
+
+    spec = TEMPLATES["table"]
+    assert isinstance(spec, dict)
+    path = make_template(tmp_path / "t.docx", ["{%p if empty %}", "{{ agency }}", "{%p endif %}",
+                                               *TEMPLATES["loop"]],
+                         table=spec["table"], footer="{{ agency }}")
+    template, parsed = CompiledTemplate.load(path), _parsed(path)
+    contexts = [{**CONTEXT, "agency": f"机关{i}", "empty": "x" * (i % 2),
+                 "rows": CONTEXT["rows"] * (1 + i % 3)} for i in range(6)]
+    expected = [_outcome(parsed, c) for c in contexts]
+    failures: list[str] = []
+
+    def work(offset: int) -> None:
+        for k in range(30):
+            i = (offset + k) % len(contexts)
+            if _outcome(template, contexts[i]) != expected[i]:
+                failures.append(f"thread {offset} context {i}")
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures
