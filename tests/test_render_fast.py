@@ -351,3 +351,38 @@ def test_threads_rendering_one_template_get_their_own_reports(tmp_path: Path) ->
     for thread in threads:
         thread.join()
     assert not failures
+
+
+# --- context: a table's value cells worked out once per table ---------------------------------
+
+
+def _naive_table(table: Any, values: dict[str, Any], note: list[str]) -> dict[str, Any]:
+    from docx_report.values import value_type
+
+    rows: dict[str, Any] = {"note": list(note)}
+    for cell in table.value_cells():
+        _, row, col = cell.key.split(".")
+        value = values.get(cell.key)
+        rows.setdefault(row, {})[col] = "" if value is None else value_type(cell.type).format(
+            value)
+    return rows
+
+
+@pytest.mark.parametrize("pack_ref", ["gov-disclosure-2019", "gov-disclosure-2021",
+                                      "examples/street-monthly"])
+def test_table_context_is_every_value_cell_formatted(pack_ref: str) -> None:
+    from decimal import Decimal
+
+    from docx_report.context import table_context
+    from docx_report.pack import load_pack
+
+    root = Path(__file__).resolve().parent.parent
+    pack = load_pack(pack_ref if "/" not in pack_ref else root / pack_ref)
+    for table in pack.tables():
+        keys = [c.key for c in table.value_cells()]
+        assert keys
+        for values in ({}, {k: i for i, k in enumerate(keys)},
+                       {k: Decimal("1.50") if i % 2 else None for i, k in enumerate(keys)}):
+            for _ in range(2):  # worked out, then remembered
+                assert table_context(table, values, ["说明"]) == _naive_table(
+                    table, values, ["说明"])

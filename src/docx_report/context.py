@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from docx_report.narrative import fill
@@ -60,13 +60,32 @@ def narrative_context(story: Narrative) -> dict[str, Any]:
     return {"intro": intro, "subsections": subsections, "empty": story.empty}
 
 
+_Cells = list[tuple[str, str, str, Callable[[Any], str]]]
+_TABLE_CELLS: dict[int, tuple[TableSection, _Cells]] = {}  # id -> (table, its value cells)
+
+
+def _value_cells(table: TableSection) -> _Cells:
+    """(key, row, column, formatter) of a table's value cells, worked out once per table (a
+    batch builds the context of hundreds of workbooks of one pack)."""
+    entry = _TABLE_CELLS.get(id(table))
+    if entry is not None and entry[0] is table:
+        return entry[1]
+    cells: _Cells = []
+    for cell in table.value_cells():
+        _, row, col = cell.key.split(".")
+        cells.append((cell.key, row, col, value_type(cell.type).format))
+    if len(_TABLE_CELLS) >= 256:  # tables of packs no longer used
+        _TABLE_CELLS.clear()
+    _TABLE_CELLS[id(table)] = (table, cells)
+    return cells
+
+
 def table_context(table: TableSection, values: Mapping[str, Number | None],
                   note: list[str]) -> dict[str, Any]:
     rows: dict[str, Any] = {"note": list(note)}
-    for cell in table.value_cells():
-        _, row, col = cell.key.split(".")
-        value = values.get(cell.key)
-        rows.setdefault(row, {})[col] = "" if value is None else value_type(cell.type).format(value)
+    for key, row, col, formatted in _value_cells(table):
+        value = values.get(key)
+        rows.setdefault(row, {})[col] = "" if value is None else formatted(value)
     return rows
 
 
