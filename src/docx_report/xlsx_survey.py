@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.parsers import expat
 
-from docx_report.xlsx_cells import COLUMNS, cell_position, covered, readable, short_covered
+from docx_report.xlsx_cells import cell_position, covered, readable, short_covered
 
 # Bounds on what is real: bytes actually inflated, cells openpyxl would actually create.
 MAX_UNCOMPRESSED = 100 * 1024 * 1024  # all members together, as inflated
@@ -62,6 +62,11 @@ _WHAT = {"mergeCell": "", "hyperlink": "设置了超链接", "comment": "添加�
 _NUMERIC = frozenset(("n", "s", "b", "d"))  # cell types whose <v> openpyxl converts
 _SAME_TYPES = frozenset(("n", "s", "b", "d", "str", "inlineStr"))  # read alike by both
 _ESCAPE = re.compile(r"_x[0-9A-Fa-f]{4}_")
+# What ``start`` looks at in a part that is no worksheet, as its bytes spell it: elements named
+# c or v (the name ends at a space, "/" or ">"), with or without a prefix, and other names.
+_ELEMENT_CV, _PREFIXED_CV = re.compile(rb"<[cv][\s/>]"), re.compile(rb":[cv][\s/>]")
+_SHEET_WORDS = (b"sqref", b"mergeCell", b"hyperlink", b"comment")
+_OVERLAP = 16  # bytes of the chunk before looked at again: the longest name above, and more
 RELATIONSHIPS = ("_rels/.rels", "xl/_rels/workbook.xml.rels")  # recorded for the reader
 
 
@@ -164,6 +169,10 @@ class Scan:
                           "后另存再试", part)
 
 
+#: (row, column) of the references seen in cells, as ``cell_position`` reads them: the same few
+#: hundred in every workbook of a batch. Bounded: a reference not kept is read again.
+_POSITIONS: dict[str, tuple[int, int]] = {}
+_MAX_POSITIONS = 10_000
 _CELL, _VALUE, _STRING = "cell", "value", "string"  # what an element is (else a handler)
 Kind = str | Callable[[dict[str, str]], None]
 
@@ -171,7 +180,7 @@ Kind = str | Callable[[dict[str, str]], None]
 class _Part:
     """The parse of one XML member. expat alone (in C) reads it until it is watched: from then
     on every element goes through ``start`` (the names, ``"namespace local"``, are looked up in
-    ``kinds``) and every text through ``text``."""
+    ``kinds``); texts go through Python only where they are read (see ``watch``)."""
 
     def __init__(self, scan: Scan, name: str) -> None:
         self.scan, self.name = scan, name
@@ -189,6 +198,10 @@ class _Part:
         self.local: dict[str, Kind] = {}  # kinds by local name, in any namespace
         self.start: Callable[[str, dict[str, str]], None] | None = None
         self.finish: Callable[[], None] = _nothing
+        self.escaping: Callable[[], None] = _nothing
+        self.last = b""  # the end of the bytes parsed before (a name may span chunks)
+        self.chunk = b""  # the bytes being parsed, while the part is not watched
+        self.main = False  # declares SpreadsheetML's namespace
         self.rels: list[tuple[str, str]] | None = None
         self.strings = [0, 0]  # declared, real (shared strings only)
         normal = _normal(name)
@@ -206,10 +219,19 @@ class _Part:
         self.kinds.update(self.local)  # elements in no namespace
 
     def parse(self, data: bytes, final: bool) -> None:
+        if self.escapes and (_may_spell_underscore(data)
+                             or _may_spell_underscore(self.last[-1:] + data[:1])):
+            self.escapes = False  # from here on every text is looked at
+            self.escaping()
+        if self.start is None:
+            self.chunk = data
+            if self.main and self.looked_for():
+                self.watch()
         try:
             self.parser.Parse(data, final)
         except expat.ExpatError:
             raise Refused(DAMAGED) from None
+        self.last = data[-_OVERLAP:]
         if final:
             self.finish()
             if self.rels is not None:
@@ -230,7 +252,17 @@ class _Part:
         if uri in _MAIN_NS:  # openpyxl may read this part as a sheet, under any name
             for local, kind in self.sheet_kinds().items():
                 self.kinds[f"{uri} {local}"] = kind
-            self.watch()
+            if not self.main:
+                self.main = True
+                self.scan.survey.areas.setdefault(self.name, Area())
+            if self.start is None and self.looked_for():  # else nothing ``start`` looks
+                self.watch()  # at comes in these bytes: it is watched from the first that may
+
+    def looked_for(self) -> bool:
+        """May the bytes being parsed (with the end of those before) hold an element or an
+        attribute that ``start`` looks at in a part that is no worksheet?"""
+        return (_may_hold_sheet_names(self.chunk)
+                or _may_hold_sheet_names(self.last + self.chunk[:_OVERLAP]))
 
     def on_strings(self, attrs: dict[str, str]) -> None:
         # The digits of the count as a number, whatever else is written: never less than
@@ -243,28 +275,37 @@ class _Part:
             self.rels.append((attrs.get("Type", ""), attrs.get("Target", "")))
 
     def watch(self) -> None:
-        """Look at every element and text of this part from here on.
+        """Look at every element of this part from here on, and at the texts that matter.
 
         The handlers are closures over the state of the cell being read: they run for every
-        element of every sheet, so they look up nothing they need not.
+        element of every sheet, so they look up nothing they need not. Texts come through
+        Python only where they are read: inside a numeric ``<v>`` (``collect`` is the text
+        handler from its start to the next element's) and, in the parts calamine reads text
+        from, once their bytes may spell an ``_`` (``escaping``).
         """
         if self.start is not None:
             return
-        scan, part, kind_of, escapes = self.scan, self.name, self.kinds.get, self.escapes
+        scan, part, kind_of, parser = self.scan, self.name, self.kinds.get, self.parser
         strings = self.strings
         area = scan.survey.areas.setdefault(part, Area())
-        differ, column_of, numeric, same = scan.survey.differ, COLUMNS.get, _NUMERIC, _SAME_TYPES
+        differ, numeric, same = scan.survey.differ, _NUMERIC, _SAME_TYPES
+        positions = _POSITIONS
+        position_of = positions.get
         cell, cell_type, tail, rows, cols = "", "n", "", area.rows, area.cols
         value: list[str] | None = None  # the text of the <v> being read, when it is a number
+        escapes = False  # every text goes through ``text``
 
         def finish() -> None:
             # The <v> ends before the next element starts: its text (and any after it, which
-            # Excel never writes) has come through ``text`` by then, in one piece or more.
+            # Excel never writes) has come through the text handler by then, in one piece or
+            # more (pyexpat hands its buffered text over before it calls ``start``).
             nonlocal value
             if value is None:
                 return
             text = "".join(value)
             value = None
+            if not escapes:
+                parser.CharacterDataHandler = None
             if not (text.isdigit() and text.isascii()) and not readable(cell_type, text):
                 shown = text.strip()[:20] or "空"
                 raise Refused(f"单元格 {cell or '?'} 的值「{shown}」不是有效的数值"
@@ -286,17 +327,15 @@ class _Part:
                 cell, cell_type = attrs.get("r", ""), attrs.get("t", "n")
                 if cell_type not in same:  # an error cell: calamine makes it a blank
                     differ.add(part)
-                letters = cell.rstrip("0123456789")
-                col = column_of(letters)
-                digits = cell[len(letters):]
-                if col is not None and 0 < len(digits) < 7 and digits[0] != "0":
-                    row = int(digits)  # A1 … ZZ999999 as Excel writes them: the common case
-                else:
+                at = position_of(cell)
+                if at is None:
                     at = cell_position(cell)
                     if at is None:  # calamine would place it after the one before
                         area.plain = False
                         return
-                    row, col = at
+                    if len(positions) < _MAX_POSITIONS:
+                        positions[cell] = at
+                row, col = at
                 if row > rows:
                     rows = area.rows = row
                 if col > cols:
@@ -304,24 +343,52 @@ class _Part:
             elif kind is _VALUE:
                 if cell_type in numeric:
                     value = []
+                    if not escapes:
+                        parser.CharacterDataHandler = collect
             elif kind is _STRING:
                 strings[1] += 1
             elif not isinstance(kind, str):
                 kind(attrs)
 
+        def collect(data: str) -> None:
+            if value is not None and len(value) < 8:
+                value.append(data)
+
         def text(data: str) -> None:
             nonlocal tail
             if value is not None and len(value) < 8:
                 value.append(data)
-            if escapes and ("_" in data or "_" in tail):
+            if "_" in data or "_" in tail:
                 # Excel's escapes (calamine undoes them, openpyxl does not), even in pieces
                 if _ESCAPE.search(tail + data):
                     differ.add(part)
                 tail = (tail + data)[-6:]
 
-        self.start, self.finish = start, finish
-        self.parser.StartElementHandler = start
-        self.parser.CharacterDataHandler = text
+        def escaping() -> None:
+            nonlocal escapes
+            escapes = True
+            parser.CharacterDataHandler = text
+
+        self.start, self.finish, self.escaping = start, finish, escaping
+        parser.StartElementHandler = start
+
+
+def _may_spell_underscore(data: bytes) -> bool:
+    """Could text parsed from these bytes hold an ``_``? Only where it is written, or spelled by
+    a character reference (``&#95;``, ``&#x5F;``). expat reads ``_`` from no other byte in any
+    encoding it accepts (the ASCII bytes of markup are themselves in every single-byte one);
+    UTF-16, whose references are spelled apart, has NUL bytes."""
+    return b"_" in data or b"&#" in data or b"\0" in data
+
+
+def _may_hold_sheet_names(data: bytes) -> bool:
+    """Could these bytes hold an element or attribute that ``start`` looks at in a part that is
+    no worksheet (a cell, a value, a merge, a hyperlink, a comment, a ``sqref``)? Names are
+    written as they are (no reference spells them; in every encoding expat accepts, their ASCII
+    bytes are themselves, except UTF-16, which has NUL bytes)."""
+    return (b"\0" in data or _ELEMENT_CV.search(data) is not None
+            or _PREFIXED_CV.search(data) is not None
+            or any(word in data for word in _SHEET_WORDS))
 
 
 def _nothing() -> None:
