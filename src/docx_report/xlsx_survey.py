@@ -131,7 +131,7 @@ class Scan:
         part: _Part | None = None
         xml: bool | None = None
         inflated = 0
-        for chunk in inflate_member(zf, info):
+        for chunk, last in _inflate(zf, info, MAX_MEMBER):
             inflated += len(chunk)
             self.inflated += len(chunk)
             if self.inflated > MAX_UNCOMPRESSED:
@@ -143,6 +143,9 @@ class Scan:
                 self.elements += chunk.count(b"<")  # in C: every element starts with one
                 if self.elements > MAX_ELEMENTS:
                     raise Refused(_TOO_MANY)
+                if last and inflated == info.file_size:  # parsed to the end at once: the
+                    part.parse(chunk, True)  # same as this, then the size, then the end;
+                    return  # expat counts lines and columns after a parse that is not final
                 part.parse(chunk, False)
         if inflated != info.file_size:  # zipfile would stop at the declared size; openpyxl
             raise Refused(BOMB if inflated > info.file_size else DAMAGED)  # not
@@ -418,6 +421,14 @@ def inflate_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo,
     zipfile stops at the declared size; openpyxl's ``read()`` inflates the whole stream in one
     call before cutting it there, so the real size is what costs memory.
     """
+    for chunk, _ in _inflate(zf, info, limit):
+        yield chunk
+
+
+def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo,
+             limit: int) -> Iterator[tuple[bytes, bool]]:
+    """``inflate_member``'s chunks, each with whether it is surely the last (a stream that ends
+    in a chunk of no bytes has its last chunk before it not so marked)."""
     fp = zf.fp
     assert fp is not None
     fp.seek(info.header_offset)
@@ -441,9 +452,10 @@ def inflate_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo,
         total += len(chunk)
         if total > limit:
             raise Refused(BOMB)
+        ended = inflate.eof if inflate is not None else left == 0
         if chunk:
-            yield chunk
-        if inflate is not None and inflate.eof:
+            yield chunk, ended
+        if ended and inflate is not None:
             return
 
 
