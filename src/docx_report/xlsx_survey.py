@@ -26,6 +26,7 @@ What was learned is the ``Survey``; ``xlsx_fast`` decides from it which reader r
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import re
 import zipfile
@@ -138,11 +139,13 @@ class Scan:
                 raise Refused(BOMB)
             if xml is None:
                 xml = _looks_like_xml(chunk)
+                if xml and last and inflated == info.file_size:  # the whole part
+                    self.count_elements(chunk)
+                    self.whole(info.filename, chunk)
+                    return
                 part = _Part(self, info.filename) if xml else None
             if part is not None:
-                self.elements += chunk.count(b"<")  # in C: every element starts with one
-                if self.elements > MAX_ELEMENTS:
-                    raise Refused(_TOO_MANY)
+                self.count_elements(chunk)
                 if last and inflated == info.file_size:  # parsed to the end at once: the
                     part.parse(chunk, True)  # same as this, then the size, then the end;
                     return  # expat counts lines and columns after a parse that is not final
@@ -151,6 +154,56 @@ class Scan:
             raise Refused(BOMB if inflated > info.file_size else DAMAGED)  # not
         if part is not None:
             part.parse(b"", True)
+
+    def count_elements(self, chunk: bytes) -> None:
+        self.elements += chunk.count(b"<")  # in C: every element starts with one
+        if self.elements > MAX_ELEMENTS:
+            raise Refused(_TOO_MANY)
+
+    def whole(self, name: str, data: bytes) -> None:
+        """Parse a part read in one chunk, or do what parsing the same bytes under the same
+        name did before (in this process: the parts a batch's workbooks share), where that
+        was no refusal and the counts stay within their limits (else they are parsed)."""
+        survey = self.survey
+        key = (name, hashlib.sha256(data).digest())
+        seen = _SEEN.get(key)
+        if seen is not None and self.replay(seen, name):
+            return
+        before = (self.cells, self.covered, self.ranges)
+        fresh = name not in survey.areas and name not in survey.differ
+        part = _Part(self, name)
+        part.parse(data, True)
+        if not fresh or (part.rels is not None and len(part.rels) > _MAX_SEEN):
+            return
+        area = survey.areas.get(name)
+        if len(_SEEN) >= _MAX_SEEN:
+            _SEEN.clear()
+        _SEEN[key] = _Seen(
+            self.cells - before[0], self.covered - before[1], self.ranges - before[2],
+            None if area is None else (area.rows, area.cols, area.plain), name in survey.differ,
+            None if part.rels is None else tuple(part.rels),
+            (part.strings[0], part.strings[1]) if "si" in part.local else None)
+
+    def replay(self, seen: _Seen, name: str) -> bool:
+        """What parsing the part did to the survey and the counts, unless a limit is passed."""
+        if (self.cells + seen.cells > MAX_CELLS or self.covered + seen.covered > MAX_MERGED_CELLS
+                or self.ranges + seen.ranges > MAX_RANGES):
+            return False
+        self.cells += seen.cells
+        self.covered += seen.covered
+        self.ranges += seen.ranges
+        survey = self.survey
+        if seen.area is not None:  # as a part of the same name before it leaves it
+            area = survey.areas.setdefault(name, Area())
+            area.rows, area.cols = max(area.rows, seen.area[0]), max(area.cols, seen.area[1])
+            area.plain = area.plain and seen.area[2]
+        if seen.differ:
+            survey.differ.add(name)
+        if seen.rels is not None:
+            survey.relationships[_normal(name)] = list(seen.rels)
+        if seen.strings is not None:
+            survey.shared_strings = seen.strings
+        return True
 
     def too_many_cells(self) -> None:
         raise Refused(f"工作簿的单元格超过 {MAX_CELLS:,} 个，不像报告工作簿，已拒绝读取")
@@ -176,6 +229,23 @@ class Scan:
 #: hundred in every workbook of a batch. Bounded: a reference not kept is read again.
 _POSITIONS: dict[str, tuple[int, int]] = {}
 _MAX_POSITIONS = 10_000
+@dataclass(frozen=True)
+class _Seen:
+    """What parsing a part did: counts added, its cells' area, whether calamine reads it
+    otherwise, its relationships, its shared strings (declared, real)."""
+
+    cells: int
+    covered: int
+    ranges: int
+    area: tuple[int, int, bool] | None
+    differ: bool
+    rels: tuple[tuple[str, str], ...] | None
+    strings: tuple[int, int] | None
+
+
+#: Parts parsed before in this process, by name and SHA-256 of their bytes (bounded).
+_SEEN: dict[tuple[str, bytes], _Seen] = {}
+_MAX_SEEN = 512
 _CELL, _VALUE, _STRING = "cell", "value", "string"  # what an element is (else a handler)
 Kind = str | Callable[[dict[str, str]], None]
 
