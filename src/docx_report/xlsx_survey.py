@@ -292,8 +292,9 @@ class _Part:
         self.kinds.update(self.local)  # elements in no namespace
 
     def parse(self, data: bytes, final: bool) -> None:
-        if self.escapes and (_may_spell_underscore(data)
-                             or _may_spell_underscore(self.last[-1:] + data[:1])):
+        # (a reference cut by the chunks spells its "_" in the next, which holds the escape's
+        # other "_", written or spelled)
+        if self.escapes and _may_spell_underscore(data):
             self.escapes = False  # from here on every text is looked at
             self.escaping()
         if self.start is None:
