@@ -1,23 +1,25 @@
-"""The workbook guard and the reader decision, per workbook, side by side with before.
+"""The workbook guard per workbook, side by side with main's.
 
-Every workbook is checked by ``xlsx_guard.check_xlsx`` (one pass over its members) and the
-reader is chosen from what that pass saw (``xlsx_fast.calamine_reads_exactly``). Before, the
-guard made its pass and ``_calamine_reads_exactly`` inflated the worksheets again to decide
-with byte patterns. Both are timed here on the example workbooks, with, for scale, the floor
-of any guard that parses every part: inflating every member and parsing it with expat in C,
-with no handler at all.
+``xlsx_guard.check_xlsx`` checks every workbook before either reader sees it (one pass over
+its members: bytes really inflated, every XML part parsed by expat, what openpyxl and calamine
+act on limited). Timed here on the batch benchmark's workbooks (``speed.make_workbooks``:
+copies of the 2024 example, each under its own agency name), in one process as a batch
+worker checks them:
 
-"Before" is the code of the revision given by ``--before`` (default: the commit before the
-one-pass guard), loaded from git into throwaway modules; without git it is skipped and the
-figures measured when the work started are printed instead.
+* before: the guard of ``--before`` (default ``main``), loaded from git into throwaway modules;
+* after, in a batch: this tree's guard, which parses again no part it parsed before in the
+  process (same name, same bytes): the parts the workbooks share are not parsed twice;
+* after, every part new: this tree's guard with nothing remembered (as for a batch's first
+  workbook, or workbooks that share no part);
+* floor: inflating every member and parsing every XML part with expat in C, with no handler
+  (what a guard that parses every part costs at least).
 
-CPU time per workbook (user + system of this process), the best of several rounds: on a
-machine shared with other work the best round says the most. With ``--instructions`` (needs
-valgrind) the instructions each variant executes per workbook are counted too: a figure the
-load of the machine does not move.
+CPU time of this process (``time.process_time``), per workbook: each figure is the minimum of
+``--rounds`` rounds, the variants alternating within each round, each round ``--repeat``
+passes over the workbooks. On a machine shared with other work the minimum says the most.
 
     python benchmarks/guard_speed.py
-    python benchmarks/guard_speed.py --rounds 15 --repeat 10 --instructions
+    python benchmarks/guard_speed.py --workbooks 20 --repeat 20 --rounds 5
 """
 
 from __future__ import annotations
@@ -39,38 +41,38 @@ from xml.parsers import expat
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from docx_report import xlsx_fast, xlsx_guard, xlsx_survey  # noqa: E402
+from speed import make_workbooks  # noqa: E402
 
-BEFORE = "4ea7d6c"  # main before the one-pass guard
-# Measured on this 2-core machine when the work started (benchmarks/guard_speed.py did not
-# exist yet; /tmp/stages.py, CPU time per example workbook): shown when git is not at hand.
-BEFORE_AT_START = {"guard": 5.7, "decision": 1.5}
+from docx_report import xlsx_guard, xlsx_survey  # noqa: E402
 
 
-def workbooks() -> list[Path]:
-    return sorted(ROOT.glob("examples/**/*.xlsx"))
-
-
-def load_before(revision: str, folder: Path) -> tuple[Callable[[Path], Any], ...] | None:
-    """The guard and the decision as they were at ``revision``, or None without git."""
-    modules: dict[str, ModuleType] = {}
-    for name in ("xlsx_guard", "xlsx_fast"):
+def load_before(revision: str, folder: Path) -> Callable[[Path], Any] | None:
+    """``check_xlsx`` as it is at ``revision`` (its survey module with it), or None."""
+    sources: dict[str, bytes] = {}
+    for name in ("xlsx_survey", "xlsx_guard"):
         try:
-            source = subprocess.run(
+            sources[name] = subprocess.run(
                 ["git", "-C", str(ROOT), "show", f"{revision}:src/docx_report/{name}.py"],
                 capture_output=True, check=True).stdout
         except (OSError, subprocess.CalledProcessError):
             return None
+    # the guard imports the survey by its name: point it at the throwaway copy
+    sources["xlsx_guard"] = sources["xlsx_guard"].replace(
+        b"from docx_report.xlsx_survey import", b"from before_xlsx_survey import")
+    module: ModuleType | None = None
+    for name, source in sources.items():
         path = folder / f"before_{name}.py"
         path.write_bytes(source)
         spec = importlib.util.spec_from_file_location(f"before_{name}", path)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module  # dataclasses look their module up
+        sys.modules[spec.name] = module  # dataclasses and the guard look it up
         spec.loader.exec_module(module)
-        modules[name] = module
-    return modules["xlsx_guard"].check_xlsx, modules["xlsx_fast"]._calamine_reads_exactly
+    assert module is not None
+    check: Callable[[Path], Any] = module.check_xlsx
+    return check
 
 
 def floor(path: Path) -> None:
@@ -87,117 +89,50 @@ def floor(path: Path) -> None:
                 parser.Parse(chunk, False)
 
 
-def after(path: Path) -> bool:
-    """The guard's one pass, and the reader decided from what it saw."""
-    return xlsx_fast.calamine_reads_exactly(xlsx_guard.check_xlsx(path))
-
-
-def best_ms(call: Callable[[Path], Any], path: Path, rounds: int, repeat: int) -> float:
-    call(path)
-    best = float("inf")
-    for _ in range(rounds):
-        start = time.process_time()
-        for _ in range(repeat):
-            call(path)
-        best = min(best, (time.process_time() - start) / repeat)
-    return best * 1000
-
-
-def child(variant: str, calls: int, revision: str) -> None:
-    """Run one variant ``calls`` times on every workbook (under valgrind, for --instructions)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        before = load_before(revision, Path(tmp))
-        assert before is not None
-        call: Callable[[Path], Any] = {
-            "before": lambda p: (before[0](p), before[1](p)), "after": after,
-            "floor": floor}[variant]
-        for path in workbooks():
-            call(path)  # imports and caches warm, as in a batch
-        for _ in range(calls):
-            for path in workbooks():
-                call(path)
-
-
-def instructions(revision: str) -> None:
-    """Instructions per workbook of each variant, counted by callgrind (N calls minus none)."""
-    if subprocess.run(["valgrind", "--version"], capture_output=True).returncode != 0:
-        print("\n(--instructions: valgrind is not installed)")
-        return
-    calls, books = 5, len(workbooks())
-
-    def count(variant: str, n: int) -> int:
-        done = subprocess.run(
-            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
-             __file__, "--child", variant, str(n), "--before", revision],
-            capture_output=True, text=True, check=True)
-        return int(done.stderr.rsplit("Collected : ", 1)[1].split()[0])
-
-    print("\nInstructions per workbook (callgrind, mean over the workbooks above):")
-    figures = {v: (count(v, calls) - count(v, 0)) / calls / books
-               for v in ("before", "after", "floor")}
-    for variant, figure in figures.items():
-        print(f"  {variant:8s} {figure / 1e6:7.1f} M")
-    print(f"  speed-up {figures['before'] / figures['after']:.2f}x; above the floor: before "
-          f"{(figures['before'] - figures['floor']) / 1e6:.1f} M, after "
-          f"{(figures['after'] - figures['floor']) / 1e6:.1f} M")
+def every_part_new(path: Path) -> None:
+    xlsx_survey._SEEN.clear()
+    xlsx_guard.check_xlsx(path)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--before", default=BEFORE, help="git revision of 'before'")
-    parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--instructions", action="store_true",
-                        help="also count instructions with valgrind (slow: a minute or two)")
-    parser.add_argument("--child", nargs=2, metavar=("VARIANT", "CALLS"), help=argparse.SUPPRESS)
+    parser.add_argument("--before", default="main", help="git revision of 'before'")
+    parser.add_argument("--workbooks", type=int, default=10)
+    parser.add_argument("--repeat", type=int, default=20, help="passes over the workbooks")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    if args.child:
-        child(args.child[0], int(args.child[1]), args.before)
-        return
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} "
           f"cores, {platform.system()} {platform.release()}; load average at start {load}")
-    print(f"CPU ms per workbook (best of {args.rounds} rounds of {args.repeat})\n")
     with tempfile.TemporaryDirectory() as tmp:
+        books = make_workbooks(Path(tmp) / "books", args.workbooks)
         before = load_before(args.before, Path(tmp))
-        header = (f"{'workbook':34s} {'before: guard':>13s} {'+ decision':>11s} "
-                  f"{'= total':>8s} {'after: one pass':>16s} {'speed-up':>9s} "
-                  f"{'floor':>6s}  reader")
-        print(header)
-        totals = [0.0, 0.0, 0.0]
-        books = workbooks()
-        for path in books:
-            now = best_ms(after, path, args.rounds, args.repeat)
-            low = best_ms(floor, path, args.rounds, args.repeat)
-            reader = "calamine" if after(path) else "openpyxl"
-            name = str(path.relative_to(ROOT / "examples"))
-            if before is not None:
-                guard_ms = best_ms(before[0], path, args.rounds, args.repeat)
-                decision_ms = best_ms(before[1], path, args.rounds, args.repeat)
-                then = guard_ms + decision_ms
-                totals[0] += then
-                print(f"{name:34s} {guard_ms:13.2f} {decision_ms:11.2f} {then:8.2f} "
-                      f"{now:16.2f} {then / now:8.1f}x {low:6.2f}  {reader}")
-            else:
-                print(f"{name:34s} {'-':>13s} {'-':>11s} {'-':>8s} {now:16.2f} {'-':>9s} "
-                      f"{low:6.2f}  {reader}")
-            totals[1] += now
-            totals[2] += low
-        n = len(books)
+        variants: dict[str, Callable[[Path], Any]] = {}
         if before is not None:
-            print(f"{'mean':34s} {'':13s} {'':11s} {totals[0] / n:8.2f} {totals[1] / n:16.2f} "
-                  f"{totals[0] / totals[1]:8.1f}x {totals[2] / n:6.2f}")
-        else:
-            at_start = BEFORE_AT_START["guard"] + BEFORE_AT_START["decision"]
-            print(f"{'mean':34s} {'':13s} {'':11s} {'':8s} {totals[1] / n:16.2f} {'':9s} "
-                  f"{totals[2] / n:6.2f}")
-            print(f"\n(before, measured at the start of the work on this machine: guard "
-                  f"{BEFORE_AT_START['guard']} ms + decision {BEFORE_AT_START['decision']} ms "
-                  f"= {at_start:.1f} ms per example workbook)")
-    print("\nfloor: inflating every member and parsing every XML part with expat in C, with no"
-          " handler\n(what any guard that parses every part costs at least)")
-    if args.instructions:
-        instructions(args.before)
+            variants[f"before ({args.before})"] = before
+        variants["after, in a batch"] = xlsx_guard.check_xlsx
+        variants["after, every part new"] = every_part_new
+        variants["floor"] = floor
+        for call in variants.values():  # imports, caches and the parts remembered, warm
+            for path in books:
+                call(path)
+        best = dict.fromkeys(variants, float("inf"))
+        for _ in range(args.rounds):
+            for name, call in variants.items():
+                start = time.process_time()
+                for _ in range(args.repeat):
+                    for path in books:
+                        call(path)
+                spent = (time.process_time() - start) / args.repeat / len(books)
+                best[name] = min(best[name], spent * 1000)
+        print(f"\nCPU ms per workbook: {len(books)} workbooks x {args.repeat} passes, "
+              f"the least of {args.rounds} rounds\n")
+        base = best.get(f"before ({args.before})")
+        for name, ms in best.items():
+            ratio = f"{base / ms:5.2f}x" if base is not None else ""
+            print(f"  {name:24s} {ms:6.2f} ms  {ratio}")
+        if base is None:
+            print(f"\n(before: git revision {args.before} could not be loaded)")
 
 
 if __name__ == "__main__":
