@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from speed import make_workbooks  # noqa: E402
 
-from docx_report import xlsx_guard, xlsx_survey  # noqa: E402
+from docx_report import xlsx_bytes, xlsx_guard, xlsx_survey  # noqa: E402
 
 
 def load_before(revision: str, folder: Path) -> Callable[[Path], Any] | None:
@@ -81,7 +81,7 @@ def floor(path: Path) -> None:
     with zipfile.ZipFile(path) as zf:
         for info in zf.infolist():
             parser = None
-            for chunk in xlsx_survey.inflate_member(zf, info):
+            for chunk in xlsx_bytes.inflate_member(zf, info):
                 if parser is None:
                     parser = expat.ParserCreate(namespace_separator=" ")
                     if chunk.lstrip()[:1] != b"<":

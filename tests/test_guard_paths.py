@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from docx_report import xlsx_survey
+from docx_report import xlsx_bytes, xlsx_survey
 from docx_report.errors import InputError
 from docx_report.xlsx_guard import Survey, check_xlsx
 from tests.helpers import EXAMPLE_2021
@@ -81,7 +81,7 @@ def test_a_number_cut_by_the_chunks_is_read_whole(value: tuple[bytes, bytes], re
     sheet = _padded_sheet(b'<c r="B1"><v>' + value[0], value[1] + b"</v></c>")
     path = _book(tmp_path, {META: sheet})
     with zipfile.ZipFile(path) as zf:
-        first = next(xlsx_survey.inflate_member(zf, zf.getinfo(META)))
+        first = next(xlsx_bytes.inflate_member(zf, zf.getinfo(META)))
         assert first.endswith(value[0]) and len(first) == CHUNK
     whole = (value[0] + value[1]).decode()
     if refused:

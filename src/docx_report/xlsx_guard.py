@@ -27,21 +27,18 @@ from xml.parsers import expat
 
 from docx_report.errors import InputError
 from docx_report.files import is_ole, os_reason
+from docx_report.xlsx_bytes import MAX_MEMBER, Refused, _chunks, inflate_member
 from docx_report.xlsx_survey import (
     DAMAGED,
     MAX_CELLS,
     MAX_ELEMENTS,
-    MAX_MEMBER,
     MAX_MERGED_CELLS,
     MAX_RANGES,
     MAX_UNCOMPRESSED,
     PACKED,
     UNSAFE_XML,
-    Refused,
     Scan,
     Survey,
-    _chunks,
-    inflate_member,
 )
 
 __all__ = ["MAX_CELLS", "MAX_ELEMENTS", "MAX_MEMBER", "MAX_MERGED_CELLS", "MAX_RANGES",

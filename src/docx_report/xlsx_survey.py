@@ -20,6 +20,13 @@ parts where openpyxl or calamine act on them:
   unknown cell types, Excel's ``_xHHHH_`` escapes in text, also in the shared strings);
 * the package's and the workbook's relationships: which parts are the worksheets.
 
+Python sees no more than it must: texts only inside a numeric ``<v>`` and, where calamine reads
+text, once the bytes may spell an ``_``; a part that is no worksheet from the first chunk whose
+bytes may name what is looked at (``xlsx_bytes``: bytes only ever prove an absence). A part read
+in one chunk and parsed before in this process under the same name, with the same bytes
+(SHA-256: the parts a batch's workbooks share), is not parsed again: what parsing it did is
+done again, counted against the limits (over one, it is parsed and refused as it would be).
+
 What was learned is the ``Survey``; ``xlsx_fast`` decides from it which reader reads the file.
 """
 
@@ -27,32 +34,37 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
 import re
 import zipfile
-import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from xml.parsers import expat
 
+from docx_report.xlsx_bytes import (
+    BOMB,
+    MAX_MEMBER,
+    OVERLAP,
+    Refused,
+    inflate,
+    looks_like_xml,
+    may_hold_sheet_names,
+    may_spell_underscore,
+)
 from docx_report.xlsx_cells import cell_position, covered, readable, short_covered
 
 # Bounds on what is real: bytes actually inflated, cells openpyxl would actually create.
 MAX_UNCOMPRESSED = 100 * 1024 * 1024  # all members together, as inflated
-MAX_MEMBER = 60 * 1024 * 1024  # one member, as inflated
 MAX_MEMBERS = 10_000
 MAX_MERGED_CELLS = 100_000  # cells covered by merges, ranged hyperlinks and comments
 MAX_CELLS = 1_000_000  # cell elements in all sheets
 MAX_ELEMENTS = 10_000_000  # XML elements in all parts (bounded by the '<' they hold)
 MAX_RANGES = 100_000  # ranges in sqref lists (conditional formats, validations …)
-_CHUNK = 64 * 1024
 
 UNSAFE_XML = "工作簿含有不安全的 XML 内容（DTD、实体或外部引用），已拒绝读取"
 DAMAGED = "文件已损坏或不完整（可能没有复制或下载完整）；请重新保存后再试"
 PACKED = ("文件的压缩方式不受支持（可能被压缩软件重新打包过）；"
           "请用 Excel/WPS 打开并另存为 .xlsx 后再试")
-BOMB = "文件解压后异常巨大（疑似压缩炸弹），已拒绝读取"
 ENCRYPTED = ("工作簿中的内容被压缩软件加了密码，无法读取；"
              "请用 Excel/WPS 打开并另存为 .xlsx（不设密码）后再试")
 _TOO_MANY = "文件包含的内容异常之多，读取会耗尽时间和内存，已拒绝读取"
@@ -63,20 +75,7 @@ _WHAT = {"mergeCell": "", "hyperlink": "设置了超链接", "comment": "添加�
 _NUMERIC = frozenset(("n", "s", "b", "d"))  # cell types whose <v> openpyxl converts
 _SAME_TYPES = frozenset(("n", "s", "b", "d", "str", "inlineStr"))  # read alike by both
 _ESCAPE = re.compile(r"_x[0-9A-Fa-f]{4}_")
-# What ``start`` looks at in a part that is no worksheet, as its bytes spell it: elements named
-# c or v (the name ends at a space, "/" or ">"), with or without a prefix, and other names.
-_ELEMENT_CV, _PREFIXED_CV = re.compile(rb"<[cv][\s/>]"), re.compile(rb":[cv][\s/>]")
-_SHEET_WORDS = (b"sqref", b"mergeCell", b"hyperlink", b"comment")
-_OVERLAP = 16  # bytes of the chunk before looked at again: the longest name above, and more
 RELATIONSHIPS = ("_rels/.rels", "xl/_rels/workbook.xml.rels")  # recorded for the reader
-
-
-class Refused(Exception):
-    """Raised inside the scan: the workbook is refused with this message."""
-
-    def __init__(self, message: str, part: str = "") -> None:
-        super().__init__(message)
-        self.message, self.part = message, part
 
 
 @dataclass
@@ -132,13 +131,13 @@ class Scan:
         part: _Part | None = None
         xml: bool | None = None
         inflated = 0
-        for chunk, last in _inflate(zf, info, MAX_MEMBER):
+        for chunk, last in inflate(zf, info, MAX_MEMBER):
             inflated += len(chunk)
             self.inflated += len(chunk)
             if self.inflated > MAX_UNCOMPRESSED:
                 raise Refused(BOMB)
             if xml is None:
-                xml = _looks_like_xml(chunk)
+                xml = looks_like_xml(chunk)
                 if xml and last and inflated == info.file_size:  # the whole part
                     self.count_elements(chunk)
                     self.whole(info.filename, chunk)
@@ -173,7 +172,8 @@ class Scan:
         fresh = name not in survey.areas and name not in survey.differ
         part = _Part(self, name)
         part.parse(data, True)
-        if not fresh or (part.rels is not None and len(part.rels) > _MAX_SEEN):
+        if not fresh or (part.rels is not None  # kept small: the cache holds a few KB each
+                         and sum(len(k) + len(t) for k, t in part.rels) > _MAX_SEEN_CHARS):
             return
         area = survey.areas.get(name)
         if len(_SEEN) >= _MAX_SEEN:
@@ -245,7 +245,7 @@ class _Seen:
 
 #: Parts parsed before in this process, by name and SHA-256 of their bytes (bounded).
 _SEEN: dict[tuple[str, bytes], _Seen] = {}
-_MAX_SEEN = 512
+_MAX_SEEN, _MAX_SEEN_CHARS = 512, 8192
 _CELL, _VALUE, _STRING = "cell", "value", "string"  # what an element is (else a handler)
 Kind = str | Callable[[dict[str, str]], None]
 
@@ -294,7 +294,7 @@ class _Part:
     def parse(self, data: bytes, final: bool) -> None:
         # (a reference cut by the chunks spells its "_" in the next, which holds the escape's
         # other "_", written or spelled)
-        if self.escapes and _may_spell_underscore(data):
+        if self.escapes and may_spell_underscore(data):
             self.escapes = False  # from here on every text is looked at
             self.escaping()
         if self.start is None:
@@ -305,7 +305,7 @@ class _Part:
             self.parser.Parse(data, final)
         except expat.ExpatError:
             raise Refused(DAMAGED) from None
-        self.last = data[-_OVERLAP:]
+        self.last = data[-OVERLAP:]
         if final:
             self.finish()
             if self.rels is not None:
@@ -335,8 +335,8 @@ class _Part:
     def looked_for(self) -> bool:
         """May the bytes being parsed (with the end of those before) hold an element or an
         attribute that ``start`` looks at in a part that is no worksheet?"""
-        return (_may_hold_sheet_names(self.chunk)
-                or _may_hold_sheet_names(self.last + self.chunk[:_OVERLAP]))
+        return (may_hold_sheet_names(self.chunk)
+                or may_hold_sheet_names(self.last + self.chunk[:OVERLAP]))
 
     def on_strings(self, attrs: dict[str, str]) -> None:
         # The digits of the count as a number, whatever else is written: never less than
@@ -447,24 +447,6 @@ class _Part:
         parser.StartElementHandler = start
 
 
-def _may_spell_underscore(data: bytes) -> bool:
-    """Could text parsed from these bytes hold an ``_``? Only where it is written, or spelled by
-    a character reference (``&#95;``, ``&#x5F;``). expat reads ``_`` from no other byte in any
-    encoding it accepts (the ASCII bytes of markup are themselves in every single-byte one);
-    UTF-16, whose references are spelled apart, has NUL bytes."""
-    return b"_" in data or b"&#" in data or b"\0" in data
-
-
-def _may_hold_sheet_names(data: bytes) -> bool:
-    """Could these bytes hold an element or attribute that ``start`` looks at in a part that is
-    no worksheet (a cell, a value, a merge, a hyperlink, a comment, a ``sqref``)? Names are
-    written as they are (no reference spells them; in every encoding expat accepts, their ASCII
-    bytes are themselves, except UTF-16, which has NUL bytes)."""
-    return (b"\0" in data or _ELEMENT_CV.search(data) is not None
-            or _PREFIXED_CV.search(data) is not None
-            or any(word in data for word in _SHEET_WORDS))
-
-
 def _nothing() -> None:
     pass
 
@@ -474,62 +456,3 @@ def _normal(name: str) -> str:
     return name.replace("\\", "/").lower()
 
 
-def _chunks(member: Any) -> Iterator[bytes]:
-    """A small member's bytes through zipfile, in chunks, stopping at the member limit."""
-    total = 0
-    while chunk := member.read(_CHUNK):
-        total += len(chunk)
-        if total > MAX_MEMBER:
-            raise Refused(BOMB)
-        yield chunk
-
-
-def inflate_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo,
-                   limit: int = MAX_MEMBER) -> Iterator[bytes]:
-    """The member's bytes as they really inflate, in chunks: never more than one chunk in
-    memory, and counted to the end of the compressed stream, whatever size is declared.
-
-    zipfile stops at the declared size; openpyxl's ``read()`` inflates the whole stream in one
-    call before cutting it there, so the real size is what costs memory.
-    """
-    for chunk, _ in _inflate(zf, info, limit):
-        yield chunk
-
-
-def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo,
-             limit: int) -> Iterator[tuple[bytes, bool]]:
-    """``inflate_member``'s chunks, each with whether it is surely the last (a stream that ends
-    in a chunk of no bytes has its last chunk before it not so marked)."""
-    fp = zf.fp
-    assert fp is not None
-    fp.seek(info.header_offset)
-    header = fp.read(30)
-    if len(header) != 30 or not header.startswith(b"PK\x03\x04"):
-        raise zipfile.BadZipFile("bad local header")
-    fp.seek(int.from_bytes(header[26:28], "little") + int.from_bytes(header[28:30], "little"),
-            os.SEEK_CUR)
-    left = info.compress_size
-    inflate = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
-    total = 0
-    while left > 0 or (inflate is not None and inflate.unconsumed_tail):
-        if inflate is not None and inflate.unconsumed_tail:
-            chunk = inflate.decompress(inflate.unconsumed_tail, _CHUNK)
-        else:
-            raw = fp.read(min(_CHUNK, left))
-            if not raw:
-                raise EOFError
-            left -= len(raw)
-            chunk = inflate.decompress(raw, _CHUNK) if inflate is not None else raw
-        total += len(chunk)
-        if total > limit:
-            raise Refused(BOMB)
-        ended = inflate.eof if inflate is not None else left == 0
-        if chunk:
-            yield chunk, ended
-        if ended and inflate is not None:
-            return
-
-
-def _looks_like_xml(head: bytes) -> bool:
-    start = head[:64].lstrip(b" \t\r\n")
-    return start.startswith((b"<", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"))
