@@ -8,8 +8,11 @@ here is built so that a short cut that missed something would give another surve
 
 from __future__ import annotations
 
+import hashlib
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -28,6 +31,7 @@ CHUNK = 64 * 1024  # the guard inflates and parses members in chunks of this siz
 def nothing_seen(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test starts with no part parsed before (the guard remembers parts it parsed)."""
     monkeypatch.setattr(xlsx_survey, "_SEEN", {})
+    monkeypatch.setattr(xlsx_survey, "_MISSES", {})
 
 
 def _book(tmp_path: Path, changes: dict[str, Change], name: str = "改.xlsx") -> Path:
@@ -153,3 +157,26 @@ def test_a_part_seen_before_still_counts_towards_the_limits(
     remembered = _refusal(EXAMPLE_2021)
     monkeypatch.setattr(xlsx_survey, "_SEEN", {})
     assert remembered == _refusal(EXAMPLE_2021)
+
+
+def test_a_part_that_differs_every_time_is_hashed_now_and_then(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parts whose bytes differ in every workbook are not hashed for nothing each time, and
+    are found again once they repeat."""
+    hashed: list[bytes] = []
+
+    def sha256(data: bytes) -> Any:
+        hashed.append(data)
+        return hashlib.sha256(data)
+
+    monkeypatch.setattr(xlsx_survey, "hashlib", SimpleNamespace(sha256=sha256))
+    paths = [_book(tmp_path, {META: before_end(b"</sheetData>", b'<row r="%d"/>' % (9 + i))},
+                  f"{i}.xlsx") for i in range(24)]
+    for path in paths:
+        assert check_xlsx(path).areas[META].rows == 5
+    assert xlsx_survey._MISSES[META] == 24
+    assert len([data for data in hashed if b"fingerprint" in data]) == 5  # 4 in a row, 16th
+    remembered = len(xlsx_survey._SEEN)
+    for _ in range(9):  # the first workbook's part is looked up again at the next 16th
+        check_xlsx(paths[0])
+    assert xlsx_survey._MISSES[META] == 0 and len(xlsx_survey._SEEN) == remembered

@@ -163,9 +163,16 @@ class Scan:
         """Parse a part read in one chunk, or do what parsing the same bytes under the same
         name did before (in this process: the parts a batch's workbooks share), where that
         was no refusal and the counts stay within their limits (else they are parsed)."""
-        survey = self.survey
+        survey, misses = self.survey, _MISSES.get(name, 0)
+        if misses >= 4 and misses % 16:  # its bytes differ every time: hashing them is waste
+            _MISSES[name] = misses + 1
+            _Part(self, name).parse(data, True)
+            return
         key = (name, hashlib.sha256(data).digest())
         seen = _SEEN.get(key)
+        if len(_MISSES) >= _MAX_SEEN:
+            _MISSES.clear()
+        _MISSES[name] = 0 if seen is not None else misses + 1
         if seen is not None and self.replay(seen, name):
             return
         before = (self.cells, self.covered, self.ranges)
@@ -246,6 +253,7 @@ class _Seen:
 #: Parts parsed before in this process, by name and SHA-256 of their bytes (bounded).
 _SEEN: dict[tuple[str, bytes], _Seen] = {}
 _MAX_SEEN, _MAX_SEEN_CHARS = 512, 8192
+_MISSES: dict[str, int] = {}  # by name: parts looked up in a row and not found (bounded)
 _CELL, _VALUE, _STRING = "cell", "value", "string"  # what an element is (else a handler)
 Kind = str | Callable[[dict[str, str]], None]
 
