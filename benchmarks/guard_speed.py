@@ -9,8 +9,8 @@ worker checks them:
 * before: the guard of ``--before`` (default ``main``), loaded from git into throwaway modules;
 * after, in a batch: this tree's guard, which parses again no part it parsed before in the
   process (same name, same bytes): the parts the workbooks share are not parsed twice;
-* after, every part new: this tree's guard with nothing remembered (as for a batch's first
-  workbook, or workbooks that share no part);
+* after, every part new: this tree's guard with no part remembered before each workbook (as
+  in a batch of workbooks that share no part: after a few, such parts are no longer hashed);
 * floor: inflating every member and parsing every XML part with expat in C, with no handler
   (what a guard that parses every part costs at least).
 
