@@ -67,12 +67,12 @@ def inflate_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo,
     zipfile stops at the declared size; openpyxl's ``read()`` inflates the whole stream in one
     call before cutting it there, so the real size is what costs memory.
     """
-    for chunk, _ in inflate(zf, info, limit):
+    for chunk, _ in inflate_chunks(zf, info, limit):
         yield chunk
 
 
-def inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo,
-             limit: int) -> Iterator[tuple[bytes, bool]]:
+def inflate_chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo,
+                   limit: int) -> Iterator[tuple[bytes, bool]]:
     """``inflate_member``'s chunks, each with whether it is surely the last (a stream that ends
     in a chunk of no bytes has its last chunk before it not so marked)."""
     fp = zf.fp

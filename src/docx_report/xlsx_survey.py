@@ -46,7 +46,7 @@ from docx_report.xlsx_bytes import (
     MAX_MEMBER,
     OVERLAP,
     Refused,
-    inflate,
+    inflate_chunks,
     looks_like_xml,
     may_hold_sheet_names,
     may_spell_underscore,
@@ -131,7 +131,7 @@ class Scan:
         part: _Part | None = None
         xml: bool | None = None
         inflated = 0
-        for chunk, last in inflate(zf, info, MAX_MEMBER):
+        for chunk, last in inflate_chunks(zf, info, MAX_MEMBER):
             inflated += len(chunk)
             self.inflated += len(chunk)
             if self.inflated > MAX_UNCOMPRESSED:
@@ -236,6 +236,8 @@ class Scan:
 #: hundred in every workbook of a batch. Bounded: a reference not kept is read again.
 _POSITIONS: dict[str, tuple[int, int]] = {}
 _MAX_POSITIONS = 10_000
+
+
 @dataclass(frozen=True)
 class _Seen:
     """What parsing a part did: counts added, its cells' area, whether calamine reads it
@@ -254,6 +256,7 @@ class _Seen:
 _SEEN: dict[tuple[str, bytes], _Seen] = {}
 _MAX_SEEN, _MAX_SEEN_CHARS = 512, 8192
 _MISSES: dict[str, int] = {}  # by name: parts looked up in a row and not found (bounded)
+
 _CELL, _VALUE, _STRING = "cell", "value", "string"  # what an element is (else a handler)
 Kind = str | Callable[[dict[str, str]], None]
 
