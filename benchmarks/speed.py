@@ -40,6 +40,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -68,14 +69,26 @@ def _refs(text: str) -> bytes:
     return "".join(f"&#{ord(ch)};" for ch in text).encode()
 
 
-def make_workbooks(folder: Path, count: int) -> list[Path]:
-    """``count`` copies of the example, each under its own agency name (shared strings)."""
+_NUMBER_CELL = re.compile(rb'(<c r="[A-Z]+[0-9]+"[^>]*t="n"[^>]*><v>)([^<]*)(</v>)')
+# the example's table sheets (二、三、四): every number typed there is scaled per workbook
+TABLE_SHEETS = ("xl/worksheets/sheet3.xml", "xl/worksheets/sheet4.xml",
+                "xl/worksheets/sheet5.xml")
+
+
+def make_workbooks(folder: Path, count: int, *, same_tables: bool = False) -> list[Path]:
+    """``count`` copies of the example, each under its own agency name (in every sheet), each
+    with its own tables: the k-th has every number typed in the tables times k + 1 (the totals
+    still add up; the narrative's figures no longer match from the second on, a warning each, as
+    in real batches). No two workbooks share a sheet but the empty and hidden ones, so nothing
+    a worker remembers of one workbook spares it work on the next that real workbooks (typed by
+    different clerks) would not. ``same_tables``: only the names differ (earlier runs)."""
     folder.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(EXAMPLE) as zin:
         members = [(info, zin.read(info)) for info in zin.infolist()]
     paths = []
     for i in range(count):
         path = folder / f"{i:05d}.xlsx"
+        scale = Decimal(i + 1)
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
             for info, data in members:
                 if info.filename == "xl/sharedStrings.xml" or \
@@ -83,6 +96,10 @@ def make_workbooks(folder: Path, count: int) -> list[Path]:
                     # the name as UTF-8, or as character references (openpyxl writes those)
                     data = data.replace(AGENCY.encode(), agency(i).encode()).replace(
                         _refs(AGENCY), _refs(agency(i)))
+                if info.filename in TABLE_SHEETS and not same_tables:
+                    data = _NUMBER_CELL.sub(
+                        lambda m, k=scale: m[1] + str(Decimal(m[2].decode()) * k).encode() + m[3],
+                        data)
                 zout.writestr(info, data)
         paths.append(path)
     return paths
