@@ -47,11 +47,11 @@ STAGES = ("open", "read", "check", "texts", "figures")
 def _child(src: str, count: int, passes: int) -> dict[str, Any]:
     """Time every stage in this process with the package found in ``src``."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
-    import speed  # noqa: PLC0415 - inserts this tree's src: put the side's own first
+    import speed  # inserts this tree's src: the side's own goes first, below
 
     sys.path.insert(0, src)
-    from docx_report import engine, similar, summary, xlsx_fast, xlsx_guard  # noqa: PLC0415
-    from docx_report.reader import choose_pack, read_book  # noqa: PLC0415
+    from docx_report import engine, similar, summary, xlsx_fast, xlsx_guard
+    from docx_report.reader import choose_pack, read_book
 
     assert Path(engine.__file__).is_relative_to(src), engine.__file__
     with tempfile.TemporaryDirectory() as tmp:
@@ -76,7 +76,7 @@ def _child(src: str, count: int, passes: int) -> dict[str, Any]:
         for _ in range(passes):
             timed("open", lambda p: xlsx_fast.CalamineBook.open(p, surveys[p]))
             books = opened()  # fresh: a book may keep what it read once
-            timed("read", lambda p: read_book(books[p], choose_pack(books[p], None)))
+            timed("read", lambda p, books=books: read_book(books[p], choose_pack(books[p], None)))
             timed("check", lambda p: eng.check_data(data[p]))
             timed("texts", lambda p: similar.texts(data[p].pack, data[p].narratives))
             timed("figures", lambda p: summary.figures(data[p].pack, checked[p].computed))
