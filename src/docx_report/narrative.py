@@ -86,6 +86,12 @@ class Reader:
         # every phrase, compiled per figure, cost a quarter of a second per process).
         self.all_phrases = [(figure, p.pieces, p.regex) for figure in self.figures
                             for p in figure.phrases]
+        # For each piece, the figures with a phrase that has it: a paragraph's pieces name the
+        # few figures worth looking at (most paragraphs state no figure).
+        self.by_piece: dict[str, list[int]] = {}
+        for i, figure in enumerate(self.figures):
+            for w in {w for p in (*figure.phrases, *figure.none) for w in p.pieces}:
+                self.by_piece.setdefault(w, []).append(i)
 
     @classmethod
     def of(cls, pack: Pack) -> Reader:
@@ -119,7 +125,8 @@ class Reader:
         paragraph: only these can match in one of its clauses."""
         present = {w for w in self.pieces if w in text}
         live = []
-        for figure in self.figures:
+        for i in sorted({i for w in present for i in self.by_piece[w]}):
+            figure = self.figures[i]
             phrases = tuple(p for p in figure.phrases if present.issuperset(p.pieces))
             none = tuple(p for p in figure.none if present.issuperset(p.pieces))
             if phrases or none:
