@@ -24,13 +24,14 @@ from docx_report.values import Number, value_type
 def compute(pack: Pack, values: Mapping[str, Number | None]) -> dict[str, Number | None]:
     """Every value key → its value, totals recomputed from their parts (None if unknown)."""
     result: dict[str, Number | None] = {}
+    given = values.get
     for key, parts in _plan(pack).order:
         if parts is None:
-            result[key] = values.get(key)
+            result[key] = given(key)
             continue
         known = [result[p] for p in parts]
-        result[key] = None if any(p is None for p in known) else sum(
-            known, start=0)  # type: ignore[arg-type]
+        # (``None in`` compares by identity first: no number equals None)
+        result[key] = None if None in known else sum(known, start=0)  # type: ignore[arg-type]
     return result
 
 

@@ -36,6 +36,7 @@ from docx_report.values import Number, value_type
 
 FILLER = 8  # characters allowed between a phrase and its number ("共计", "数量为" …)
 _FULLWIDTH = str.maketrans("０１２３４５６７８９．", "0123456789.")
+_WIDE = re.compile("[０-９．]")  # a paragraph without these is translated to itself
 _SENTENCE = re.compile(r"[^。！？；;!?\n]+[。！？；;!?]?")
 _CLAUSE = re.compile(r"[，：:]|,(?!\d{3})|(?<!\d),")
 _YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?=\s*年)")
@@ -86,6 +87,17 @@ class Reader:
         # every phrase, compiled per figure, cost a quarter of a second per process).
         self.all_phrases = [(figure, p.pieces, p.regex) for figure in self.figures
                             for p in figure.phrases]
+        # What may stand in a gap, by its first character: a gap (a few characters) is
+        # looked for only the words and phrases that start with one of its characters.
+        self.part_at: dict[str, list[str]] = {}
+        for w in self.parts:
+            self.part_at.setdefault(w[:1], []).append(w)
+        self.phrase_at: dict[str, list[tuple[_Figure, str, re.Pattern[str]]]] = {}
+        for figure, pieces, regex in self.all_phrases:
+            self.phrase_at.setdefault(pieces[0][:1], []).append((figure, pieces[0], regex))
+        self.piece_at: dict[str, list[str]] = {}
+        for w in self.pieces:
+            self.piece_at.setdefault(w[:1], []).append(w)
         # For each piece, the figures with a phrase that has it: a paragraph's pieces name the
         # few figures worth looking at (most paragraphs state no figure).
         self.by_piece: dict[str, list[int]] = {}
@@ -110,20 +122,25 @@ class Reader:
         """Is clause[lo:hi] free of numbers, part words and other figures' phrases?"""
         if lo > hi or any(lo < t.end and t.start < hi for t in tokens):
             return False
+        if "" in self.part_at:
+            return False  # an empty part word is in every gap
         gap = clause[lo:hi]
-        if any(w in gap for w in self.parts):
+        starts = set(gap)
+        if any(w in gap for c in starts if c in self.part_at for w in self.part_at[c]):
             return False
         if enumerations and re.search("[、和及与或]", gap):
             return True
-        for other, pieces, regex in self.all_phrases:
-            if pieces[0] in gap and other is not figure and regex.search(gap):
-                return False
+        for c in starts:
+            for other, first, regex in self.phrase_at.get(c, ()):
+                if first in gap and other is not figure and regex.search(gap):
+                    return False
         return True
 
     def _live(self, text: str) -> list[tuple[_Figure, tuple[Phrase, ...], tuple[Phrase, ...]]]:
         """The figures with the phrases (and 'none' wordings) whose every piece occurs in the
         paragraph: only these can match in one of its clauses."""
-        present = {w for w in self.pieces if w in text}
+        at = self.piece_at
+        present = {w for c in set(text) if c in at for w in at[c] if w in text}
         live = []
         for i in sorted({i for w in present for i in self.by_piece[w]}):
             figure = self.figures[i]
@@ -178,7 +195,7 @@ class Reader:
     def statements(self, paragraph: str, year: int | None = None) -> Iterator[Statement]:
         """``year``: the report's; a number after another year in its clause ("2023年新收申请
         51件，2024年新收63件") speaks of that year, not of the tables."""
-        text = paragraph.translate(_FULLWIDTH)
+        text = paragraph.translate(_FULLWIDTH) if _WIDE.search(paragraph) else paragraph
         live = self._live(text)
         if not live:
             return
@@ -211,7 +228,7 @@ class Reader:
     def _counts_more(self, after: str) -> bool:
         """"67件（含上年结转4件）", "67件，其中上年结转4件": it counts more than a figure."""
         rest = after.lstrip().lstrip("（(，,").lstrip()
-        return any(rest.startswith(w) for w in self.beyond)
+        return rest.startswith(self.beyond)
 
 
 def _clauses(sentence: str) -> Iterator[tuple[int, str]]:
@@ -257,12 +274,14 @@ def _kinds(pack: Pack) -> dict[str, str]:
 
 def paragraphs(section: NarrativeSection, story: Narrative) -> Iterator[tuple[str, str]]:
     """(cell, paragraph) of a narrative section, intro first (titles are not read)."""
+    cell = wb.coordinate(wb.INTRO_ROW, 2)
     for p in story.intro:
-        yield wb.coordinate(wb.INTRO_ROW, 2), p
+        yield cell, p
     for i, (_, body) in enumerate(story.subsections):
         row = story.rows[i] if i < len(story.rows) else wb.INTRO_ROW
+        cell = wb.coordinate(row, 2)
         for p in body:
-            yield wb.coordinate(row, 2), p
+            yield cell, p
 
 
 def _short(sentence: str, limit: int = 80) -> str:
