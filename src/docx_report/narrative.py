@@ -95,9 +95,6 @@ class Reader:
         self.phrase_at: dict[str, list[tuple[_Figure, str, re.Pattern[str]]]] = {}
         for figure, pieces, regex in self.all_phrases:
             self.phrase_at.setdefault(pieces[0][:1], []).append((figure, pieces[0], regex))
-        self.piece_at: dict[str, list[str]] = {}
-        for w in self.pieces:
-            self.piece_at.setdefault(w[:1], []).append(w)
         # For each piece, the figures with a phrase that has it: a paragraph's pieces name the
         # few figures worth looking at (most paragraphs state no figure).
         self.by_piece: dict[str, list[int]] = {}
@@ -139,8 +136,7 @@ class Reader:
     def _live(self, text: str) -> list[tuple[_Figure, tuple[Phrase, ...], tuple[Phrase, ...]]]:
         """The figures with the phrases (and 'none' wordings) whose every piece occurs in the
         paragraph: only these can match in one of its clauses."""
-        at = self.piece_at
-        present = {w for c in set(text) if c in at for w in at[c] if w in text}
+        present = {w for w in self.pieces if w in text}
         live = []
         for i in sorted({i for w in present for i in self.by_piece[w]}):
             figure = self.figures[i]
@@ -199,17 +195,22 @@ class Reader:
         live = self._live(text)
         if not live:
             return
+        units = {u for figure, phrases, _ in live if phrases for u in figure.units}
         for sm in _SENTENCE.finditer(text):
-            sentence = sm.group(0).strip()
-            for at, clause in _clauses(sm.group(0)):
+            whole = sm.group(0)
+            sentence = whole.strip()
+            for at, clause in _clauses(whole):
                 tokens = numbers(clause, self.units)
                 for token in tokens:
-                    if self._counts_more(sm.group(0)[at + token.end:]):
+                    if token.unit not in units:
+                        continue  # no live figure is counted in it: none binds it
+                    if self._counts_more(whole[at + token.end:]):
                         continue
-                    if year is not None and any(
-                            int(y) != year for y in _YEAR.findall(clause[:token.start])):
+                    before = clause[:token.start]
+                    if year is not None and "年" in before and any(
+                            int(y) != year for y in _YEAR.findall(before)):
                         continue
-                    if any(w in clause[:token.start] for w in self.periods):
+                    if any(w in before for w in self.periods):
                         continue  # "近三年共收到申请150件": a count over another period
                     bound = self._bind(clause, token, tokens, live)
                     if bound:
@@ -357,7 +358,7 @@ def check_placeholders(pack: Pack, narratives: Mapping[str, Narrative], *, rule:
     for section in pack.narratives():
         story = narratives.get(section.key, Narrative())
         for cell, paragraph in paragraphs(section, story):
-            for m in _PLACEHOLDER.finditer(paragraph):
+            for m in _PLACEHOLDER.finditer(paragraph) if "【" in paragraph else ():
                 name = m.group(1)
                 if name in known:
                     continue

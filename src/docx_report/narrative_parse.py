@@ -79,8 +79,11 @@ class Quantity:
 @functools.lru_cache(maxsize=64)
 def _pattern(units: tuple[str, ...]) -> re.Pattern[str]:
     unit = "|".join(re.escape(u) for u in sorted(units, key=len, reverse=True))
+    # (the lookahead only says what a match starts with: re skips other characters at once
+    # instead of trying every approximate word at each)
+    starts = "".join(sorted({w[0] for w in _PRE.split("|")}))
     return re.compile(
-        rf"(?P<pre>{_PRE})?(?P<num>\d+(?:\.\d+)?[万亿]?|[{_CN}]+)(?P<post>余|多)?\s*"
+        rf"(?=[\d{_CN}{starts}])(?P<pre>{_PRE})?(?P<num>\d+(?:\.\d+)?[万亿]?|[{_CN}]+)(?P<post>余|多)?\s*"
         rf"(?P<unit>{unit})(?!工作日|个工作日|月|小时|百分点|性)(?P<tail>{_TAIL})?")
 
 
