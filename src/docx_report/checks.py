@@ -23,12 +23,10 @@ from docx_report.values import Number, value_type
 
 def compute(pack: Pack, values: Mapping[str, Number | None]) -> dict[str, Number | None]:
     """Every value key → its value, totals recomputed from their parts (None if unknown)."""
-    result: dict[str, Number | None] = {}
-    given = values.get
-    for key, parts in _plan(pack).order:
-        if parts is None:
-            result[key] = given(key)
-            continue
+    plan = _plan(pack)
+    result: dict[str, Number | None] = dict.fromkeys(plan.keys)  # in the plan's order
+    result.update(zip(plan.inputs, map(values.get, plan.inputs), strict=True))
+    for key, parts in plan.sums:
         known = [result[p] for p in parts]
         # (``None in`` compares by identity first: no number equals None)
         result[key] = None if None in known else sum(known, start=0)  # type: ignore[arg-type]
@@ -65,6 +63,9 @@ class _Plan:
 
         for key in pack.value_cells():
             visit(key)
+        self.keys = [key for key, _ in self.order]
+        self.inputs = [key for key, parts in self.order if parts is None]
+        self.sums = [(key, parts) for key, parts in self.order if parts is not None]
         self.totals = pack.totals_by_cell()
         keys = list(pack.value_cells())
         self.equations: dict[int, list[_Instance]] = {}

@@ -24,7 +24,7 @@ from docx_report.pack import (
     is_folder,
     load_pack,
 )
-from docx_report.values import Number, ValueProblem, value_type
+from docx_report.values import TYPES, Number, ValueProblem
 from docx_report.xlsx_fast import open_book
 from docx_report.xlsx_guard import over_cell_limit
 
@@ -180,7 +180,8 @@ class _Reader:
         once per workbook, so it is asked only where a blank is wrong anyway.
         """
         raw = self.book.value(sheet, row, col)
-        if too_long := over_cell_limit(raw):  # written by another program: Excel cuts it
+        # text too long for a cell (written by another program: Excel cuts it)
+        if isinstance(raw, str) and (too_long := over_cell_limit(raw)):
             self.problem(f"{what}：{too_long}", sheet, row, col, rule=self.data.pack.value_rule)
             return UNREAD
         if raw is None and formulas and (formula := self.book.formula(sheet, row, col)):
@@ -189,7 +190,7 @@ class _Reader:
                          "或直接填写", sheet, row, col, rule=self.data.pack.value_rule)
             return UNREAD
         try:
-            return value_type(type_name).parse(raw)
+            return TYPES[type_name].parse(raw)
         except ValueProblem as exc:
             self.problem(f"{what}：{exc}", sheet, row, col, rule=self.data.pack.value_rule)
             return UNREAD
