@@ -19,18 +19,25 @@ and the exit status is 1. The baseline is the revision given by ``--baseline`` (
 ``main``), taken out of git into a temporary folder (its ``src`` and ``templates``).
 
 Also printed: what a workbook's ``similar.texts`` weighs when a batch worker sends it to the
-parent (pickled) and once the parent holds it (``tracemalloc``).
+parent (pickled) and once the parent holds it (``tracemalloc``). With ``--instructions``
+(needs valgrind) the instructions each stage executes per workbook are counted too, a figure
+the load of the machine does not move: the difference between running the stage 11 times and
+once on one workbook, under cachegrind, divided by 10.
 
     python benchmarks/read_speed.py
     python benchmarks/read_speed.py --baseline main~3 --workbooks 100 --passes 3 --rounds 3
+    python benchmarks/read_speed.py --instructions
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import json
+import os
 import pickle
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -103,6 +110,53 @@ def _child(src: str, count: int, passes: int) -> dict[str, Any]:
             "held": size, "pickling": pickling}
 
 
+def _count(src: str, stage: str, reps: int) -> None:
+    """Run one stage ``reps`` times on one workbook (under cachegrind: ``_instructions``)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import speed  # inserts this tree's src: the side's own goes first, below
+
+    sys.path.insert(0, src)
+    from docx_report import engine, similar, summary, xlsx_fast, xlsx_guard
+    from docx_report.reader import choose_pack, read_book
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = speed.make_workbooks(Path(tmp), 2)[1]
+        survey = xlsx_guard.check_xlsx(path)
+        eng = engine.default()
+        books = [xlsx_fast.CalamineBook.open(path, survey) for _ in range(12)]
+        data = read_book(books[0], choose_pack(books[0], None))
+        checked = eng.check_data(data)
+        similar.texts(data.pack, data.narratives)
+        runs = {"open": lambda i: xlsx_fast.CalamineBook.open(path, survey),
+                "read": lambda i: read_book(books[i + 1], choose_pack(books[i + 1], None)),
+                "check": lambda i: eng.check_data(data),
+                "texts": lambda i: similar.texts(data.pack, data.narratives),
+                "figures": lambda i: summary.figures(data.pack, checked.computed)}
+        gc.collect()
+        gc.disable()  # a collection falling in one run and not the other would swamp the count
+        for i in range(reps):
+            runs[stage](i)
+
+
+def _instructions(src: Path) -> dict[str, float]:
+    """Instructions per workbook of each stage (cachegrind; the same hash seed each run)."""
+    found = {}
+    for stage in STAGES:
+        counts = []
+        for reps in (1, 11):
+            err = subprocess.run(
+                ["valgrind", "--tool=cachegrind", "--cache-sim=no",
+                 "--cachegrind-out-file=/dev/null", sys.executable, __file__, "--child",
+                 str(src), "--count", stage, "--reps", str(reps)],
+                check=True, capture_output=True, text=True,
+                env={**os.environ, "PYTHONHASHSEED": "0"}).stderr
+            counts.append(int(next(line for line in err.splitlines()
+                                   if "I   refs" in line or "I refs" in line)
+                              .split(":")[1].replace(",", "")))
+        found[stage] = (counts[1] - counts[0]) / 10
+    return found
+
+
 def _baseline(revision: str, folder: Path) -> Path:
     """The baseline's ``src`` (with the ``templates`` its packs are read from) in ``folder``."""
     archive = folder / "baseline.tar"
@@ -127,17 +181,27 @@ def main() -> None:
     parser.add_argument("--workbooks", type=int, default=100)
     parser.add_argument("--passes", type=int, default=2, help="timed passes per process")
     parser.add_argument("--rounds", type=int, default=3, help="processes per side")
+    parser.add_argument("--instructions", action="store_true",
+                        help="count instructions too (valgrind, several minutes)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--count", help=argparse.SUPPRESS)
+    parser.add_argument("--reps", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child and args.count:
+        _count(args.child, args.count, args.reps)
+        return
     if args.child:
         print(json.dumps(_child(args.child, args.workbooks, args.passes)))
         return
+    counted: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         old_src = _baseline(args.baseline, Path(tmp))
         runs: dict[str, list[dict[str, Any]]] = {"before": [], "after": []}
         for _ in range(args.rounds):  # alternating: the machine's load falls on both
             runs["before"].append(_run(old_src, args.workbooks, args.passes))
             runs["after"].append(_run(ROOT / "src", args.workbooks, args.passes))
+        if args.instructions and shutil.which("valgrind"):
+            counted = {"before": _instructions(old_src), "after": _instructions(ROOT / "src")}
     best = {side: {s: min(r["ms"][s] for r in rs) for s in STAGES} for side, rs in runs.items()}
     reps = args.workbooks * args.passes
     print(f"CPU ms per workbook, best of {args.rounds} processes x {reps} workbooks a stage "
@@ -147,6 +211,13 @@ def main() -> None:
         b = sum(best["before"].values()) if stage == "total" else best["before"][stage]
         a = sum(best["after"].values()) if stage == "total" else best["after"][stage]
         print(f"  {stage:<10}{b:>10.3f}{a:>10.3f}{b - a:>10.3f}")
+    if counted:
+        print("Instructions per workbook (millions, cachegrind)")
+        print(f"  {'stage':<10}{'before':>10}{'after':>10}{'saved':>10}")
+        for stage in (*STAGES, "total"):
+            b = sum(counted["before"].values()) if stage == "total" else counted["before"][stage]
+            a = sum(counted["after"].values()) if stage == "total" else counted["after"][stage]
+            print(f"  {stage:<10}{b / 1e6:>10.2f}{a / 1e6:>10.2f}{(b - a) / 1e6:>10.2f}")
     old, new = runs["before"][0], runs["after"][0]
     print("similar.texts of one workbook, sent to the batch's parent:")
     print(f"  {'pickled bytes':<24}{old['pickled']:>10}{new['pickled']:>10}")
