@@ -94,13 +94,18 @@ class Reader:
             self.part_at.setdefault(w[:1], []).append(w)
         self.phrase_at: dict[str, list[tuple[_Figure, str, re.Pattern[str]]]] = {}
         for figure, pieces, regex in self.all_phrases:
-            self.phrase_at.setdefault(pieces[0][:1], []).append((figure, pieces[0], regex))
+            first = pieces[0] if pieces else ""
+            self.phrase_at.setdefault(first[:1], []).append((figure, first, regex))
         # For each piece, the figures with a phrase that has it: a paragraph's pieces name the
         # few figures worth looking at (most paragraphs state no figure).
         self.by_piece: dict[str, list[int]] = {}
+        self.always = set()  # figures with a pattern of no pieces: live in any paragraph
         for i, figure in enumerate(self.figures):
-            for w in {w for p in (*figure.phrases, *figure.none) for w in p.pieces}:
-                self.by_piece.setdefault(w, []).append(i)
+            for p in (*figure.phrases, *figure.none):
+                for w in p.pieces:
+                    self.by_piece.setdefault(w, []).append(i)
+                if not p.pieces:
+                    self.always.add(i)
 
     @classmethod
     def of(cls, pack: Pack) -> Reader:
@@ -127,7 +132,7 @@ class Reader:
             return False
         if enumerations and re.search("[、和及与或]", gap):
             return True
-        for c in starts:
+        for c in (*starts, ""):
             for other, first, regex in self.phrase_at.get(c, ()):
                 if first in gap and other is not figure and regex.search(gap):
                     return False
@@ -138,7 +143,7 @@ class Reader:
         paragraph: only these can match in one of its clauses."""
         present = {w for w in self.pieces if w in text}
         live = []
-        for i in sorted({i for w in present for i in self.by_piece[w]}):
+        for i in sorted({i for w in present for i in self.by_piece[w]} | self.always):
             figure = self.figures[i]
             phrases = tuple(p for p in figure.phrases if present.issuperset(p.pieces))
             none = tuple(p for p in figure.none if present.issuperset(p.pieces))
