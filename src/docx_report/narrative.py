@@ -224,7 +224,9 @@ class Reader:
                                         figure.scale[token.unit])
                 for figure, _, nones in live:
                     for phrase in nones:
-                        m = phrase.pieces[0] in clause and phrase.regex.search(clause)
+                        if phrase.pieces and phrase.pieces[0] not in clause:
+                            continue  # (a match holds every piece: the search would fail)
+                        m = phrase.regex.search(clause)
                         if m and self._clean(figure, tokens, m.start(), m.end(), clause,
                                                     enumerations=True):
                             yield Statement(figure.spec, m.group(0), sentence, None, Decimal(1))
