@@ -282,3 +282,39 @@ def test_a_wrong_carried_cell_is_not_reported_again_by_the_identity_it_breaks(
     assert [(p.cell, p.rule) for p in checked.errors] == [("D9", "R6")]
     alone = check_workbook(path)
     assert [p.rule for p in alone.errors] == ["R1"]
+
+
+def test_computed_totals_are_sums_of_their_parts_through_totals_of_totals() -> None:
+    """``compute`` (a plan made once per pack) gives what evaluating every total from its parts
+    recursively gives, in the same order, with blanks making their totals unknown."""
+    from docx_report import checks
+    from docx_report.engine import default
+
+    data = default().read(EXAMPLE_2021)
+    pack = data.pack
+    totals = pack.total_of()
+    values = dict(data.values)
+    parts = [p for parts in totals.values() for p in parts if p not in totals]
+    values[parts[0]] = None  # a blank part: every total above it is unknown
+    values[next(iter(totals))] = 999_999  # a total typed wrong: recomputed all the same
+
+    def reference() -> dict[str, Any]:
+        result: dict[str, Any] = {}
+
+        def get(key: str) -> Any:
+            if key not in result:
+                if key in totals:
+                    known = [get(p) for p in totals[key]]
+                    result[key] = None if any(v is None for v in known) else sum(known)
+                else:
+                    result[key] = values.get(key)
+            return result[key]
+
+        for key in pack.value_cells():
+            get(key)
+        return result
+
+    computed = checks.compute(pack, values)
+    assert list(computed.items()) == list(reference().items())
+    assert None in computed.values() and computed[next(iter(totals))] != 999_999
+    assert checks.compute(pack, data.values) == checks.compute(pack, data.values)

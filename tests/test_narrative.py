@@ -84,3 +84,22 @@ def test_numbers_in_their_units() -> None:
     assert (a.value, a.unit) == (Decimal("240000000.0"), "元")
     assert (b.value, b.ulp, b.approx) == (Decimal("12000.0"), Decimal("1000.0"), frozenset({"约"}))
     assert c.value == 63
+
+
+def test_numbers_need_a_unit_unless_a_unit_may_be_empty() -> None:
+    """Clauses without any of the units give no number (looked for first, without the full
+    pattern); with an empty unit every number counts; approximate words still lead."""
+    assert narrative_parse.numbers("全年召开会议3次，印发文件", ["件"]) == []
+    [bare] = narrative_parse.numbers("共63", ["", "件"])
+    assert (bare.value, bare.unit, bare.text) == (Decimal(63), "", "63")
+    [about] = narrative_parse.numbers("收到约六十件", ["件"])
+    assert (about.value, about.approx, about.start) == (Decimal(60), frozenset({"约"}), 2)
+
+
+def test_full_width_digits_are_read_and_other_text_kept() -> None:
+    pack, _ = _tables("2024")
+    reader = narrative.Reader.of(pack)
+    wide = list(reader.statements("全年新收政府信息公开申请６３件。", 2024))
+    plain = list(reader.statements("全年新收政府信息公开申请63件。", 2024))
+    assert [s.number for s in wide] == [s.number for s in plain] and plain
+    assert wide[0].sentence == "全年新收政府信息公开申请63件。"

@@ -9,6 +9,7 @@ to the Python type of each value (a count typed as 3 is ``int`` 3 from both).
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -238,3 +239,44 @@ def test_shared_strings_read_by_calamine_only_as_declared(tmp_path: Path) -> Non
     assert check_xlsx(lying).shared_strings == (10_000_000, 2)
     assert isinstance(open_book(lying), Workbook)
     assert parsed(lying, "calamine") == parsed(lying, "openpyxl")
+
+
+def test_values_under_a_merge_are_blank_but_its_first(tmp_path: Path) -> None:
+    """A value left in a cell a merge covers (rows inserted by another program) is not read,
+    by either reader; the merge's first cell keeps its value, cells beside it keep theirs, and
+    a merge reaching past the sheet's last row or column is cut where the sheet ends."""
+    def edit(book: Any) -> None:
+        ws = book["基本信息"]
+        for row in range(20, 24):
+            for col in range(4, 9):
+                ws.cell(row, col, row * 100 + col)
+
+    path = _workbook(tmp_path, edit)
+    member = "xl/worksheets/sheet1.xml"
+    with zipfile.ZipFile(path) as zin:
+        members = {name: zin.read(name) for name in zin.namelist()}
+    members[member] = re.sub(
+        rb'<mergeCells count="(\d+)">',
+        lambda m: b'<mergeCells count="%d"><mergeCell ref="E20:G22"/><mergeCell ref="H23:K30"/>'
+        % (int(m.group(1)) + 2), members[member], count=1)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in members.items():
+            zout.writestr(name, data)
+    fast, slow = open_book(path), open_book(path, reader="openpyxl")
+    assert isinstance(fast, CalamineBook) and isinstance(slow, Workbook)
+    for row in range(19, 32):
+        for col in range(3, 13):
+            a, b = fast.value("基本信息", row, col), slow.value("基本信息", row, col)
+            assert (type(a), a) == (type(b), b), (row, col)
+    assert fast.value("基本信息", 20, 5) == 2005 and fast.value("基本信息", 20, 6) is None
+    assert fast.value("基本信息", 21, 5) is None and fast.value("基本信息", 22, 7) is None
+    assert fast.value("基本信息", 21, 4) == 2104 and fast.value("基本信息", 21, 8) == 2108
+    assert fast.value("基本信息", 23, 8) == 2308 and fast.value("基本信息", 24, 8) is None
+
+
+def test_the_pack_record_is_read_once_and_as_openpyxl_reads_it() -> None:
+    fast, slow = open_book(EXAMPLE_2021), open_book(EXAMPLE_2021, reader="openpyxl")
+    assert isinstance(fast, CalamineBook)
+    record = fast.pack_record
+    assert record is not None and record == slow.pack_record
+    assert fast.pack_record is record and fast.pack_name == record.name

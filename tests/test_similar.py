@@ -4,6 +4,9 @@ without comparing every pair."""
 from __future__ import annotations
 
 import random
+import zlib
+
+import pytest
 
 from docx_report import similar
 from docx_report.textchecks import normalise
@@ -46,3 +49,40 @@ def test_different_sections_are_not_compared() -> None:
     a = (("overview/监督保障", "（五）监督保障", body, similar.signature(body)),)
     b = (("problems/改进情况", "（二）改进情况", body, similar.signature(body)),)
     assert similar.similar_pairs([a, b]) == []
+
+
+def reference_signature(text: str) -> tuple[int, ...]:
+    """One-permutation MinHash written plainly: a bin per hash range, one pass over the grams."""
+    bins, span, top = similar.BANDS * similar.ROWS, similar._SPAN, 2**64 - 1
+    mins = [top] * bins
+    for i in range(max(1, len(text) - similar.SHINGLE + 1)):
+        gram = text[i:i + similar.SHINGLE].encode()
+        b, value = divmod(zlib.crc32(gram) * 0x9E3779B97F4A7C15 & top, span)
+        mins[b] = min(mins[b], value)
+    for b in range(bins):
+        if mins[b] == top:
+            borrowed = next(((step, mins[(b + step) % bins]) for step in range(1, bins)
+                             if mins[(b + step) % bins] < span), None)
+            if borrowed:
+                mins[b] = span * (borrowed[0] + 1) + borrowed[1]
+    return tuple(mins)
+
+
+@pytest.mark.parametrize("body", [
+    "", "监", "监督", "监督保障", "监" * 60,  # one gram: every bin borrowed, some past 2**64
+    "政务公开主动公开依申请公开政策解读" * 5,  # Chinese only: the bytes are sliced
+    "门户网站abc栏目é专题😀平台",  # 1-, 2-, 3- and 4-byte characters: each gram encoded
+])
+def test_signature_is_minhash_of_the_grams(body: str) -> None:
+    sig = similar.signature(body)
+    assert isinstance(sig, bytes) and len(sig) == similar.WIDTH * similar.BANDS * similar.ROWS
+    assert similar.values(sig) == reference_signature(body)
+
+
+def test_estimate_counts_equal_bins() -> None:
+    a = normalise(text(random.Random(2)))
+    b = a[:len(a) // 2] + normalise(text(random.Random(3)))[len(a) // 2:]
+    sa, sb = similar.signature(a), similar.signature(b)
+    same = sum(x == y for x, y in zip(similar.values(sa), similar.values(sb), strict=True))
+    assert similar._estimate(sa, sb) == same / (similar.BANDS * similar.ROWS)
+    assert 0 < same < similar.BANDS * similar.ROWS and similar._estimate(sa, sa) == 1.0

@@ -23,24 +23,82 @@ from docx_report.values import Number, value_type
 
 def compute(pack: Pack, values: Mapping[str, Number | None]) -> dict[str, Number | None]:
     """Every value key → its value, totals recomputed from their parts (None if unknown)."""
-    totals = pack.total_of()
-    result: dict[str, Number | None] = {}
-
-    def get(key: str) -> Number | None:
-        if key in result:
-            return result[key]
-        if key in totals:
-            parts = [get(p) for p in totals[key]]
-            value: Number | None = None if any(p is None for p in parts) else sum(
-                parts, start=0)  # type: ignore[arg-type]
-        else:
-            value = values.get(key)
-        result[key] = value
-        return value
-
-    for key in pack.value_cells():
-        get(key)
+    plan = _plan(pack)
+    result: dict[str, Number | None] = dict.fromkeys(plan.keys)  # in the plan's order
+    result.update(zip(plan.inputs, map(values.get, plan.inputs), strict=True))
+    for key, parts in plan.sums:
+        known = [result[p] for p in parts]
+        # (``None in`` compares by identity first: no number equals None)
+        result[key] = None if None in known else sum(known, start=0)  # type: ignore[arg-type]
     return result
+
+
+# One failed-or-held check of an equation: (cell the message goes to, this year's cells it
+# reads, left side, right side); a term is (sign, last year's, key or None for a constant,
+# constant).
+_Term = tuple[int, bool, str | None, int]
+_Instance = tuple[str, frozenset[str], tuple[_Term, ...], tuple[_Term, ...]]
+
+
+class _Plan:
+    """What checking any workbook of a pack repeats, worked out once per pack object (packs
+    are frozen): the order totals are computed in, and each equation for every value of its
+    wildcard."""
+
+    def __init__(self, pack: Pack) -> None:
+        self.total_of = totals = pack.total_of()
+        # Each key after the parts it is the total of (depth first, as a recursive evaluation
+        # would fill its memo): compute is then one loop.
+        self.order: list[tuple[str, tuple[str, ...] | None]] = []
+        done: set[str] = set()
+
+        def visit(key: str) -> None:
+            if key in done:
+                return
+            parts = totals.get(key)
+            for part in parts or ():
+                visit(part)
+            done.add(key)
+            self.order.append((key, parts))
+
+        for key in pack.value_cells():
+            visit(key)
+        self.keys = [key for key, _ in self.order]
+        self.inputs = [key for key, parts in self.order if parts is None]
+        self.sums = [(key, parts) for key, parts in self.order if parts is not None]
+        self.totals = pack.totals_by_cell()
+        keys = list(pack.value_cells())
+        self.equations: dict[int, list[_Instance]] = {}
+        for rule in pack.rules:
+            if rule.equation is not None:
+                self.equations[id(rule)] = self._instances(rule, keys)
+
+    @staticmethod
+    def _instances(rule: Rule, keys: list[str]) -> list[_Instance]:
+        equation = rule.equation
+        assert equation is not None
+
+        def side(terms: tuple[expr.Term, ...], wild: str) -> tuple[_Term, ...]:
+            return tuple((t.sign, t.previous, expr.substitute(t.key, wild) if t.ref else None,
+                          t.const) for t in terms)
+
+        return [(expr.substitute(rule.at or equation.left[0].key, wild),
+                 frozenset(expr.substitute(t.key, wild) for t in equation.terms
+                           if t.ref and not t.previous),
+                 side(equation.left, wild), side(equation.right, wild))
+                for wild in expr.expand([t.key for t in equation.terms if t.ref], keys)]
+
+
+_PLANS: dict[int, tuple[Pack, _Plan]] = {}
+
+
+def _plan(pack: Pack) -> _Plan:
+    known = _PLANS.get(id(pack))
+    if known is None or known[0] is not pack:
+        if len(_PLANS) >= 32:
+            _PLANS.clear()
+        known = _PLANS[id(pack)] = (pack, _Plan(pack))
+    return known[1]
 
 
 def _fmt(value: Number) -> str:
@@ -56,10 +114,11 @@ class _Checker:
         self.previous = previous
         self.prev_computed = prev_computed
         self.cells = self.pack.value_cells()
+        self.plan = _plan(self.pack)
         self.where = wb.locate(self.pack)
         self.problems: list[Problem] = []
         # This year's cells each failed equation reads, by problem (see ``run``).
-        self.reads: dict[int, tuple[bool, set[str]]] = {}
+        self.reads: dict[int, tuple[bool, frozenset[str]]] = {}
 
     def add(self, level: Level, message: str, *, key: str = "", field: str = "",
             sheet: str = "", cell: str = "", rule: str = "") -> None:
@@ -72,7 +131,7 @@ class _Checker:
         self.problems.append(Problem(level, message, sheet=sheet, cell=cell, rule=rule))
 
     def totals(self) -> None:
-        for key, total in self.pack.totals_by_cell().items():
+        for key, total in self.plan.totals.items():
             typed = self.data.values.get(key)
             right = self.computed.get(key)
             if typed is None or right is None or typed == right:
@@ -84,35 +143,32 @@ class _Checker:
         assert rule.equation is not None
         if rule.equation.uses_previous and self.previous is None:
             return
-        keys = list(self.cells)
         failed: dict[str, str] = {}  # cell → message, in order
-        read: dict[str, set[str]] = {}  # cell → this year's cells its equation reads
-        for wild in expr.expand([t.key for t in rule.equation.terms if t.ref], keys):
+        read: dict[str, frozenset[str]] = {}  # cell → this year's cells its equation reads
+        computed, prev_computed = self.computed, self.prev_computed
+        for at, reads, *both in self.plan.equations[id(rule)]:
             sides: list[Number] = []
-            for terms in (rule.equation.left, rule.equation.right):
+            for terms in both:
                 total: Number = 0
-                for term in terms:
-                    if term.ref:
-                        source = self.prev_computed if term.previous else self.computed
-                        value = source.get(expr.substitute(term.key, wild))
+                for sign, previous, key, const in terms:
+                    if key is not None:
+                        value = (prev_computed if previous else computed).get(key)
                         if value is None:
                             break
                     else:
-                        value = term.const
-                    total += term.sign * value
+                        value = const
+                    total += sign * value
                 else:
                     sides.append(total)
                     continue
                 break
             if len(sides) != 2 or rule.equation.holds(sides[0], sides[1]):
                 continue
-            at = expr.substitute(rule.at or rule.equation.left[0].key, wild)
             failed[at] = rule.message.format(left=_fmt(sides[0]), right=_fmt(sides[1]))
-            read[at] = {expr.substitute(t.key, wild) for t in rule.equation.terms
-                        if t.ref and not t.previous}
+            read[at] = reads
         # A total whose parts already fail this rule fails because of them: one cause, one
         # message (a wrong 上年结转·自然人 is not reported again at 上年结转·总计).
-        parts = self.pack.total_of()
+        parts = self.plan.total_of
         for at, message in failed.items():
             if not any(part in failed for part in _leaves(parts, at)):
                 self.reads[len(self.problems)] = (rule.equation.uses_previous, read[at])

@@ -36,6 +36,7 @@ from docx_report.values import Number, value_type
 
 FILLER = 8  # characters allowed between a phrase and its number ("共计", "数量为" …)
 _FULLWIDTH = str.maketrans("０１２３４５６７８９．", "0123456789.")
+_WIDE = re.compile("[０-９．]")  # a paragraph without these is translated to itself
 _SENTENCE = re.compile(r"[^。！？；;!?\n]+[。！？；;!?]?")
 _CLAUSE = re.compile(r"[，：:]|,(?!\d{3})|(?<!\d),")
 _YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?=\s*年)")
@@ -86,6 +87,25 @@ class Reader:
         # every phrase, compiled per figure, cost a quarter of a second per process).
         self.all_phrases = [(figure, p.pieces, p.regex) for figure in self.figures
                             for p in figure.phrases]
+        # What may stand in a gap, by its first character: a gap (a few characters) is
+        # looked for only the words and phrases that start with one of its characters.
+        self.part_at: dict[str, list[str]] = {}
+        for w in self.parts:
+            self.part_at.setdefault(w[:1], []).append(w)
+        self.phrase_at: dict[str, list[tuple[_Figure, str, re.Pattern[str]]]] = {}
+        for figure, pieces, regex in self.all_phrases:
+            first = pieces[0] if pieces else ""
+            self.phrase_at.setdefault(first[:1], []).append((figure, first, regex))
+        # For each piece, the figures with a phrase that has it: a paragraph's pieces name the
+        # few figures worth looking at (most paragraphs state no figure).
+        self.by_piece: dict[str, list[int]] = {}
+        self.always = set()  # figures with a pattern of no pieces: live in any paragraph
+        for i, figure in enumerate(self.figures):
+            for p in (*figure.phrases, *figure.none):
+                for w in p.pieces:
+                    self.by_piece.setdefault(w, []).append(i)
+                if not p.pieces:
+                    self.always.add(i)
 
     @classmethod
     def of(cls, pack: Pack) -> Reader:
@@ -104,14 +124,18 @@ class Reader:
         """Is clause[lo:hi] free of numbers, part words and other figures' phrases?"""
         if lo > hi or any(lo < t.end and t.start < hi for t in tokens):
             return False
+        if "" in self.part_at:
+            return False  # an empty part word is in every gap
         gap = clause[lo:hi]
-        if any(w in gap for w in self.parts):
+        starts = set(gap)
+        if any(w in gap for c in starts if c in self.part_at for w in self.part_at[c]):
             return False
         if enumerations and re.search("[、和及与或]", gap):
             return True
-        for other, pieces, regex in self.all_phrases:
-            if pieces[0] in gap and other is not figure and regex.search(gap):
-                return False
+        for c in (*starts, ""):
+            for other, first, regex in self.phrase_at.get(c, ()):
+                if first in gap and other is not figure and regex.search(gap):
+                    return False
         return True
 
     def _live(self, text: str) -> list[tuple[_Figure, tuple[Phrase, ...], tuple[Phrase, ...]]]:
@@ -119,7 +143,8 @@ class Reader:
         paragraph: only these can match in one of its clauses."""
         present = {w for w in self.pieces if w in text}
         live = []
-        for figure in self.figures:
+        for i in sorted({i for w in present for i in self.by_piece[w]} | self.always):
+            figure = self.figures[i]
             phrases = tuple(p for p in figure.phrases if present.issuperset(p.pieces))
             none = tuple(p for p in figure.none if present.issuperset(p.pieces))
             if phrases or none:
@@ -171,21 +196,26 @@ class Reader:
     def statements(self, paragraph: str, year: int | None = None) -> Iterator[Statement]:
         """``year``: the report's; a number after another year in its clause ("2023年新收申请
         51件，2024年新收63件") speaks of that year, not of the tables."""
-        text = paragraph.translate(_FULLWIDTH)
+        text = paragraph.translate(_FULLWIDTH) if _WIDE.search(paragraph) else paragraph
         live = self._live(text)
         if not live:
             return
+        units = {u for figure, phrases, _ in live if phrases for u in figure.units}
         for sm in _SENTENCE.finditer(text):
-            sentence = sm.group(0).strip()
-            for at, clause in _clauses(sm.group(0)):
+            whole = sm.group(0)
+            sentence = whole.strip()
+            for at, clause in _clauses(whole):
                 tokens = numbers(clause, self.units)
                 for token in tokens:
-                    if self._counts_more(sm.group(0)[at + token.end:]):
+                    if token.unit not in units:
+                        continue  # no live figure is counted in it: none binds it
+                    if self._counts_more(whole[at + token.end:]):
                         continue
-                    if year is not None and any(
-                            int(y) != year for y in _YEAR.findall(clause[:token.start])):
+                    before = clause[:token.start]
+                    if year is not None and "年" in before and any(
+                            int(y) != year for y in _YEAR.findall(before)):
                         continue
-                    if any(w in clause[:token.start] for w in self.periods):
+                    if any(w in before for w in self.periods):
                         continue  # "近三年共收到申请150件": a count over another period
                     bound = self._bind(clause, token, tokens, live)
                     if bound:
@@ -194,6 +224,8 @@ class Reader:
                                         figure.scale[token.unit])
                 for figure, _, nones in live:
                     for phrase in nones:
+                        if phrase.pieces and phrase.pieces[0] not in clause:
+                            continue  # (a match holds every piece: the search would fail)
                         m = phrase.regex.search(clause)
                         if m and self._clean(figure, tokens, m.start(), m.end(), clause,
                                                     enumerations=True):
@@ -204,7 +236,7 @@ class Reader:
     def _counts_more(self, after: str) -> bool:
         """"67件（含上年结转4件）", "67件，其中上年结转4件": it counts more than a figure."""
         rest = after.lstrip().lstrip("（(，,").lstrip()
-        return any(rest.startswith(w) for w in self.beyond)
+        return rest.startswith(self.beyond)
 
 
 def _clauses(sentence: str) -> Iterator[tuple[int, str]]:
@@ -250,12 +282,14 @@ def _kinds(pack: Pack) -> dict[str, str]:
 
 def paragraphs(section: NarrativeSection, story: Narrative) -> Iterator[tuple[str, str]]:
     """(cell, paragraph) of a narrative section, intro first (titles are not read)."""
+    cell = wb.coordinate(wb.INTRO_ROW, 2)
     for p in story.intro:
-        yield wb.coordinate(wb.INTRO_ROW, 2), p
+        yield cell, p
     for i, (_, body) in enumerate(story.subsections):
         row = story.rows[i] if i < len(story.rows) else wb.INTRO_ROW
+        cell = wb.coordinate(row, 2)
         for p in body:
-            yield wb.coordinate(row, 2), p
+            yield cell, p
 
 
 def _short(sentence: str, limit: int = 80) -> str:
@@ -331,7 +365,7 @@ def check_placeholders(pack: Pack, narratives: Mapping[str, Narrative], *, rule:
     for section in pack.narratives():
         story = narratives.get(section.key, Narrative())
         for cell, paragraph in paragraphs(section, story):
-            for m in _PLACEHOLDER.finditer(paragraph):
+            for m in _PLACEHOLDER.finditer(paragraph) if "【" in paragraph else ():
                 name = m.group(1)
                 if name in known:
                     continue

@@ -79,14 +79,29 @@ class Quantity:
 @functools.lru_cache(maxsize=64)
 def _pattern(units: tuple[str, ...]) -> re.Pattern[str]:
     unit = "|".join(re.escape(u) for u in sorted(units, key=len, reverse=True))
+    # (the lookahead only says what a match starts with: re skips other characters at once
+    # instead of trying every approximate word at each)
+    starts = "".join(sorted({w[0] for w in _PRE.split("|")}))
     return re.compile(
-        rf"(?P<pre>{_PRE})?(?P<num>\d+(?:\.\d+)?[万亿]?|[{_CN}]+)(?P<post>余|多)?\s*"
+        rf"(?=[\d{_CN}{starts}])(?P<pre>{_PRE})?(?P<num>\d+(?:\.\d+)?[万亿]?|[{_CN}]+)(?P<post>余|多)?\s*"
         rf"(?P<unit>{unit})(?!工作日|个工作日|月|小时|百分点|性)(?P<tail>{_TAIL})?")
 
 
+@functools.lru_cache(maxsize=64)
+def _any_unit(units: tuple[str, ...]) -> re.Pattern[str] | None:
+    """Any of the units (None when a unit is empty: then a number needs none)."""
+    if not units or "" in units:
+        return None
+    return re.compile("|".join(re.escape(u) for u in units))
+
+
 def numbers(clause: str, units: Sequence[str]) -> list[Quantity]:
+    key = tuple(units)
+    unit = _any_unit(key)
+    if unit is not None and not unit.search(clause):
+        return []  # a number is found only before one of its units: most clauses have none
     found = []
-    for m in _pattern(tuple(units)).finditer(clause):
+    for m in _pattern(key).finditer(clause):
         before = clause[m.start() - 1] if m.start() else ""
         if before.isdigit() or before in ".第":
             continue

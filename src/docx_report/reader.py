@@ -24,7 +24,7 @@ from docx_report.pack import (
     is_folder,
     load_pack,
 )
-from docx_report.values import Number, ValueProblem, value_type
+from docx_report.values import TYPES, Number, ValueProblem
 from docx_report.xlsx_fast import open_book
 from docx_report.xlsx_guard import over_cell_limit
 
@@ -180,7 +180,8 @@ class _Reader:
         once per workbook, so it is asked only where a blank is wrong anyway.
         """
         raw = self.book.value(sheet, row, col)
-        if too_long := over_cell_limit(raw):  # written by another program: Excel cuts it
+        # text too long for a cell (written by another program: Excel cuts it)
+        if isinstance(raw, str) and (too_long := over_cell_limit(raw)):
             self.problem(f"{what}：{too_long}", sheet, row, col, rule=self.data.pack.value_rule)
             return UNREAD
         if raw is None and formulas and (formula := self.book.formula(sheet, row, col)):
@@ -189,7 +190,7 @@ class _Reader:
                          "或直接填写", sheet, row, col, rule=self.data.pack.value_rule)
             return UNREAD
         try:
-            return value_type(type_name).parse(raw)
+            return TYPES[type_name].parse(raw)
         except ValueProblem as exc:
             self.problem(f"{what}：{exc}", sheet, row, col, rule=self.data.pack.value_rule)
             return UNREAD
@@ -249,11 +250,12 @@ class _Reader:
 
     def table(self, pack: Pack, table: TableSection) -> None:
         sheet = table.sheet
-        totals = pack.total_of()
+        labels, values = _layout(pack, table)
         misplaced = 0
-        for cell in table.label_cells():
-            row, col = wb.grid_position(cell)
-            if not self.expect_label(sheet, row, col, cell.text + cell.hint):
+        value = self.book.value
+        for row, col, expected in labels:
+            if value(sheet, row, col) != expected and not self.expect_label(
+                    sheet, row, col, expected):  # (equal: in place, as expect_label says)
                 misplaced += 1
                 if misplaced >= 3:
                     break
@@ -264,13 +266,35 @@ class _Reader:
             return
         note = self.read("paragraphs", sheet, wb.NOTE_ROW, 2, "表前说明", formulas=False)
         self.data.notes[table.key] = [] if note is UNREAD else note
-        for cell in table.value_cells():
-            row, col = wb.grid_position(cell)
-            if cell.key in totals and self.book.value(sheet, row, col) is None:
-                self.data.values[cell.key] = None  # a blank total, or an uncalculated formula
+        found = self.data.values
+        for key, type_name, row, col, label, total in values:
+            if total and value(sheet, row, col) is None:
+                found[key] = None  # a blank total, or an uncalculated formula
                 continue
-            value = self.read(cell.type, sheet, row, col, cell.label)
-            self.data.values[cell.key] = None if value is UNREAD else value
+            parsed = self.read(type_name, sheet, row, col, label)
+            found[key] = None if parsed is UNREAD else parsed
+
+
+_Layout = tuple[list[tuple[int, int, str]], list[tuple[str, str, int, int, str, bool]]]
+_LAYOUTS: dict[int, tuple[Pack, dict[int, _Layout]]] = {}
+
+
+def _layout(pack: Pack, table: TableSection) -> _Layout:
+    """A table's labels (row, column, text) and value cells (key, type, row, column, label,
+    whether a total), worked out once per pack object (packs are frozen)."""
+    known = _LAYOUTS.get(id(pack))
+    if known is None or known[0] is not pack:
+        if len(_LAYOUTS) >= 32:
+            _LAYOUTS.clear()
+        known = _LAYOUTS[id(pack)] = (pack, {})
+    layout = known[1].get(id(table))
+    if layout is None:
+        totals = pack.total_of()
+        layout = known[1][id(table)] = (
+            [(*wb.grid_position(c), c.text + c.hint) for c in table.label_cells()],
+            [(c.key, c.type, *wb.grid_position(c), c.label, c.key in totals)
+             for c in table.value_cells()])
+    return layout
 
 
 def read_report(path: Path, pack: Pack | None = None) -> ReportData:

@@ -89,7 +89,7 @@ class Outcome(HasProblems):
     values: tuple[Number | None, ...] | None = None
     quotes: dict[str, str] = field(default_factory=dict)
     # The narrative texts worth comparing with other agencies' (similar.texts).
-    texts: tuple[tuple[str, str, str, tuple[int, ...]], ...] = ()
+    texts: tuple[tuple[str, str, str, bytes], ...] = ()
     name: str = ""  # safe file name (no extension) made from the data
     previous: Path | None = None
     staged: Path | None = None

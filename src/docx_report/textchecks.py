@@ -36,6 +36,8 @@ class Year:
 
 def years(text: str) -> list[Year]:
     """Every year written before 年 (2024年, 二〇二四年), except inside 《titles》."""
+    if "年" not in text:
+        return []  # (most sentences: no year can be written without it)
     hidden = _TITLE.sub(lambda m: "《" + "_" * (len(m.group(0)) - 2) + "》", text)
     found = []
     for m in _YEAR.finditer(hidden):
@@ -59,11 +61,15 @@ def _sections(pack: Pack, options: Mapping[str, Any]) -> list[NarrativeSection]:
     return [s for s in pack.narratives() if not wanted or s.key in wanted]
 
 
-def _sentences(pack: Pack, narratives: Mapping[str, Narrative], options: Mapping[str, Any]
-               ) -> Iterator[tuple[NarrativeSection, str, str]]:
-    """Every sentence of the sections a rule reads: (section, cell, sentence)."""
+def _sentences(pack: Pack, narratives: Mapping[str, Narrative], options: Mapping[str, Any],
+               having: Sequence[str] = ()) -> Iterator[tuple[NarrativeSection, str, str]]:
+    """Every sentence of the sections a rule reads: (section, cell, sentence); with
+    ``having``, only those of paragraphs that hold one of these words (the others are not
+    split: no sentence of theirs can hold one)."""
     for section in _sections(pack, options):
         for cell, paragraph in paragraphs(section, narratives.get(section.key, Narrative())):
+            if having and not any(w in paragraph for w in having):
+                continue
             for sentence in sentences(paragraph):
                 yield section, cell, sentence
 
@@ -81,7 +87,7 @@ def period_years(pack: Pack, narratives: Mapping[str, Narrative], year: int,
     """The 统计期限 sentence must name the report's year and no other."""
     words = [str(w) for w in options.get("any", ("统计期限",))]
     problems = []
-    for section, cell, sentence in _sentences(pack, narratives, options):
+    for section, cell, sentence in _sentences(pack, narratives, options, words):
         if not any(w in sentence for w in words):
             continue
         wrong = sorted({y.value for y in years(sentence) if y.value != year})
@@ -99,7 +105,7 @@ def future_years(pack: Pack, narratives: Mapping[str, Narrative], published: int
     before = [str(w) for w in options.get("skip_before", ())]
     after = [str(w) for w in options.get("skip_after", ())]
     problems = []
-    for section, cell, sentence in _sentences(pack, narratives, options):
+    for section, cell, sentence in _sentences(pack, narratives, options, ("年",)):
         late = sorted({y.value for y in years(sentence) if y.value > published
                        and not _context(sentence, y, before, after)})
         if late:

@@ -121,9 +121,10 @@ def _grid(sheet: Any) -> list[list[Any]]:
     for (top, left), (bottom, right) in sheet.merged_cell_ranges or ():
         for r in range(top, min(bottom, len(rows) - 1) + 1):
             cells = rows[r]
-            for c in range(left, min(right, len(cells) - 1) + 1):
-                if (r, c) != (top, left):
-                    cells[c] = ""
+            start = left + 1 if r == top else left  # the merge's first cell keeps its value
+            end = min(right, len(cells) - 1) + 1
+            if start < end:
+                cells[start:end] = [""] * (end - start)
     return rows
 
 
@@ -136,6 +137,7 @@ class CalamineBook:
         self._sheets = sheets
         self.sheetnames = sheetnames
         self._formulas: Any = None
+        self._record: PackRecord | bool | None = False  # not read yet
 
     @classmethod
     def open(cls, path: Path, survey: Survey | None = None) -> CalamineBook | None:
@@ -174,21 +176,34 @@ class CalamineBook:
 
     @property
     def pack_record(self) -> PackRecord | None:
-        """What ``init`` recorded of the pack in the hidden sheet (as ``workbook.Workbook``)."""
-        if META_SHEET not in self._sheets or not self.value(META_SHEET, 1, 2):
-            return None
-        values = {str(self.value(META_SHEET, row, 1)): self.value(META_SHEET, row, 2)
-                  for row in range(1, 7)}
-        return PackRecord.from_rows(values)
+        """What ``init`` recorded of the pack in the hidden sheet (as ``workbook.Workbook``;
+        read once: the book does not change)."""
+        if self._record is False:
+            self._record = None
+            if META_SHEET in self._sheets and self.value(META_SHEET, 1, 2):
+                values = {str(self.value(META_SHEET, row, 1)): self.value(META_SHEET, row, 2)
+                          for row in range(1, 7)}
+                self._record = PackRecord.from_rows(values)
+        assert self._record is not True
+        return self._record
 
     def has_sheet(self, sheet: str) -> bool:
         return sheet in self.sheetnames
 
     def value(self, sheet: str, row: int, col: int) -> Any:
         rows = self._sheets[sheet]
-        if row < 1 or col < 1 or row > len(rows) or col > len(rows[row - 1]):
+        if row < 1 or col < 1 or row > len(rows):
             return None
-        return _openpyxl_value(rows[row - 1][col - 1])
+        cells = rows[row - 1]
+        if col > len(cells):
+            return None
+        raw = cells[col - 1]
+        kind = type(raw)  # the usual kinds first, as _openpyxl_value makes them (a hot path)
+        if kind is str:
+            return raw or None
+        if kind is float and raw.is_integer() and -_EXACT < raw < _EXACT:
+            return int(raw)
+        return _openpyxl_value(raw)
 
     def formula(self, sheet: str, row: int, col: int) -> str | None:
         """The formula in a cell (openpyxl reads them, once, when first asked: a rare case)."""
