@@ -22,7 +22,7 @@ MAX_NUMBER = Decimal(10) ** 12  # no count or amount in a yearly report comes ne
 
 # Characters XML 1.0 cannot store (Word would refuse the file): C0 controls but tab and newline,
 # lone surrogates (only an _xD800_ escape can make one), U+FFFE and U+FFFF.
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # What Excel shows for a broken formula (the generic reader and the value parsers both refuse
 # them).
 EXCEL_ERRORS = frozenset({"#REF!", "#DIV/0!", "#VALUE!", "#N/A", "#NAME?", "#NUM!", "#NULL!",
@@ -57,7 +57,7 @@ def clean_text(value: str) -> str:
     """Undo Excel's _xHHHH_ escapes, then drop characters Word cannot store; newlines → \\n."""
     value = _EXCEL_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), value)
     value = _CARRIAGE_RETURNS.sub("\n", value)
-    return _XML_ILLEGAL.sub("", value)
+    return XML_ILLEGAL.sub("", value)
 
 
 def format_date(value: dt.date) -> str:

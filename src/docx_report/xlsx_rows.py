@@ -20,6 +20,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from docx_report.layout import column_letter
+
 # C0 controls but tab, newline and carriage return, as openpyxl refuses them; lone surrogates
 # (a file name that is not UTF-8 reaches Python as them, and no workbook can store them)
 ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
@@ -40,20 +42,10 @@ def cell_text(text: str) -> str:
     return ILLEGAL.sub(lambda m: "\ufffd" if m.group() >= "\ud800" else "", text)
 
 
-def column_letters(count: int) -> list[str]:
-    letters = []
-    for n in range(1, count + 1):
-        name = ""
-        while n:
-            n, rem = divmod(n - 1, 26)
-            name = chr(65 + rem) + name
-        letters.append(name)
-    return letters
-
-
 def rows_xml(rows: Sequence[Sequence[Any]], first: int) -> Iterable[str]:
     """The ``<row>`` elements of ``rows``, numbered from ``first``, in blocks."""
-    letters = column_letters(max((len(row) for row in rows), default=0))
+    letters = [column_letter(col) for col in
+               range(1, max((len(row) for row in rows), default=0) + 1)]
     block: list[str] = []
     for r, values in enumerate(rows, start=first):
         cells = [f'<row r="{r}">']

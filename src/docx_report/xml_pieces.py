@@ -24,6 +24,8 @@ import types
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
+from docx_report.values import XML_ILLEGAL
+
 MARK = "\ue002"  # ends each template line (render._jinja_source)
 
 _S = "[ \t\r\n]"
@@ -41,9 +43,6 @@ _TOKEN = re.compile(rf"<({_NAME})((?:{_attribute(_NAME)})*+){_S}*+(/?)>"
 # an attribute's name, matched one whole attribute after the other (never inside a value)
 _ATTR_NAME = re.compile(_attribute(f"({_NAME})"))
 _NUMERIC = re.compile("&#([0-9]{1,7});|&#x([0-9a-fA-F]{1,6});")  # longer: not a token
-# what XML 1.0 cannot hold (every character above U+FFFF it can): compiled at a fraction of
-# the cost of the class of allowed characters
-_NOT_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # A printed value that is plain text wherever it lands between two complete tokens.
 _NOT_TEXT = re.compile(
     "[<>\ue000-\ue002\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]"
@@ -83,7 +82,7 @@ def _char_ok(code: int) -> bool:
 def summarise(piece: str) -> Summary | None:
     """The piece's summary, or None if it is not a run of complete tokens this module models."""
     text = piece.replace(MARK + "\n", "").replace(MARK, "")
-    if _NOT_CHAR.search(text) or not all(
+    if XML_ILLEGAL.search(text) or not all(
             _char_ok(int(m[1], 10) if m[1] else int(m[2], 16)) for m in _NUMERIC.finditer(text)):
         return None
     if _TOKEN.sub("", text):  # something between the tokens: not a run of complete ones
