@@ -29,6 +29,7 @@ from typing import Any
 from xml.parsers import expat
 
 from docx_report.errors import TemplateError
+from docx_report.xlsx_bytes import looks_like_xml
 from docx_report.xlsx_guard import Refused, inflate_member
 
 _WEB_LINK = re.compile(r"(?i)^(https?://|mailto:)")
@@ -82,7 +83,7 @@ def check_package(path: Path, data: dict[str, bytes], *, damaged_ok: bool = Fals
                             "Word 模板（.docx），工作簿写在命令的前面")
     for name in list(data):
         content = data[name]
-        if not _looks_like_xml(content):
+        if not looks_like_xml(content):
             continue
         # Element handlers only where they can find something (field codes are spelled in
         # ASCII in UTF-8; other encodings are always looked at): expat alone is fast.
@@ -118,11 +119,6 @@ def external_problem(docx: Path) -> str:
             NotImplementedError):
         return ""  # not readable: the conversion says so itself
     return ""
-
-
-def _looks_like_xml(content: bytes) -> bool:
-    start = content[:64].lstrip(b" \t\r\n")
-    return start.startswith((b"<", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"))
 
 
 def _parse(content: bytes, *, collect: bool = True) -> list[tuple[str, dict[str, str], str]]:
