@@ -3,8 +3,8 @@
 ``xlsx_guard.check_xlsx`` checks every workbook before either reader sees it (one pass over
 its members: bytes really inflated, every XML part parsed by expat, what openpyxl and calamine
 act on limited). Timed here on the batch benchmark's workbooks (``speed.make_workbooks``:
-copies of the 2024 example, each under its own agency name), in one process as a batch
-worker checks them:
+copies of the 2024 example, each under its own agency name and with its own tables), in one
+process as a batch worker checks them:
 
 * before: the guard of ``--before`` (default ``main``), loaded from git into throwaway modules;
 * after, in a batch: this tree's guard, which parses again no part it parsed before in the

@@ -75,13 +75,13 @@ TABLE_SHEETS = ("xl/worksheets/sheet3.xml", "xl/worksheets/sheet4.xml",
                 "xl/worksheets/sheet5.xml")
 
 
-def make_workbooks(folder: Path, count: int, *, same_tables: bool = False) -> list[Path]:
+def make_workbooks(folder: Path, count: int) -> list[Path]:
     """``count`` copies of the example, each under its own agency name (in every sheet), each
     with its own tables: the k-th has every number typed in the tables times k + 1 (the totals
     still add up; the narrative's figures no longer match from the second on, a warning each, as
     in real batches). No two workbooks share a sheet but the empty and hidden ones, so nothing
     a worker remembers of one workbook spares it work on the next that real workbooks (typed by
-    different clerks) would not. ``same_tables``: only the names differ (earlier runs)."""
+    different clerks) would not."""
     folder.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(EXAMPLE) as zin:
         members = [(info, zin.read(info)) for info in zin.infolist()]
@@ -96,7 +96,7 @@ def make_workbooks(folder: Path, count: int, *, same_tables: bool = False) -> li
                     # the name as UTF-8, or as character references (openpyxl writes those)
                     data = data.replace(AGENCY.encode(), agency(i).encode()).replace(
                         _refs(AGENCY), _refs(agency(i)))
-                if info.filename in TABLE_SHEETS and not same_tables:
+                if info.filename in TABLE_SHEETS:
                     data = _NUMBER_CELL.sub(
                         lambda m, k=scale: m[1] + str(Decimal(m[2].decode()) * k).encode() + m[3],
                         data)
