@@ -34,14 +34,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from docx_report import xlsx_direct
 from docx_report.errors import InputError
 from docx_report.layout import META_SHEET, SCAN_COLS, SCAN_ROWS, Book, PackRecord
 from docx_report.xlsx_guard import Survey, check_xlsx
 from docx_report.xlsx_survey import RELATIONSHIPS
 
-READERS = ("calamine", "openpyxl")
-#: The reader ``open_book`` uses by default ("openpyxl" reads every workbook the slow way).
-DEFAULT_READER = "calamine"
+READERS = ("direct", "calamine", "openpyxl")
+#: The reader ``open_book`` uses by default: "direct" takes the values the guard's pass read
+#: (``xlsx_direct``), else calamine reads them; "calamine" skips the first, "openpyxl" reads
+#: every workbook the slow way.
+DEFAULT_READER = "direct"
 
 MAX_CELLS = 250_000  # rows x columns of a sheet's area beyond which openpyxl reads it (sparse)
 _EXACT = 2**53  # floats below this are whole numbers exactly
@@ -56,7 +59,10 @@ def open_book(path: Path, *, reader: str | None = None) -> Book:
     Raises ``InputError`` (from the guard or openpyxl) for a file that is no sane workbook.
     """
     survey = check_xlsx(path)
-    if (reader or DEFAULT_READER) == "calamine":
+    reader = reader or DEFAULT_READER
+    if reader != "openpyxl" and calamine_reads_exactly(survey):
+        if reader == "direct" and (direct := xlsx_direct.read(path, survey)) is not None:
+            return direct
         book = CalamineBook.open(path, survey)
         if book is not None:
             return book

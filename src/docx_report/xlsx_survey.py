@@ -76,6 +76,26 @@ _NUMERIC = frozenset(("n", "s", "b", "d"))  # cell types whose <v> openpyxl conv
 _SAME_TYPES = frozenset(("n", "s", "b", "d", "str", "inlineStr"))  # read alike by both
 _ESCAPE = re.compile(r"_x[0-9A-Fa-f]{4}_")
 RELATIONSHIPS = ("_rels/.rels", "xl/_rels/workbook.xml.rels")  # recorded for the reader
+#: small parts whose bytes are kept for ``xlsx_direct`` (by name, as openpyxl looks them up)
+KEPT = frozenset(("[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels",
+                  "xl/styles.xml", "xl/sharedStrings.xml"))
+MAX_KEPT = 8 * 1024 * 1024  # bytes kept of one such part; a larger one is not kept
+_M = _MAIN_NS[0]  # the names of a worksheet's layout, as parsed (transitional namespace only)
+_SHEET_DATA, _ROW, _C, _F, _IS, _T, _MERGE = (
+    f"{_M} {local}" for local in ("sheetData", "row", "c", "f", "is", "t", "mergeCell"))
+# The sheetData as Excel, LibreOffice, WPS and openpyxl write it (in the default namespace):
+# rows of cells, each with a formula, a value or an inline string's one text, no text outside
+# them and nothing else (attributes may hold '>' but never '<', so every '<' starts a tag as
+# parsed); and no element that ``start`` would take for one of them right after it.
+# (Possessive repetitions: a whole row or cell matched is never given back.)
+_ATTRS = rb"(?:\s[^<>]*)?"  # (gives back the "/" of <c r="A1"/>)
+_CELL_XML = (rb"<c" + _ATTRS + rb"(?:/>|>(?:<f" + _ATTRS + rb"(?:/>|>[^<]*+</f>))?+"
+             rb"(?:<v>[^<]*+</v>|<v/>|<is>(?:<t" + _ATTRS + rb"(?:/>|>[^<]*+</t>))?+</is>"
+             rb"|<is/>)?+</c>)")
+_ROW_XML = rb"<row" + _ATTRS + rb"(?:/>|>(?:" + _CELL_XML + rb")*+</row>)"
+_SHEET_DATA_XML = re.compile(rb"<sheetData(?:/>|>(?:" + _ROW_XML + rb")*+</sheetData>)"
+                             rb"(?=<(?!(?:row|c|f|v|is|t)[\s/>]|[!?]))")
+_MERGES_XML = re.compile(rb"<mergeCells" + _ATTRS + rb">(?:<mergeCell\s[^<>]*/>)*</mergeCells>")
 
 
 @dataclass
@@ -99,6 +119,24 @@ class Survey:
     #: the shared strings calamine reads (by name, in any case): the count their root declares
     #: (calamine reserves room for that many before reading one) and the real ``si`` elements
     shared_strings: tuple[int, int] | None = None
+    #: worksheets (under ``xl/worksheets/``) whose cells the pass read as openpyxl places them
+    #: (``Captured``); a worksheet laid out otherwise is not here (``xlsx_direct`` declines)
+    captured: dict[str, Captured] = field(default_factory=dict)
+    #: the bytes of the small parts ``xlsx_direct`` reads besides the worksheets (by name)
+    kept: dict[str, bytes] = field(default_factory=dict)
+    #: a part holds what makes openpyxl create cells of its own (hyperlinks, comments)
+    cell_makers: bool = False
+
+
+@dataclass(frozen=True)
+class Captured:
+    """A worksheet's cells as its XML lays them out: every cell a ``c`` of a ``row`` of the
+    ``sheetData``, each ``[row, column, type, style, text]`` (style and text as written, or
+    None: the text of its ``v``, or of its inline string's ``t``, "" for an ``is`` without
+    one), and the ``ref`` of each merge."""
+
+    cells: tuple[list[Any], ...]
+    merges: tuple[str, ...]
 
 
 @dataclass
@@ -131,28 +169,39 @@ class Scan:
         part: _Part | None = None
         xml: bool | None = None
         inflated = 0
+        kept: list[bytes] | None = [] if info.filename in KEPT else None
         for chunk, last in inflate_chunks(zf, info, MAX_MEMBER):
             inflated += len(chunk)
             self.inflated += len(chunk)
             if self.inflated > MAX_UNCOMPRESSED:
                 raise Refused(BOMB)
+            if kept is not None:
+                if inflated <= MAX_KEPT:
+                    kept.append(chunk)
+                else:
+                    kept = None
             if xml is None:
                 xml = looks_like_xml(chunk)
                 if xml and last and inflated == info.file_size:  # the whole part
                     self.count_elements(chunk)
                     self.whole(info.filename, chunk)
+                    if kept is not None:
+                        self.survey.kept[info.filename] = chunk
                     return
                 part = _Part(self, info.filename) if xml else None
             if part is not None:
                 self.count_elements(chunk)
                 if last and inflated == info.file_size:  # parsed to the end at once: the
                     part.parse(chunk, True)  # same as this, then the size, then the end;
-                    return  # expat counts lines and columns after a parse that is not final
+                    break  # expat counts lines and columns after a parse that is not final
                 part.parse(chunk, False)
-        if inflated != info.file_size:  # zipfile would stop at the declared size; openpyxl
-            raise Refused(BOMB if inflated > info.file_size else DAMAGED)  # not
-        if part is not None:
-            part.parse(b"", True)
+        else:
+            if inflated != info.file_size:  # zipfile would stop at the declared size;
+                raise Refused(BOMB if inflated > info.file_size else DAMAGED)  # openpyxl not
+            if part is not None:
+                part.parse(b"", True)
+        if kept is not None:
+            self.survey.kept[info.filename] = b"".join(kept)
 
     def count_elements(self, chunk: bytes) -> None:
         self.elements += chunk.count(b"<")  # in C: every element starts with one
@@ -189,7 +238,8 @@ class Scan:
             self.cells - before[0], self.covered - before[1], self.ranges - before[2],
             None if area is None else (area.rows, area.cols, area.plain), name in survey.differ,
             None if part.rels is None else tuple(part.rels),
-            (part.strings[0], part.strings[1]) if "si" in part.local else None)
+            (part.strings[0], part.strings[1]) if "si" in part.local else None,
+            survey.captured.get(name), part.makers)
 
     def replay(self, seen: _Seen, name: str) -> bool:
         """What parsing the part did to the survey and the counts, unless a limit is passed."""
@@ -210,6 +260,11 @@ class Scan:
             survey.relationships[_normal(name)] = list(seen.rels)
         if seen.strings is not None:
             survey.shared_strings = seen.strings
+        if seen.captured is not None:
+            survey.captured[name] = seen.captured
+        else:
+            survey.captured.pop(name, None)  # as a part of the same name laid out otherwise
+        survey.cell_makers = survey.cell_makers or seen.makers
         return True
 
     def too_many_cells(self) -> None:
@@ -241,7 +296,8 @@ _MAX_POSITIONS = 10_000
 @dataclass(frozen=True)
 class _Seen:
     """What parsing a part did: counts added, its cells' area, whether calamine reads it
-    otherwise, its relationships, its shared strings (declared, real)."""
+    otherwise, its relationships, its shared strings (declared, real), its cells as read,
+    whether it makes openpyxl create cells."""
 
     cells: int
     covered: int
@@ -250,6 +306,8 @@ class _Seen:
     differ: bool
     rels: tuple[tuple[str, str], ...] | None
     strings: tuple[int, int] | None
+    captured: Captured | None
+    makers: bool
 
 
 #: Parts parsed before in this process, by name and SHA-256 of their bytes (bounded).
@@ -257,7 +315,8 @@ _SEEN: dict[tuple[str, bytes], _Seen] = {}
 _MAX_SEEN, _MAX_SEEN_CHARS = 512, 8192
 _MISSES: dict[str, int] = {}  # by name: parts looked up in a row and not found (bounded)
 
-_CELL, _VALUE, _STRING = "cell", "value", "string"  # what an element is (else a handler)
+# what an element is (else a handler); _LAYOUT: the other elements of a worksheet's cells
+_CELL, _VALUE, _STRING, _LAYOUT = "cell", "value", "string", "layout"
 Kind = str | Callable[[dict[str, str]], None]
 
 
@@ -288,8 +347,13 @@ class _Part:
         self.main = False  # declares SpreadsheetML's namespace
         self.rels: list[tuple[str, str]] | None = None
         self.strings = [0, 0]  # declared, real (shared strings only)
+        self.makers = False  # holds hyperlinks or comments (openpyxl creates their cells)
+        self.captured: Captured | None = None  # its cells, read as openpyxl places them
         normal = _normal(name)
         self.escapes = normal.startswith("xl/worksheets/") or normal == "xl/sharedstrings.xml"
+        self.capture = name.startswith("xl/worksheets/")  # as openpyxl names it (no other case)
+        self.raw: list[bytes] | None = [] if self.capture else None  # its bytes, for laid_out
+        self.kept = 0
         if normal.startswith("xl/worksheets/"):  # where calamine reads cells, in any namespace
             self.local = self.sheet_kinds()
             self.watch()
@@ -317,8 +381,19 @@ class _Part:
         except expat.ExpatError:
             raise Refused(DAMAGED) from None
         self.last = data[-OVERLAP:]
+        if self.raw is not None:
+            self.raw.append(data)
+            self.kept += len(data)
+            if self.kept > MAX_KEPT:
+                self.raw = None
         if final:
             self.finish()
+            if self.captured is not None and (self.raw is None or not laid_out(self.raw)):
+                self.captured = None
+            survey = self.scan.survey
+            survey.cell_makers = survey.cell_makers or self.makers
+            if self.captured is not None:
+                survey.captured[self.name] = self.captured
             if self.rels is not None:
                 self.scan.survey.relationships[_normal(self.name)] = self.rels
             if "si" in self.local:
@@ -326,10 +401,16 @@ class _Part:
 
     def sheet_kinds(self) -> dict[str, Kind]:
         """What is looked at in a sheet's elements, by local name."""
-        covers: dict[str, Kind] = {local: functools.partial(self.scan.count_cover, local,
-                                                            part=self.name)
+        covers: dict[str, Kind] = {local: functools.partial(self.count_cover, local)
                                    for local in _CREATES_CELLS}
-        return {"c": _CELL, "v": _VALUE, **covers}
+        layout = dict.fromkeys(("sheetData", "row", "f", "is", "t"), _LAYOUT) if self.capture \
+            else {}
+        return {"c": _CELL, "v": _VALUE, **covers, **layout}
+
+    def count_cover(self, local: str, attrs: dict[str, str]) -> None:
+        if local != "mergeCell":
+            self.makers = True  # openpyxl creates the cells of hyperlinks and comments
+        self.scan.count_cover(local, attrs, self.name)
 
     def namespace(self, _prefix: str | None, uri: str) -> None:
         for local, kind in self.local.items():
@@ -364,9 +445,16 @@ class _Part:
 
         The handlers are closures over the state of the cell being read: they run for every
         element of every sheet, so they look up nothing they need not. Texts come through
-        Python only where they are read: inside a numeric ``<v>`` (``collect`` is the text
-        handler from its start to the next element's) and, in the parts calamine reads text
-        from, once their bytes may spell an ``_`` (``escaping``).
+        Python only where they are read: inside a ``<v>`` (``collect`` is the text handler
+        from its start to the next element's) and, in the parts calamine reads text from,
+        once their bytes may spell an ``_`` (``escaping``).
+
+        A worksheet under ``xl/worksheets/`` also has its cells read (``Captured``): each
+        ``c`` of the ``sheetData``, its type, style and the text of its ``v`` or of its inline
+        string's ``t``, taken up to the next element's start. That is the value's own text,
+        and the cells are where openpyxl finds them, only where ``laid_out`` proves from the
+        bytes that the sheetData holds nothing else (no text outside values, no other
+        element); elsewhere the part is not captured and another reader reads the file.
         """
         if self.start is not None:
             return
@@ -379,6 +467,13 @@ class _Part:
         cell, cell_type, tail, rows, cols = "", "n", "", area.rows, area.cols
         value: list[str] | None = None  # the text of the <v> being read, when it is a number
         escapes = False  # every text goes through ``text``
+        # Reading the cells: whether they still are, whether in the sheetData, the cell being
+        # read (row, column, type, style, text), the text being taken.
+        capture, in_data = self.capture, False
+        cells: list[list[Any]] = []
+        merges: list[str] = []
+        record: list[Any] = []
+        took: list[str] | None = None
 
         def finish() -> None:
             # The <v> ends before the next element starts: its text (and any after it, which
@@ -389,7 +484,7 @@ class _Part:
                 return
             text = "".join(value)
             value = None
-            if not escapes:
+            if not escapes and not capture:
                 parser.CharacterDataHandler = None
             if not (text.isdigit() and text.isascii()) and not readable(cell_type, text):
                 shown = text.strip()[:20] or "空"
@@ -398,11 +493,15 @@ class _Part:
                               "该单元格后另存再试", part)
 
         def start(name: str, attrs: dict[str, str]) -> None:
-            nonlocal cell, cell_type, value, rows, cols
+            nonlocal cell, cell_type, value, rows, cols, capture, in_data, record, took
             if value is not None:
                 finish()
+            if took is not None:
+                record[4] = "".join(took)
+                took = None
             kind = kind_of(name)
             if kind is None:
+                in_data = False  # the sheetData has ended (no other element is in it)
                 if "sqref" in attrs and name.rpartition(" ")[0] in _MAIN_NS:
                     scan.count_ranges(attrs["sqref"], part)
             elif kind is _CELL:
@@ -416,7 +515,7 @@ class _Part:
                 if at is None:
                     at = cell_position(cell)
                     if at is None:  # calamine would place it after the one before
-                        area.plain = False
+                        area.plain = capture = False
                         return
                     if len(positions) < _MAX_POSITIONS:
                         positions[cell] = at
@@ -425,24 +524,52 @@ class _Part:
                     rows = area.rows = row
                 if col > cols:
                     cols = area.cols = col
+                if capture:
+                    if in_data and name == _C:
+                        record = [row, col, cell_type, attrs.get("s"), None]
+                        cells.append(record)
+                    else:
+                        capture = False  # a cell where openpyxl does not look
             elif kind is _VALUE:
                 if cell_type in numeric:
                     value = []
                     if not escapes:
                         parser.CharacterDataHandler = collect
+                if in_data and cell_type != "inlineStr":
+                    took = []
+            elif kind is _LAYOUT:
+                if name == _IS:
+                    if in_data and cell_type == "inlineStr":
+                        record[4] = ""  # an inline string (without a <t>: "")
+                elif name == _T:
+                    if in_data and cell_type == "inlineStr":
+                        took = []
+                elif name == _SHEET_DATA:
+                    in_data = True
+                elif name != _ROW and name != _F:
+                    capture = False  # in another namespace: openpyxl reads it otherwise
             elif kind is _STRING:
                 strings[1] += 1
             elif not isinstance(kind, str):
+                in_data = False
+                if name == _MERGE:
+                    merges.append(attrs.get("ref", ""))
+                elif name.endswith("mergeCell"):
+                    capture = False  # in another namespace
                 kind(attrs)
 
         def collect(data: str) -> None:
             if value is not None and len(value) < 8:
                 value.append(data)
+            if took is not None:
+                took.append(data)
 
         def text(data: str) -> None:
             nonlocal tail
             if value is not None and len(value) < 8:
                 value.append(data)
+            if took is not None:
+                took.append(data)
             if "_" in data or "_" in tail:
                 # Excel's escapes (calamine undoes them, openpyxl does not), even in pieces
                 if _ESCAPE.search(tail + data):
@@ -454,12 +581,36 @@ class _Part:
             escapes = True
             parser.CharacterDataHandler = text
 
-        self.start, self.finish, self.escaping = start, finish, escaping
+        def done() -> None:
+            finish()
+            if took is not None:
+                record[4] = "".join(took)
+            if capture and not self.makers:
+                self.captured = Captured(tuple(cells), tuple(merges))
+
+        self.start, self.escaping = start, escaping
+        self.finish = done if capture else finish
         parser.StartElementHandler = start
+        if capture:
+            parser.CharacterDataHandler = collect
 
 
 def _nothing() -> None:
     pass
+
+
+def laid_out(chunks: list[bytes]) -> bool:
+    """Does this worksheet hold one sheetData laid out as ``_SHEET_DATA_XML`` says, and its
+    merges only in one mergeCells (each an unprefixed child of it)? (Read from the bytes: a
+    pattern only ever proves an absence here, of anything else in the sheetData.)"""
+    data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    if data.count(b"<sheetData") != 1 or _SHEET_DATA_XML.search(data) is None:
+        return False
+    named = data.count(b"mergeCell")
+    if not named:
+        return True
+    merges = _MERGES_XML.search(data)
+    return merges is not None and merges.group().count(b"mergeCell") == named
 
 
 def _normal(name: str) -> str:
