@@ -33,7 +33,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(params=["direct", "calamine", "openpyxl"])
 def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run a test once with each workbook reader (the guard's own values, python-calamine, openpyxl)."""
+    """Run a test once with each workbook reader (the guard's values, calamine, openpyxl)."""
     from docx_report import xlsx_fast
 
     monkeypatch.setattr(xlsx_fast, "DEFAULT_READER", request.param)

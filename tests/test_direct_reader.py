@@ -18,7 +18,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from docx_report import xlsx_survey
+from docx_report import xlsx_part, xlsx_survey
 from docx_report.workbook import Workbook
 from docx_report.xlsx_direct import DirectBook, is_date_format, is_duration_format
 from docx_report.xlsx_fast import open_book
@@ -129,7 +129,7 @@ def test_what_the_pass_cannot_prove_is_left_to_the_other_readers(
 def test_whitespace_between_tags_would_be_read_into_values(tmp_path: Path) -> None:
     """Why the layout is proved: text after an inline string's end reaches its text."""
     path = _path(tmp_path, {BASIC: lambda d: re.sub(rb"(</t>)(</is>)", rb"\1\n\2", d)})
-    assert not xlsx_survey.laid_out([zipfile.ZipFile(path).read(BASIC)])
+    assert not xlsx_part.laid_out([zipfile.ZipFile(path).read(BASIC)])
     assert parsed(path, "direct") == parsed(path, "openpyxl")
 
 
@@ -153,7 +153,8 @@ def test_a_part_seen_before_gives_the_same_cells(tmp_path: Path,
     "d-mmm-yy;@", "\\d0", "# ?/?", "[HH]:MM", "*-0",
 ])
 def test_date_and_duration_formats_as_openpyxl(code: str) -> None:
-    from openpyxl.styles.numbers import is_date_format as date, is_timedelta_format as duration
+    from openpyxl.styles.numbers import is_date_format as date
+    from openpyxl.styles.numbers import is_timedelta_format as duration
 
     assert is_date_format(code) == date(code), code
     assert is_duration_format(code) == duration(code), code
