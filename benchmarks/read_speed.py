@@ -2,8 +2,9 @@
 
 The batch's worker step, per workbook, without the guard and without rendering:
 
-* ``open``: ``xlsx_fast.CalamineBook.open`` given the guard's survey (python-calamine reads
-  the sheets, values made openpyxl's);
+* ``open``: the book made from the guard's survey: ``xlsx_direct.read`` (the values the
+  guard's pass took), else ``xlsx_fast.CalamineBook.open`` (python-calamine reads the sheets,
+  values made openpyxl's; the only one in a tree without ``xlsx_direct``);
 * ``read``: ``reader.choose_pack`` + ``reader.read_book`` (labels checked, cells parsed);
 * ``check``: ``Engine.check_data`` (totals, the pack's rules, the narrative's figures);
 * ``texts``: ``similar.texts`` (the narrative texts and their MinHash signatures);
@@ -51,6 +52,16 @@ ROOT = Path(__file__).resolve().parent.parent
 STAGES = ("open", "read", "check", "texts", "figures")
 
 
+def _opener(xlsx_fast: Any) -> Any:
+    """The book the worker makes from the guard's survey, in either tree."""
+    direct = getattr(xlsx_fast, "xlsx_direct", None)
+
+    def book_of(path: Path, survey: Any) -> Any:
+        return (direct and direct.read(path, survey)) or xlsx_fast.CalamineBook.open(path, survey)
+
+    return book_of
+
+
 def _child(src: str, count: int, passes: int) -> dict[str, Any]:
     """Time every stage in this process with the package found in ``src``."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -66,8 +77,10 @@ def _child(src: str, count: int, passes: int) -> dict[str, Any]:
         surveys = {p: xlsx_guard.check_xlsx(p) for p in files}
         eng = engine.default()
 
+        book_of = _opener(xlsx_fast)
+
         def opened() -> dict[Path, Any]:
-            return {p: xlsx_fast.CalamineBook.open(p, surveys[p]) for p in files}
+            return {p: book_of(p, surveys[p]) for p in files}
 
         data = {p: read_book(b, choose_pack(b, None)) for p, b in opened().items()}
         checked = {p: eng.check_data(d) for p, d in data.items()}
@@ -81,7 +94,7 @@ def _child(src: str, count: int, passes: int) -> dict[str, Any]:
             best[stage] = min(best[stage], took)
 
         for _ in range(passes):
-            timed("open", lambda p: xlsx_fast.CalamineBook.open(p, surveys[p]))
+            timed("open", lambda p: book_of(p, surveys[p]))
             books = opened()  # fresh: a book may keep what it read once
             timed("read", lambda p, books=books: read_book(books[p], choose_pack(books[p], None)))
             timed("check", lambda p: eng.check_data(data[p]))
@@ -96,7 +109,8 @@ def _child(src: str, count: int, passes: int) -> dict[str, Any]:
             seen = (sorted(d.facts.items()), sorted(d.values.items()), d.narratives, d.notes,
                     d.problems, sorted(d.unread_tables), c.problems, sorted(c.computed.items()),
                     summary.figures(d.pack, c.computed), [t[:3] for t in texts], signatures)
-            digests.append(hashlib.sha256(repr(seen).encode()).hexdigest())
+            shown = repr(seen).replace(tmp, "<tmp>")  # problems name the file: each side its own
+            digests.append(hashlib.sha256(shown.encode()).hexdigest())
         sample = similar.texts(data[files[0]].pack, data[files[0]].narratives)
         tracemalloc.start()
         held = [pickle.loads(pickle.dumps(sample)) for _ in range(100)]
@@ -123,11 +137,12 @@ def _count(src: str, stage: str, reps: int) -> None:
         path = speed.make_workbooks(Path(tmp), 2)[1]
         survey = xlsx_guard.check_xlsx(path)
         eng = engine.default()
-        books = [xlsx_fast.CalamineBook.open(path, survey) for _ in range(12)]
+        book_of = _opener(xlsx_fast)
+        books = [book_of(path, survey) for _ in range(12)]
         data = read_book(books[0], choose_pack(books[0], None))
         checked = eng.check_data(data)
         similar.texts(data.pack, data.narratives)
-        runs = {"open": lambda i: xlsx_fast.CalamineBook.open(path, survey),
+        runs = {"open": lambda i: book_of(path, survey),
                 "read": lambda i: read_book(books[i + 1], choose_pack(books[i + 1], None)),
                 "check": lambda i: eng.check_data(data),
                 "texts": lambda i: similar.texts(data.pack, data.narratives),
