@@ -24,15 +24,16 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from xml.etree import ElementTree
 
 from docx_report.layout import META_SHEET, SCAN_COLS, SCAN_ROWS, PackRecord
 from docx_report.xlsx_cells import range_boundaries
 from docx_report.xlsx_survey import Captured, Survey
 
+T = TypeVar("T")
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -101,11 +102,31 @@ def read(path: Path, survey: Survey) -> DirectBook | None:
     return DirectBook(path, grids, extents)
 
 
+def _small_parts(parse: Callable[..., T]) -> Callable[..., T]:
+    """``parse``, remembering what it made of the last few parts of the same bytes (a batch's
+    workbooks share them) while they are small: a worker holds no large part once done."""
+    made: dict[tuple[bytes, ...], T] = {}
+
+    @functools.wraps(parse)
+    def remembered(*parts: bytes) -> T:
+        if parts in made:
+            return made[parts]
+        found = parse(*parts)
+        if sum(map(len, parts)) <= _REMEMBERED:
+            if len(made) >= 8:
+                made.clear()
+            made[parts] = found
+        return found
+
+    return remembered
+
+
+_REMEMBERED = 256 * 1024  # bytes of a part (or parts) whose reading is remembered
 _NEEDED = ("[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels",
            "xl/styles.xml")
 
 
-@functools.lru_cache(maxsize=16)
+@_small_parts
 def _parts(data: bytes) -> str | None:
     """The shared strings part openpyxl reads (the first override of that type), or None;
     declined unless every workbook override names xl/workbook.xml."""
@@ -131,7 +152,7 @@ def _parts(data: bytes) -> str | None:
     return strings
 
 
-@functools.lru_cache(maxsize=16)
+@_small_parts
 def _sheets(workbook: bytes, rels: bytes) -> tuple[tuple[str, str], ...]:
     """(title, part) of each worksheet, in order, as openpyxl finds them."""
     targets: dict[str, tuple[str, str]] = {}  # by Id, the last of an Id (as openpyxl)
@@ -173,7 +194,7 @@ def _sheets(workbook: bytes, rels: bytes) -> tuple[tuple[str, str], ...]:
     return tuple(found)
 
 
-@functools.lru_cache(maxsize=16)
+@_small_parts
 def _styles(data: bytes) -> tuple[frozenset[int], int]:
     """The cell styles whose number format is a date (a duration is declined), and how
     many cell styles there are."""
@@ -209,7 +230,7 @@ def _styles(data: bytes) -> tuple[frozenset[int], int]:
     return frozenset(dates), len(xfs)
 
 
-@functools.lru_cache(maxsize=4)
+@_small_parts
 def _strings(data: bytes) -> tuple[str, ...]:
     """The shared strings as openpyxl reads them (``reader.strings.read_string_table``)."""
     root = ElementTree.fromstring(data)
