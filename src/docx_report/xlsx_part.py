@@ -63,8 +63,7 @@ _CELL_XML = (rb"<c" + _ATTRS + rb"(?:/>|>(?:<f" + _ATTRS + rb"(?:/>|>[^<]*+</f>)
 _ROW_XML = rb"<row" + _ATTRS + rb"(?:/>|>(?:" + _CELL_XML + rb")*+</row>)"
 _SHEET_DATA_XML = re.compile(rb"<sheetData(?:/>|>(?:" + _ROW_XML + rb")*+</sheetData>)"
                              rb"(?=<(?!(?:row|c|f|v|is|t)[\s/>]|[!?]))")
-_MERGES_XML = re.compile(rb"<mergeCells" + _ATTRS + rb">(?:<mergeCell\s[^<>]*/>)*</mergeCells>")
-
+_MERGES_XML = re.compile(rb"<mergeCells" + _ATTRS + rb">(?:<mergeCell\s[^<>]*/>)*+</mergeCells>")
 
 
 @dataclass
