@@ -158,3 +158,15 @@ def test_date_and_duration_formats_as_openpyxl(code: str) -> None:
 
     assert is_date_format(code) == date(code), code
     assert is_duration_format(code) == duration(code), code
+
+
+@pytest.mark.parametrize("first", [
+    b'<c t="n"><v>5</v></c>', b'<c t="inlineStr"><is><t>a</t></is></c>', b"<c><v>5</v></c>"])
+def test_a_first_cell_without_a_reference_is_read_by_openpyxl(first: bytes,
+                                                               tmp_path: Path) -> None:
+    """No cell read yet when one comes without a reference: declined, not a crash."""
+    path = _path(tmp_path, {BASIC: lambda d: d.replace(b"<sheetData>",
+                                                       b'<sheetData><row r="1">' + first
+                                                       + b"</row>", 1)})
+    assert isinstance(open_book(path), Workbook)
+    assert parsed(path, "direct") == parsed(path, "calamine") == parsed(path, "openpyxl")

@@ -274,7 +274,8 @@ class Part:
             if value is not None:
                 finish()
             if took is not None:
-                record[4] = "".join(took)
+                if capture:
+                    record[4] = "".join(took)
                 took = None
             kind = kind_of(name)
             if kind is None:
@@ -312,14 +313,14 @@ class Part:
                     value = []
                     if not escapes:
                         parser.CharacterDataHandler = collect
-                if in_data and cell_type != "inlineStr":
+                if capture and in_data and cell_type != "inlineStr":
                     took = []
             elif kind is _LAYOUT:
                 if name == _IS:
-                    if in_data and cell_type == "inlineStr":
+                    if capture and in_data and cell_type == "inlineStr":
                         record[4] = ""  # an inline string (without a <t>: "")
                 elif name == _T:
-                    if in_data and cell_type == "inlineStr":
+                    if capture and in_data and cell_type == "inlineStr":
                         took = []
                 elif name == _SHEET_DATA:
                     in_data = True
@@ -360,7 +361,7 @@ class Part:
 
         def done() -> None:
             finish()
-            if took is not None:
+            if capture and took is not None:
                 record[4] = "".join(took)
             if capture and not self.makers:
                 self.captured = Captured(tuple(cells), tuple(merges))
