@@ -279,6 +279,45 @@ def test_summary_rows_are_the_cells_openpyxl_writes(tmp_path: Path) -> None:
     assert sheet["F2"].data_type == "s" and sheet["A5"].value == "控制字符去掉"
 
 
+def test_repeated_values_are_written_as_each_alone(tmp_path: Path) -> None:
+    """``xlsx_rows`` makes a repeated text's or whole number's cell once: rows made as they are
+    written (``Rows``), with values repeating past what it keeps, True beside 1 (equal as dict
+    keys), texts a ``show`` changes and paths it turns into repeated texts, are the cells
+    openpyxl writes for each value shown alone."""
+    from openpyxl.cell import WriteOnlyCell
+
+    from docx_report import xlsx_rows
+    from docx_report.workbook import write_tables
+
+    def show(value: object) -> object:
+        if isinstance(value, Path):
+            return f"<{value.name}>"
+        if value == "nothing":
+            return None
+        return value.upper() if isinstance(value, str) else value
+
+    raw = [[i % 2 == 0, i % 2, i, f"t{i % 7}", f"&{i}", "nothing", Path(f"/o/{i % 3}.docx"),
+            Decimal("1.10") if i % 3 else 1.0, None, "a b " if i % 4 else ""]
+           for i in range(xlsx_rows._KEPT + 300)]
+    ours = tmp_path / "ours.xlsx"
+    write_tables(ours, [("表", ["甲"], xlsx_rows.Rows(len(raw), lambda: iter(raw), show), [9])])
+    theirs = tmp_path / "theirs.xlsx"
+    book = openpyxl.Workbook(write_only=True)
+    ws = book.create_sheet("表")
+    ws.append(["甲"])
+    for values in raw:
+        cells = []
+        for value in map(show, values):
+            cell = WriteOnlyCell(ws, value)
+            if isinstance(value, str):
+                cell.data_type = "s"
+            cells.append(cell)
+        ws.append(cells)
+    book.save(theirs)
+    assert _openpyxl_cells(ours, "表")[1:] == _openpyxl_cells(theirs, "表")[1:]
+    assert openpyxl.load_workbook(ours)["表"]["A3"].value is False
+
+
 def test_a_file_name_that_is_not_utf8_is_shown_not_a_crash(tmp_path: Path) -> None:
     """A file name Linux holds as bytes that are not UTF-8 (a GBK zip unpacked as is) reaches
     Python as lone surrogates: the summary shows U+FFFD for them (it crashed the batch)."""

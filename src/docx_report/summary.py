@@ -18,7 +18,7 @@ import functools
 import os
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -29,7 +29,7 @@ from docx_report.names import strip_invisible
 from docx_report.pack import Pack
 from docx_report.values import Number
 from docx_report.workbook import write_tables
-from docx_report.xlsx_rows import cell_text
+from docx_report.xlsx_rows import Rows, cell_text
 
 REPORTS_SHEET = "各机关情况"
 PROBLEMS_SHEET = "问题清单"
@@ -196,13 +196,50 @@ def _cell_value(value: Any, base: Path) -> Any:
     return text if len(text) <= _MAX_CELL else text[:_MAX_CELL] + "…"
 
 
-Table = tuple[str, Sequence[str], Sequence[Sequence[Any]], Sequence[int]]
+_KEPT = 4096  # paths and file names kept as shown, at most, while a sheet is written
 
 
-def _sheet(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]],
-           widths: Sequence[int], base: Path) -> Table:
-    """One sheet: header, rows (values as the summary shows them) and column widths."""
-    return title, headers, [[_cell_value(raw, base) for raw in row] for row in rows], widths
+class _Shown:
+    """``_cell_value`` for the values of one sheet, each path (a file on several rows) and each
+    problem's file name worked out once."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.paths: dict[Path, Any] = {}
+        self.files: dict[str, Any] = {}
+
+    def value(self, value: Any) -> Any:
+        if not isinstance(value, Path):
+            return _cell_value(value, self.base)
+        text = self.paths.get(value)
+        if text is None:
+            if len(self.paths) >= _KEPT:
+                self.paths.clear()
+            text = self.paths[value] = _cell_value(value, self.base)
+        return text
+
+    def file(self, name: str) -> Any:
+        """A problem's file (a path as text) as ``Path(name)`` is shown; "" for none."""
+        if not name:
+            return ""
+        text = self.files.get(name)
+        if text is None:
+            if len(self.files) >= _KEPT:
+                self.files.clear()
+            text = self.files[name] = _cell_value(Path(name), self.base)
+        return text
+
+
+Table = tuple[str, Sequence[str], Collection[Sequence[Any]], Sequence[int]]
+
+
+def _sheet(title: str, headers: Sequence[str], count: int,
+           rows: Callable[[_Shown], Iterable[Sequence[Any]]], widths: Sequence[int],
+           base: Path) -> Table:
+    """One sheet: header, ``count`` rows (values as the summary shows them, made as the sheet
+    is written: a summary's rows are never held whole) and column widths."""
+    shown = _Shown(base)
+    return title, headers, Rows(count, lambda: rows(shown), shown.value), widths
 
 
 def _figure_labels(result: BatchResult) -> list[str]:
@@ -210,21 +247,16 @@ def _figure_labels(result: BatchResult) -> list[str]:
     return list(dict.fromkeys(label for o in result.outcomes for label in o.figures))
 
 
-def _report_rows(result: BatchResult) -> list[list[Any]]:
-    labels = _figure_labels(result)
-    return [[n, o.file, o.agency, o.year, o.pack, o.status.value, len(o.errors), len(o.warnings),
-             *(o.figures.get(label) for label in labels), o.docx, o.pdf, o.previous]
-            for n, o in enumerate(result.outcomes, start=1)]
+def _report_rows(result: BatchResult, labels: Sequence[str]) -> Iterator[list[Any]]:
+    return ([n, o.file, o.agency, o.year, o.pack, o.status.value, len(o.errors),
+             len(o.warnings), *(o.figures.get(label) for label in labels), o.docx, o.pdf,
+             o.previous] for n, o in enumerate(result.outcomes, start=1))
 
 
-def _problem_rows(result: BatchResult) -> list[list[Any]]:
-    def row(agency: str, p: Problem) -> list[Any]:
-        return [Path(p.file) if p.file else "", agency, p.sheet, p.cell, p.level.label, p.rule,
-                p.message]
-
-    rows = [row(o.agency, p) for o in result.outcomes for p in o.problems]
-    rows += [row(a.agency, p) for a in result.aggregates for p in a.problems]
-    return rows
+def _problem_rows(result: BatchResult, shown: _Shown) -> Iterator[list[Any]]:
+    owners: list[Outcome | Aggregate] = [*result.outcomes, *result.aggregates]
+    return ([shown.file(p.file), owner.agency, p.sheet, p.cell, p.level.label, p.rule,
+             p.message] for owner in owners for p in owner.problems)
 
 
 def write_summary(result: BatchResult, out: Path) -> None:
@@ -232,28 +264,35 @@ def write_summary(result: BatchResult, out: Path) -> None:
     base = out.parent
     name = result.agency_label
     noun = name.removesuffix("名称") or name  # 机关名称 → 机关数, 纳入汇总的机关
+    labels = _figure_labels(result)
+    problems = sum(len(o.problems) for o in result.outcomes) + sum(
+        len(a.problems) for a in result.aggregates)
     tables = [
         _sheet(REPORTS_SHEET,
                ["序号", "文件", name, "年度", "报告格式", "状态", "错误数", "警告数",
-                *_figure_labels(result), "报告文件", "PDF 文件", "上年工作簿"],
-               _report_rows(result), [6, 40, 30, 7, 20, 9, 7, 7, 9, 9, 9, 9, 9, 9, 40, 40, 40],
-               base),
+                *labels, "报告文件", "PDF 文件", "上年工作簿"],
+               len(result.outcomes), lambda _: _report_rows(result, labels),
+               [6, 40, 30, 7, 20, 9, 7, 7, 9, 9, 9, 9, 9, 9, 40, 40, 40], base),
         _sheet(PROBLEMS_SHEET, ["文件", name, "工作表", "单元格", "级别", "规则", "问题"],
-               _problem_rows(result), [40, 30, 16, 8, 6, 6, 90], base),
+               problems, lambda shown: _problem_rows(result, shown), [40, 30, 16, 8, 6, 6, 90],
+               base),
         _sheet(AGGREGATES_SHEET,
                ["报告格式", "年度", f"{noun}数", name, "状态", "汇总工作簿", "汇总报告",
-                "PDF 文件", f"纳入汇总的{noun}"],
-               [[a.pack, a.year, len(a.members), a.agency, a.status, a.xlsx, a.docx, a.pdf,
-                 "、".join(a.members)] for a in result.aggregates],
+                "PDF 文件", f"纳入汇总的{noun}"], len(result.aggregates),
+               lambda _: ([a.pack, a.year, len(a.members), a.agency, a.status, a.xlsx, a.docx,
+                           a.pdf, "、".join(a.members)] for a in result.aggregates),
                [20, 7, 7, 30, 9, 40, 40, 40, 80], base),
         _sheet(SIMILAR_SHEET, [name, "文件", f"雷同的{noun}", "其文件", "章节", "相似度"],
-               [[a.agency, a.file, b.agency, b.file, place, f"{ratio:.0%}"]
-                for a, b, place, ratio in result.similar],
+               len(result.similar),
+               lambda _: ([a.agency, a.file, b.agency, b.file, place, f"{ratio:.0%}"]
+                          for a, b, place, ratio in result.similar),
                [30, 40, 30, 40, 40, 8], base)]
     if result.previous is not None:
+        matches = result.previous
         tables.append(_sheet(PREVIOUS_SHEET, [name, "年度", "本年工作簿", "上年工作簿", "情况"],
-                             [[m.agency, m.year, m.current, m.previous, m.note]
-                              for m in result.previous],
+                             len(matches),
+                             lambda _: ([m.agency, m.year, m.current, m.previous, m.note]
+                                        for m in matches),
                              [30, 7, 40, 40, 60], base))
     write_tables(out, tables)
 

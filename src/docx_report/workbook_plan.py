@@ -118,7 +118,7 @@ class SheetPlan:
     cells: list[Put] = field(default_factory=list)
     # rows after a header row of cells, unstyled, a text value always data: batch's summary,
     # many thousands of cells, streamed to disk a row at a time (``workbook._streamed``)
-    rows: list[Sequence[Any]] = field(default_factory=list)
+    rows: Collection[Sequence[Any]] = field(default_factory=list)  # made as written
     validations: list[Validation] = field(default_factory=list)
     widths: dict[int, float] = field(default_factory=dict)
     heights: dict[int, float] = field(default_factory=dict)
@@ -289,7 +289,7 @@ def _table(pack: Pack, table: TableSection, values: Mapping[str, Any], note: Seq
 
 
 #: (sheet title, header texts, rows of values, column widths)
-Table = tuple[str, Sequence[str], Sequence[Sequence[Any]], Sequence[int]]
+Table = tuple[str, Sequence[str], Collection[Sequence[Any]], Sequence[int]]
 
 
 def tables(tables: Sequence[Table], *, plain: bool = False) -> list[SheetPlan]:
@@ -307,7 +307,7 @@ def tables(tables: Sequence[Table], *, plain: bool = False) -> list[SheetPlan]:
             plan.cells += [Put(r, col, value) for r, row in enumerate(rows, start=2)
                            for col, value in enumerate(row, start=1)]
         else:
-            plan.rows = list(rows)
+            plan.rows = rows  # iterated once, when the sheet is written
         if plain:
             plan.widths = {col: widths[min(col, len(widths)) - 1]
                            for col in range(1, len(headers) + 1)}

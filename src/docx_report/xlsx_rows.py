@@ -15,7 +15,7 @@ import io
 import math
 import re
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,8 +25,8 @@ from docx_report.layout import column_letter
 # C0 controls but tab, newline and carriage return, as openpyxl refuses them; lone surrogates
 # (a file name that is not UTF-8 reaches Python as them, and no workbook can store them)
 ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
-_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 _BLOCK = 2000  # rows joined before they are written
+_KEPT = 4096  # cells of repeated texts and numbers kept, at most, while rows are made
 
 
 def marker(n: int) -> str:
@@ -42,17 +42,72 @@ def cell_text(text: str) -> str:
     return ILLEGAL.sub(lambda m: "\ufffd" if m.group() >= "\ud800" else "", text)
 
 
-def rows_xml(rows: Sequence[Sequence[Any]], first: int) -> Iterable[str]:
-    """The ``<row>`` elements of ``rows``, numbered from ``first``, in blocks."""
-    letters = [column_letter(col) for col in
-               range(1, max((len(row) for row in rows), default=0) + 1)]
+class Rows(Collection[Sequence[Any]]):
+    """Rows made as they are written, never held whole (a summary of thousands of workbooks):
+    ``count`` of them, from ``make``; each value written as ``show`` shows it (a pure function
+    of the value: a repeated text or whole number is shown once; None stays an empty cell)."""
+
+    def __init__(self, count: int, make: Callable[[], Iterable[Sequence[Any]]],
+                 show: Callable[[Any], Any] | None = None) -> None:
+        self.count, self.make, self.show = count, make, show
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[Sequence[Any]]:
+        return iter(self.make())
+
+    def __contains__(self, row: object) -> bool:
+        return any(row == made for made in self.make())
+
+
+def rows_xml(rows: Iterable[Sequence[Any]], first: int) -> Iterable[str]:
+    """The ``<row>`` elements of ``rows``, numbered from ``first``, in blocks.
+
+    A summary repeats most of its values (a status, a sheet, a rule, an agency on each of its
+    problems): each text's and each whole number's cell is made once and kept, up to
+    ``_KEPT`` of them (then they are made again), so a repeated value costs a lookup."""
+    show = rows.show if isinstance(rows, Rows) else None
+    letters: list[str] = []
+    texts: dict[str, str] = {}  # a text → its cell after the reference ("": no cell)
+    whole: dict[int, str] = {}  # an int (never a bool: True == 1) → the same
+    shown: dict[str, str] = {}  # a text ``show`` made of another value → the same
     block: list[str] = []
     for r, values in enumerate(rows, start=first):
-        cells = [f'<row r="{r}">']
+        if len(values) > len(letters):
+            letters += [column_letter(col) for col in range(len(letters) + 1, len(values) + 1)]
+        at = str(r)
+        cells = [f'<row r="{at}">']
         for letter, value in zip(letters, values, strict=False):
-            if value is None:
+            kind = type(value)
+            if kind is str:
+                body = texts.get(value)
+                if body is None:
+                    if len(texts) >= _KEPT:
+                        texts.clear()
+                    body = texts[value] = _shown(value, show)
+            elif kind is int:
+                body = whole.get(value)
+                if body is None:
+                    if len(whole) >= _KEPT:
+                        whole.clear()
+                    body = whole[value] = _shown(value, show)
+            elif value is None:
                 continue
-            cells.append(_cell(f"{letter}{r}", value))
+            elif show is None:
+                body = _body(value)
+            else:  # a path…: its text may repeat
+                value = show(value)
+                if type(value) is not str:
+                    body = "" if value is None else _body(value)
+                else:
+                    body = shown.get(value)
+                    if body is None:
+                        if len(shown) >= _KEPT:
+                            shown.clear()
+                        body = shown[value] = _body(value)
+            if body:
+                cells.append(f'<c r="{letter}{at}"{body}')
         cells.append("</row>")
         block.append("".join(cells))
         if len(block) >= _BLOCK:
@@ -62,23 +117,38 @@ def rows_xml(rows: Sequence[Sequence[Any]], first: int) -> Iterable[str]:
         yield "".join(block)
 
 
-def _cell(ref: str, value: Any) -> str:
+def _shown(value: Any, show: Callable[[Any], Any] | None) -> str:
+    """The cell of ``value`` as ``show`` shows it, after its reference ("": no cell)."""
+    if show is not None:
+        value = show(value)
+    return "" if value is None else _body(value)
+
+
+def _body(value: Any) -> str:
+    """A cell's XML after its reference: type, value and the closing tag."""
     if isinstance(value, bool):
-        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
+        return f' t="b"><v>{int(value)}</v></c>'
     if isinstance(value, int | float | Decimal):
         number = float(value)  # as openpyxl writes it: "%.16g" of the float
         shown = "" if math.isnan(number) or math.isinf(number) else f"{number:.16g}"
-        return f'<c r="{ref}" t="n"><v>{shown}</v></c>'
+        return f' t="n"><v>{shown}</v></c>'
     if not isinstance(value, str):
         raise TypeError(f"a summary cell holds text, a number or a boolean, not {value!r}")
     text = cell_text(value)
     if not text:
-        return f'<c r="{ref}" t="inlineStr"/>'
+        return ' t="inlineStr"/>'
     space = ' xml:space="preserve"' if text != text.strip() else ""
-    return f'<c r="{ref}" t="inlineStr"><is><t{space}>{text.translate(_ESCAPES)}</t></is></c>'
+    return f' t="inlineStr"><is><t{space}>{_escaped(text)}</t></is></c>'
 
 
-def splice(package: bytes, rows: Mapping[int, Sequence[Sequence[Any]]], out: Path) -> None:
+def _escaped(text: str) -> str:
+    """``&``, ``<``, ``>`` and carriage returns as openpyxl escapes them (one scan of the text
+    for each: ``str.translate`` looks up every character, ten times slower on Chinese text)."""
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("\r", "&#13;"))
+
+
+def splice(package: bytes, rows: Mapping[int, Iterable[Sequence[Any]]], out: Path) -> None:
     """Write ``package`` (a workbook) to ``out`` with the marker row of each sheet ``n`` in
     ``rows`` replaced by those rows, numbered from the marker's own row."""
     with zipfile.ZipFile(io.BytesIO(package)) as zin, \
@@ -99,7 +169,7 @@ def splice(package: bytes, rows: Mapping[int, Sequence[Sequence[Any]]], out: Pat
                 member.write(data[end:])
 
 
-def _marked(data: bytes, rows: Mapping[int, Sequence[Sequence[Any]]]
+def _marked(data: bytes, rows: Mapping[int, Iterable[Sequence[Any]]]
             ) -> tuple[int, int, int, int] | None:
     """Which sheet's marker ``data`` holds: (n, where its row starts, where it ends, the
     row's number), or None."""
