@@ -240,6 +240,48 @@ def _openpyxl_cells(path: Path, sheet: str) -> list[list[tuple[str, str | None, 
              for c in row.iter(f"{ns}c")] for row in root.iter(f"{ns}row")]
 
 
+def _parts(path: Path) -> dict[str, bytes]:
+    """A package's parts but its timestamps (docProps/core.xml)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        return {name: zf.read(name) for name in zf.namelist() if name != "docProps/core.xml"}
+
+
+def test_style_parts_made_once_write_what_openpyxl_s_own_write(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``workbook`` makes each font, fill, alignment, protection and border once, its hash
+    worked out once: the workbooks written so, the first and again, are byte for byte those
+    written with parts made by openpyxl's own classes for every cell."""
+    import openpyxl.styles as styles
+
+    from docx_report import workbook
+
+    pack = load_pack("gov-disclosure-2021")
+    values = dict.fromkeys(pack.value_cells(), 7)
+    for name in ("first", "again", "theirs"):
+        (tmp_path / name).mkdir()
+    for name in ("first", "again"):
+        workbook.write_workbook(pack, tmp_path / name / "w.xlsx", facts={"agency": "某局"},
+                                values=values)
+    for cache in ("_FILLS", "_ALIGNMENTS", "_FONTS"):
+        monkeypatch.setattr(workbook, cache, {})
+    for ours, theirs in (("_Fill", styles.PatternFill), ("_Alignment", styles.Alignment),
+                         ("_Font", styles.Font)):
+        monkeypatch.setattr(workbook, ours, theirs)
+    monkeypatch.setattr(workbook, "_PROTECTIONS", {False: styles.Protection(locked=False),
+                                                   True: styles.Protection(locked=True)})
+    thin = styles.Side(style="thin", color="808080")
+    monkeypatch.setattr(workbook, "_BORDER", styles.Border(left=thin, right=thin, top=thin,
+                                                           bottom=thin))
+    workbook.write_workbook(pack, tmp_path / "theirs" / "w.xlsx", facts={"agency": "某局"},
+                            values=values)
+    theirs = _parts(tmp_path / "theirs" / "w.xlsx")
+    assert theirs["xl/styles.xml"].count(b"<font>") > 3  # the plan's fonts are there
+    assert _parts(tmp_path / "first" / "w.xlsx") == theirs
+    assert _parts(tmp_path / "again" / "w.xlsx") == theirs
+
+
 def test_summary_rows_are_the_cells_openpyxl_writes(tmp_path: Path) -> None:
     """The streamed rows of summary.xlsx (``xlsx_rows``) against openpyxl writing the same
     values cell by cell (text always data): the same cells, element for element, and read back

@@ -66,9 +66,57 @@ __all__ = ["FIRST_FIELD_ROW", "GRID_TOP", "HEADER_ROW", "HELP_ROW", "INTRO_ROW",
            "coordinate", "field_row", "grid_position", "locate", "open_workbook",
            "save_atomically", "write_workbook"]
 
+
+
+class _HashedOnce:
+    """Mixin: an openpyxl style part made once and never changed, its hash worked out once.
+    openpyxl hashes every part set on a cell (recursively, field by field) to find it among
+    the workbook's: a third of a second for a 汇总 workbook. Equal to the same part made by
+    openpyxl's own class (which compares classes first), so that they are one in a workbook."""
+
+    kind: Any  # the openpyxl class
+
+    def __hash__(self) -> int:
+        try:
+            return self._hashed
+        except AttributeError:
+            self._hashed: int = super().__hash__()
+            return self._hashed
+
+    def __eq__(self, other: object) -> bool:
+        # openpyxl's __eq__ but for the class: its kind, ours or openpyxl's own
+        return isinstance(other, self.kind) and dict(self) == dict(other) and all(  # type: ignore[call-overload]
+            getattr(self, name) == getattr(other, name) for name in self.kind.__elements__)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+
+def _hashed_once(kind: Any) -> Any:
+    """``kind`` (Font, PatternFill…) hashed once: equal to, hashed, compared and written as
+    ``kind``'s own. openpyxl's metaclass lists a class's fields from its own body: a subclass
+    takes ``kind``'s lists."""
+    made = type(kind)(kind.__name__, (_HashedOnce, kind), {
+        "__module__": __name__, "__qualname__": f"_hashed_once.{kind.__name__}", "kind": kind,
+        **{name: getattr(kind, name) for name in ("__attrs__", "__nested__", "__elements__")}})
+    made.__namespaced__ = kind.__namespaced__  # the metaclass sets it from the body alone
+    return made
+
+
+_Fill = _hashed_once(PatternFill)
+_Alignment = _hashed_once(Alignment)
+_Font = _hashed_once(Font)
+_Protection = _hashed_once(Protection)
+_Border = _hashed_once(Border)
+
+
 _THIN = Side(style="thin", color="808080")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_BORDER = _Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+# the parts of the styles a plan names, made once per process
 _FILLS: dict[str, PatternFill] = {}
+_ALIGNMENTS: dict[plans.Align, Alignment] = {}
+_FONTS: dict[plans.FontSpec, Font] = {}
+_PROTECTIONS = {locked: _Protection(locked=locked) for locked in (False, True)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -248,17 +296,27 @@ def _protect(ws: Worksheet) -> None:
 
 def _style(cell: Any, style: plans.Style) -> None:
     if style.fill is not None:
-        cell.fill = _FILLS.setdefault(style.fill, PatternFill("solid", fgColor=style.fill))
+        fill = _FILLS.get(style.fill)
+        if fill is None:
+            fill = _FILLS[style.fill] = _Fill("solid", fgColor=style.fill)
+        cell.fill = fill
     if style.border:
         cell.border = _BORDER
     if style.align is not None:
         a = style.align
-        cell.alignment = Alignment(horizontal=a.horizontal, vertical=a.vertical, wrap_text=a.wrap)
+        alignment = _ALIGNMENTS.get(a)
+        if alignment is None:
+            alignment = _ALIGNMENTS[a] = _Alignment(horizontal=a.horizontal,
+                                                    vertical=a.vertical, wrap_text=a.wrap)
+        cell.alignment = alignment
     if style.font is not None:
         f = style.font
-        cell.font = Font(name=f.name, size=f.size, bold=f.bold, color=f.color)
+        font = _FONTS.get(f)
+        if font is None:
+            font = _FONTS[f] = _Font(name=f.name, size=f.size, bold=f.bold, color=f.color)
+        cell.font = font
     if style.locked is not None:
-        cell.protection = Protection(locked=style.locked)
+        cell.protection = _PROTECTIONS[style.locked]
     if style.number_format is not None:
         cell.number_format = style.number_format
 
