@@ -48,18 +48,22 @@ def publish(owners: Sequence[Outcome | Aggregate], stage: Path, outdir: Path,
             recorded: set[str]) -> set[str]:
     """Move the files built in ``stage`` (a copy of OUTDIR) into OUTDIR; the names moved.
     ``recorded`` and their names are listed first, should the run stop halfway through."""
-    staged = [(owner, attr, path) for owner in owners for attr in ("xlsx", "docx", "pdf")
+    staged = [(owner, attr, path, path.relative_to(stage)) for owner in owners
+              for attr in ("xlsx", "docx", "pdf")
               if (path := getattr(owner, attr, None)) is not None]
-    write_manifest(outdir, recorded | {path.relative_to(stage).as_posix() for *_, path in staged})
+    write_manifest(outdir, recorded | {name.as_posix() for *_, name in staged})
     moved: set[str] = set()
-    for owner, attr, path in staged:
+    ready: set[Path] = set()  # folders made, no link on their way
+    for owner, attr, path, name in staged:
         if getattr(owner, attr) is None:  # a report that could not be moved: nor its PDF
             continue
-        target = outdir / path.relative_to(stage)
+        target = outdir / name
         try:
-            if link := unsafe_parent(outdir, target):  # never write where a link points
-                raise OSError(errno.ELOOP, f"{link} 是符号链接")
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in ready:
+                if link := unsafe_parent(outdir, target):  # never write where a link points
+                    raise OSError(errno.ELOOP, f"{link} 是符号链接")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                ready.add(target.parent)
             os.replace(path, target)
         except OSError as exc:
             setattr(owner, attr, None)
@@ -71,12 +75,13 @@ def publish(owners: Sequence[Outcome | Aggregate], stage: Path, outdir: Path,
                 owner.status, owner.pdf = Status.ERRORS, None
         else:
             setattr(owner, attr, target)
-            moved.add(path.relative_to(stage).as_posix())
+            moved.add(name.as_posix())
     old, new = str(stage), str(outdir)
     for owner in owners:  # problems found in the staged files are about the files in OUTDIR
-        owner.problems = [dataclasses.replace(p, file=p.file.replace(old, new),
-                                              message=p.message.replace(old, new))
-                          for p in owner.problems]
+        if any(old in p.file or old in p.message for p in owner.problems):
+            owner.problems = [dataclasses.replace(p, file=p.file.replace(old, new),
+                                                  message=p.message.replace(old, new))
+                              for p in owner.problems]
     return moved
 
 
