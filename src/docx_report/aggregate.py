@@ -53,14 +53,14 @@ def aggregate_agency(pack: Pack, name: str, count: int) -> str:
 
 def aggregate_values(pack: Pack, members: Sequence[Outcome]) -> dict[str, Number]:
     """Every value cell of the pack, summed over the members (ints stay ints, amounts exact)."""
-    sums: dict[str, Number] = dict.fromkeys(pack.value_cells(), 0)
-    for member in members:
-        if member.values is None:
-            continue
-        for key, value in zip(sums, member.values, strict=True):
-            if value is not None:
-                sums[key] += value
-    return sums
+    keys = list(pack.value_cells())
+    rows = [member.values for member in members if member.values is not None]
+    if not rows:
+        return dict.fromkeys(keys, 0)
+    # column by column, each summed in the members' order from 0, as cell by cell would be
+    columns = zip(*rows, strict=True)
+    return {key: sum((value for value in column if value is not None), start=0)
+            for key, column in zip(keys, columns, strict=True)}
 
 
 def aggregate_facts(pack: Pack, year: int, agency: str,
