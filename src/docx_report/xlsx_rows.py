@@ -61,24 +61,29 @@ class Rows(Collection[Sequence[Any]]):
         return any(row == made for made in self.make())
 
 
-def rows_xml(rows: Iterable[Sequence[Any]], first: int) -> Iterable[str]:
-    """The ``<row>`` elements of ``rows``, numbered from ``first``, in blocks.
+def rows_xml(rows: Iterable[Sequence[Any]], first: int) -> Iterable[bytes]:
+    """The ``<row>`` elements of ``rows``, numbered from ``first``, in blocks of UTF-8.
 
     A summary repeats most of its values (a status, a sheet, a rule, an agency on each of its
-    problems): each text's and each whole number's cell is made once and kept, up to
-    ``_KEPT`` of them (then they are made again), so a repeated value costs a lookup."""
+    problems): each text's and each whole number's cell is made (and encoded) once and kept,
+    up to ``_KEPT`` of them (then they are made again), so a repeated value costs a lookup;
+    a row is pieces of bytes joined once per block."""
     show = rows.show if isinstance(rows, Rows) else None
-    letters: list[str] = []
-    texts: dict[str, str] = {}  # a text → its cell after the reference ("": no cell)
-    whole: dict[int, str] = {}  # an int (never a bool: True == 1) → the same
-    shown: dict[str, str] = {}  # a text ``show`` made of another value → the same
-    block: list[str] = []
+    heads: list[bytes] = []  # b'<c r="A' for each column
+    texts: dict[str, bytes] = {}  # a text → its cell after the reference (b"": no cell)
+    whole: dict[int, bytes] = {}  # an int (never a bool: True == 1) → the same
+    shown: dict[str, bytes] = {}  # a text ``show`` made of another value → the same
+    parts: list[bytes] = []
+    add = parts.append
+    count = 0
     for r, values in enumerate(rows, start=first):
-        if len(values) > len(letters):
-            letters += [column_letter(col) for col in range(len(letters) + 1, len(values) + 1)]
-        at = str(r)
-        cells = [f'<row r="{at}">']
-        for letter, value in zip(letters, values, strict=False):
+        if len(values) > len(heads):
+            heads += [f'<c r="{column_letter(col)}'.encode()
+                      for col in range(len(heads) + 1, len(values) + 1)]
+        at = b"%d" % r
+        end = at + b'"'  # the rest of the reference, then the body
+        add(b'<row r="' + at + b'">')
+        for head, value in zip(heads, values, strict=False):
             kind = type(value)
             if kind is str:
                 body = texts.get(value)
@@ -95,33 +100,36 @@ def rows_xml(rows: Iterable[Sequence[Any]], first: int) -> Iterable[str]:
             elif value is None:
                 continue
             elif show is None:
-                body = _body(value)
+                body = _body(value).encode()
             else:  # a path…: its text may repeat
                 value = show(value)
                 if type(value) is not str:
-                    body = "" if value is None else _body(value)
+                    body = b"" if value is None else _body(value).encode()
                 else:
                     body = shown.get(value)
                     if body is None:
                         if len(shown) >= _KEPT:
                             shown.clear()
-                        body = shown[value] = _body(value)
+                        body = shown[value] = _body(value).encode()
             if body:
-                cells.append(f'<c r="{letter}{at}"{body}')
-        cells.append("</row>")
-        block.append("".join(cells))
-        if len(block) >= _BLOCK:
-            yield "".join(block)
-            block = []
-    if block:
-        yield "".join(block)
+                add(head)
+                add(end)
+                add(body)
+        add(b"</row>")
+        count += 1
+        if count >= _BLOCK:
+            yield b"".join(parts)
+            parts.clear()
+            count = 0
+    if parts:
+        yield b"".join(parts)
 
 
-def _shown(value: Any, show: Callable[[Any], Any] | None) -> str:
-    """The cell of ``value`` as ``show`` shows it, after its reference ("": no cell)."""
+def _shown(value: Any, show: Callable[[Any], Any] | None) -> bytes:
+    """The cell of ``value`` as ``show`` shows it, after its reference (b"": no cell)."""
     if show is not None:
         value = show(value)
-    return "" if value is None else _body(value)
+    return b"" if value is None else _body(value).encode()
 
 
 def _body(value: Any) -> str:
@@ -165,7 +173,7 @@ def splice(package: bytes, rows: Mapping[int, Iterable[Sequence[Any]]], out: Pat
             with zout.open(target, "w", force_zip64=True) as member:
                 member.write(data[:start])
                 for block in rows_xml(rows[n], first):
-                    member.write(block.encode("utf-8"))
+                    member.write(block)
                 member.write(data[end:])
 
 
