@@ -48,7 +48,6 @@ from docx_report.errors import (
     Level,
     OutputError,
     Problem,
-    ReportError,
     sort_problems,
 )
 from docx_report.files import os_reason
@@ -309,7 +308,8 @@ def _warm(pack: str | None) -> None:
     if pack is not None and is_folder(pack):
         return
     eng = engine.default()
-    with contextlib.suppress(ReportError):  # the workers say what is wrong, workbook by workbook
+    # Only a head start: whatever is wrong, the workers say so workbook by workbook.
+    with contextlib.suppress(Exception):
         eng.template(eng.pack(pack or DEFAULT_PACK).template_path)
 
 
