@@ -23,7 +23,7 @@ from openpyxl import load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.read_only import EMPTY_CELL
 from openpyxl.formatting.rule import FormulaRule
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.styles import Alignment, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.dimensions import RowDimension
@@ -58,6 +58,7 @@ from docx_report.layout import (
 )
 from docx_report.pack import Pack, TableSection
 from docx_report.values import CellError
+from docx_report.workbook_styles import Alignment_, Border_, Fill_, Font_, Protection_
 from docx_report.xlsx_guard import check_xlsx, load_failure, quiet_openpyxl
 
 # The layout is re-exported: callers still find it here.
@@ -68,55 +69,13 @@ __all__ = ["FIRST_FIELD_ROW", "GRID_TOP", "HEADER_ROW", "HELP_ROW", "INTRO_ROW",
 
 
 
-class _HashedOnce:
-    """Mixin: an openpyxl style part made once and never changed, its hash worked out once.
-    openpyxl hashes every part set on a cell (recursively, field by field) to find it among
-    the workbook's: a third of a second for a 汇总 workbook. Equal to the same part made by
-    openpyxl's own class (which compares classes first), so that they are one in a workbook."""
-
-    kind: Any  # the openpyxl class
-
-    def __hash__(self) -> int:
-        try:
-            return self._hashed
-        except AttributeError:
-            self._hashed: int = super().__hash__()
-            return self._hashed
-
-    def __eq__(self, other: object) -> bool:
-        # openpyxl's __eq__ but for the class: its kind, ours or openpyxl's own
-        return isinstance(other, self.kind) and dict(self) == dict(other) and all(  # type: ignore[call-overload]
-            getattr(self, name) == getattr(other, name) for name in self.kind.__elements__)
-
-    def __ne__(self, other: object) -> bool:
-        return not self == other
-
-
-def _hashed_once(kind: Any) -> Any:
-    """``kind`` (Font, PatternFill…) hashed once: equal to, hashed, compared and written as
-    ``kind``'s own. openpyxl's metaclass lists a class's fields from its own body: a subclass
-    takes ``kind``'s lists."""
-    made = type(kind)(kind.__name__, (_HashedOnce, kind), {
-        "__module__": __name__, "__qualname__": f"_hashed_once.{kind.__name__}", "kind": kind,
-        **{name: getattr(kind, name) for name in ("__attrs__", "__nested__", "__elements__")}})
-    made.__namespaced__ = kind.__namespaced__  # the metaclass sets it from the body alone
-    return made
-
-
-_Fill = _hashed_once(PatternFill)
-_Alignment = _hashed_once(Alignment)
-_Font = _hashed_once(Font)
-_Protection = _hashed_once(Protection)
-_Border = _hashed_once(Border)
-
-
 _THIN = Side(style="thin", color="808080")
-_BORDER = _Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_BORDER = Border_(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 # the parts of the styles a plan names, made once per process
 _FILLS: dict[str, PatternFill] = {}
 _ALIGNMENTS: dict[plans.Align, Alignment] = {}
 _FONTS: dict[plans.FontSpec, Font] = {}
-_PROTECTIONS = {locked: _Protection(locked=locked) for locked in (False, True)}
+_PROTECTIONS = {locked: Protection_(locked=locked) for locked in (False, True)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -298,7 +257,7 @@ def _style(cell: Any, style: plans.Style) -> None:
     if style.fill is not None:
         fill = _FILLS.get(style.fill)
         if fill is None:
-            fill = _FILLS[style.fill] = _Fill("solid", fgColor=style.fill)
+            fill = _FILLS[style.fill] = Fill_("solid", fgColor=style.fill)
         cell.fill = fill
     if style.border:
         cell.border = _BORDER
@@ -306,14 +265,14 @@ def _style(cell: Any, style: plans.Style) -> None:
         a = style.align
         alignment = _ALIGNMENTS.get(a)
         if alignment is None:
-            alignment = _ALIGNMENTS[a] = _Alignment(horizontal=a.horizontal,
+            alignment = _ALIGNMENTS[a] = Alignment_(horizontal=a.horizontal,
                                                     vertical=a.vertical, wrap_text=a.wrap)
         cell.alignment = alignment
     if style.font is not None:
         f = style.font
         font = _FONTS.get(f)
         if font is None:
-            font = _FONTS[f] = _Font(name=f.name, size=f.size, bold=f.bold, color=f.color)
+            font = _FONTS[f] = Font_(name=f.name, size=f.size, bold=f.bold, color=f.color)
         cell.font = font
     if style.locked is not None:
         cell.protection = _PROTECTIONS[style.locked]
