@@ -266,8 +266,8 @@ def test_style_parts_made_once_write_what_openpyxl_s_own_write(
                                 values=values)
     for cache in ("_FILLS", "_ALIGNMENTS", "_FONTS"):
         monkeypatch.setattr(workbook, cache, {})
-    for ours, theirs in (("_Fill", styles.PatternFill), ("_Alignment", styles.Alignment),
-                         ("_Font", styles.Font)):
+    for ours, theirs in (("Fill_", styles.PatternFill), ("Alignment_", styles.Alignment),
+                         ("Font_", styles.Font)):
         monkeypatch.setattr(workbook, ours, theirs)
     monkeypatch.setattr(workbook, "_PROTECTIONS", {False: styles.Protection(locked=False),
                                                    True: styles.Protection(locked=True)})
