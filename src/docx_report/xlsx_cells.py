@@ -29,7 +29,8 @@ def cell_position(ref: str) -> tuple[int, int] | None:
     digits = ref[len(letters):]
     col = COLUMNS.get(letters)
     if col is None:
-        if len(letters) != 3 or not letters.isascii() or not letters.isupper():
+        if len(letters) != 3 or not (letters.isascii() and letters.isalpha()
+                                     and letters.isupper()):
             return None
         col = ((ord(letters[0]) - 64) * 26 + ord(letters[1]) - 64) * 26 + ord(letters[2]) - 64
     if not digits or len(digits) > 7:

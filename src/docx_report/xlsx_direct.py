@@ -31,7 +31,7 @@ from xml.etree import ElementTree
 
 from docx_report.layout import META_SHEET, SCAN_COLS, SCAN_ROWS, PackRecord
 from docx_report.xlsx_cells import range_boundaries
-from docx_report.xlsx_survey import Captured, Survey
+from docx_report.xlsx_survey import SHEET_RELS, Captured, Survey
 
 T = TypeVar("T")
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -50,7 +50,6 @@ _PHONETIC_TYPES = frozenset(("halfwidthKatakana", "fullwidthKatakana", "Hiragana
                              "noConversion"))
 _PHONETIC_ALIGN = frozenset(("noControl", "left", "center", "distributed"))
 _EPOCH = dt.datetime(1899, 12, 30)
-_DAY_MS = 86_400_000
 
 # openpyxl's built-in number formats that are dates (``is_date_format``) and durations
 _BUILTIN_DATES = frozenset((*range(14, 23), 45, 46, 47))
@@ -72,7 +71,7 @@ def is_date_format(code: str) -> bool:
 
 
 def is_duration_format(code: str) -> bool:
-    return _DURATION.match(code.split(";")[0]) is not None
+    return _DURATION.search(code.split(";")[0]) is not None
 
 
 def read(path: Path, survey: Survey) -> DirectBook | None:
@@ -82,6 +81,10 @@ def read(path: Path, survey: Survey) -> DirectBook | None:
     kept = survey.kept
     if survey.cell_makers or any(name not in kept for name in _NEEDED):
         return None
+    for name in survey.members:  # a comment makes openpyxl create its cell (in any namespace)
+        if name.startswith(SHEET_RELS) and (name not in kept or b"comments" in kept[name]
+                                            or b"&" in kept[name]):
+            return None
     try:
         strings_part = _parts(kept["[Content_Types].xml"])
         if strings_part is not None and strings_part not in kept:
@@ -130,14 +133,16 @@ _NEEDED = ("[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels
 def _parts(data: bytes) -> str | None:
     """The shared strings part openpyxl reads (the first override of that type), or None;
     declined unless every workbook override names xl/workbook.xml."""
-    root = ElementTree.fromstring(data)
+    root = _tree(data)
     if root.tag != f"{_TYPES}Types":
         raise _Declined
     strings: str | None = None
     workbook = False
     for el in root:
-        if el.tag != f"{_TYPES}Override":
+        if el.tag == f"{_TYPES}Default":
             continue
+        if el.tag != f"{_TYPES}Override":
+            raise _Declined  # openpyxl reads an override in any namespace
         kind, name = el.get("ContentType"), el.get("PartName")
         if kind in _WORKBOOK_TYPES:
             if name != "/xl/workbook.xml":
@@ -156,25 +161,26 @@ def _parts(data: bytes) -> str | None:
 def _sheets(workbook: bytes, rels: bytes) -> tuple[tuple[str, str], ...]:
     """(title, part) of each worksheet, in order, as openpyxl finds them."""
     targets: dict[str, tuple[str, str]] = {}  # by Id, the last of an Id (as openpyxl)
-    root = ElementTree.fromstring(rels)
+    root = _tree(rels)
     if root.tag != f"{_PKG_REL}Relationships":
         raise _Declined
-    for number, el in enumerate(root, 1):
+    for el in root:
         kind, target = el.get("Type"), el.get("Target")
         if el.tag != f"{_PKG_REL}Relationship" or kind is None or target is None:
             raise _Declined
         part = target[1:] if target.startswith("/") else f"xl/{target}"
         if el.get("TargetMode") == "External":
             part = ""
-        targets[el.get("Id") or f"rId{number}"] = (kind, part)
-    root = ElementTree.fromstring(workbook)
+        ident = el.get("Id")
+        if not ident:
+            raise _Declined  # openpyxl refuses it
+        targets[ident] = (kind, part)
+    root = _tree(workbook)
     if root.tag != f"{_MAIN}workbook":
         raise _Declined
-    lists = [el for el in root if el.tag.rpartition("}")[2] == "sheets"]
-    if len(lists) != 1 or lists[0].tag != f"{_MAIN}sheets":
-        raise _Declined
-    for el in root:
-        if el.tag == f"{_MAIN}workbookPr" and el.get("date1904", "0") not in ("0", "false"):
+    lists = _only(root, "sheets", required=True)
+    for el in _only(root, "workbookPr"):
+        if el.get("date1904", "0") not in ("0", "false"):
             raise _Declined  # the 1904 calendar
     found: list[tuple[str, str]] = []
     titles: set[str] = set()
@@ -198,11 +204,13 @@ def _sheets(workbook: bytes, rels: bytes) -> tuple[tuple[str, str], ...]:
 def _styles(data: bytes) -> tuple[frozenset[int], int]:
     """The cell styles whose number format is a date (a duration is declined), and how
     many cell styles there are."""
-    root = ElementTree.fromstring(data)
+    root = _tree(data)
     if root.tag != f"{_MAIN}styleSheet":
         raise _Declined
     custom: dict[int, str] = {}
     xfs: list[int] = []
+    _only(root, "numFmts")
+    _only(root, "cellXfs")
     for el in root:
         if el.tag == f"{_MAIN}numFmts":
             for fmt in el:
@@ -233,7 +241,7 @@ def _styles(data: bytes) -> tuple[frozenset[int], int]:
 @_small_parts
 def _strings(data: bytes) -> tuple[str, ...]:
     """The shared strings as openpyxl reads them (``reader.strings.read_string_table``)."""
-    root = ElementTree.fromstring(data)
+    root = _tree(data)
     if root.tag != f"{_MAIN}sst":
         raise _Declined
     strings: list[str] = []
@@ -273,6 +281,40 @@ def _strings(data: bytes) -> tuple[str, ...]:
     return tuple(strings)
 
 
+def _tree(data: bytes) -> ElementTree.Element:
+    """A small part parsed, declined where lxml (openpyxl's parser) would read it otherwise:
+    a comment or a processing instruction (lxml keeps them as elements), nesting deeper
+    than lxml allows."""
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    if body.startswith(b"<?xml"):
+        body = body[body.find(b"?>") + 2:]
+    if b"<!--" in body or b"<?" in body:
+        raise _Declined
+    root = ElementTree.fromstring(data)
+    level: list[tuple[ElementTree.Element, int]] = [(root, 1)]
+    while level:
+        el, depth = level.pop()
+        if len(el):
+            if depth >= _MAX_DEPTH:
+                raise _Declined
+            level.extend((child, depth + 1) for child in el)
+    return root
+
+
+_MAX_DEPTH = 255  # (lxml refuses a document nested deeper than 256 elements)
+
+
+def _only(root: ElementTree.Element, local: str, *, required: bool = False,
+          ) -> list[ElementTree.Element]:
+    """The root's child of this local name, if any: openpyxl reads it in any namespace, and
+    the last of several (declined)."""
+    found = [el for el in root if el.tag.rpartition("}")[2] == local]
+    if len(found) > 1 or (required and not found) or any(
+            el.tag != f"{_MAIN}{local}" for el in found):
+        raise _Declined
+    return found
+
+
 def _text(t: ElementTree.Element) -> str | None:
     if len(t) or set(t.attrib) - {"{http://www.w3.org/XML/1998/namespace}space"}:
         raise _Declined
@@ -301,7 +343,7 @@ def _cells(captured: Captured, strings: tuple[str, ...], dates: frozenset[int],
     if not styles and captured.cells:
         raise _Declined  # openpyxl finds no style for them
     grid: dict[tuple[int, int], Any] = {}
-    numbers: dict[str | None, int] = {None: 0, "": 0}  # a style as written: openpyxl's index
+    numbers: dict[str | None, int] = {None: 0}  # a style as written: openpyxl's index
     rows = cols = 0
     for row, col, kind, style, text in captured.cells:
         index = numbers.get(style)
@@ -360,7 +402,7 @@ def _style(style: str, styles: int) -> int:
 def _date(serial: float) -> dt.datetime:
     """``openpyxl.utils.datetime.from_excel`` of a serial in the 1900 calendar."""
     day, fraction = divmod(serial, 1)
-    diff = dt.timedelta(milliseconds=round(fraction * _DAY_MS))
+    diff = dt.timedelta(milliseconds=round(fraction * 86_400 * 1000))  # (as openpyxl rounds)
     if 0 <= serial < 1 and diff.days == 0:
         raise _Declined  # openpyxl gives a time
     if 0 < serial < 60:

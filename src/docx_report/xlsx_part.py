@@ -62,7 +62,7 @@ _CELL_XML = (rb"<c" + _ATTRS + rb"(?:/>|>(?:<f" + _ATTRS + rb"(?:/>|>[^<]*+</f>)
              rb"|<is/>)?+</c>)")
 _ROW_XML = rb"<row" + _ATTRS + rb"(?:/>|>(?:" + _CELL_XML + rb")*+</row>)"
 _SHEET_DATA_XML = re.compile(rb"<sheetData(?:/>|>(?:" + _ROW_XML + rb")*+</sheetData>)"
-                             rb"(?=<(?!(?:row|c|f|v|is|t)[\s/>]|[!?]))")
+                             rb"(?=<(?!(?:[^\s/>:]*:)?(?:row|c|f|v|is|t)[\s/>]|[!?]))")
 _MERGES_XML = re.compile(rb"<mergeCells" + _ATTRS + rb">(?:<mergeCell\s[^<>]*/>)*+</mergeCells>")
 
 
@@ -324,7 +324,9 @@ class Part:
                         took = []
                 elif name == _SHEET_DATA:
                     in_data = True
-                elif name != _ROW and name != _F:
+                elif name == _ROW:
+                    capture = capture and in_data  # openpyxl reads a row wherever it is
+                elif name != _F:
                     capture = False  # in another namespace: openpyxl reads it otherwise
             elif kind is _STRING:
                 strings[1] += 1

@@ -24,7 +24,6 @@ from docx_report.xlsx_bytes import BOMB, MAX_MEMBER, Refused, inflate_chunks, lo
 from docx_report.xlsx_cells import covered, short_covered
 from docx_report.xlsx_part import (
     DAMAGED,
-    MAX_KEPT,
     RELATIONSHIPS,
     UNSAFE_XML,
     Area,
@@ -50,9 +49,12 @@ ENCRYPTED = ("工作簿中的内容被压缩软件加了密码，无法读取；
 _TOO_MANY = "文件包含的内容异常之多，读取会耗尽时间和内存，已拒绝读取"
 _CREATES_CELLS = {"mergeCell": "合并了", "hyperlink": "给", "comment": "给"}
 _WHAT = {"mergeCell": "", "hyperlink": "设置了超链接", "comment": "添加了批注"}
-#: small parts whose bytes are kept for ``xlsx_direct`` (by name, as openpyxl looks them up)
+#: small parts whose bytes are kept for ``xlsx_direct`` (by name, as openpyxl looks them up),
+#: and the worksheets' relationships (a comment makes openpyxl create its cell)
 KEPT = frozenset(("[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels",
                   "xl/styles.xml", "xl/sharedStrings.xml"))
+SHEET_RELS = "xl/worksheets/_rels/"
+MAX_KEPT_PART = 2 * 1024 * 1024  # bytes kept of one such part; a larger one is not kept
 @dataclass
 class Survey:
     """What the guard learned of a workbook while it checked it."""
@@ -105,14 +107,15 @@ class Scan:
         part: Part | None = None
         xml: bool | None = None
         inflated = 0
-        kept: list[bytes] | None = [] if info.filename in KEPT else None
+        kept: list[bytes] | None = [] if info.filename in KEPT or info.filename.startswith(
+            SHEET_RELS) else None
         for chunk, last in inflate_chunks(zf, info, MAX_MEMBER):
             inflated += len(chunk)
             self.inflated += len(chunk)
             if self.inflated > MAX_UNCOMPRESSED:
                 raise Refused(BOMB)
             if kept is not None:
-                if inflated <= MAX_KEPT:
+                if inflated <= MAX_KEPT_PART:
                     kept.append(chunk)
                 else:
                     kept = None
