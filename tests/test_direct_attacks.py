@@ -175,6 +175,24 @@ def test_comments_in_another_namespace_create_their_cells(tmp_path: Path) -> Non
     assert _differences(path) == {}
 
 
+@pytest.mark.parametrize(("what", "sheet"), [
+    ("after an element that follows the sheetData", lambda d: d.replace(
+        b"</sheetData>",
+        b'</sheetData><foo/><row r="50"><x r="E50" t="str"><v>hi</v></x></row>', 1)),
+    ("in an extension list", before_end(
+        b"</worksheet>", b'<extLst><ext uri="x"><row r="50"><x r="E50" t="str"><v>hi</v></x></row>'
+        b"</ext></extLst>")),
+    ("with an empty child", before_end(b"</worksheet>",
+                                       b'<extLst><row r="50"><x/></row></extLst>')),
+])
+def test_a_row_outside_the_sheet_data(what: str, sheet: Any, tmp_path: Path) -> None:
+    """openpyxl reads every ``row`` of SpreadsheetML's namespace wherever it is, and each child
+    of it, whatever its name, as a cell (its ``r``, its ``v``): here E50 holds "hi" (or is
+    an empty cell) and the sheet's last row is 50. The direct reader sees no cell there."""
+    path = _path(tmp_path, {BASIC: sheet})
+    assert _differences(path) == {}, what
+
+
 @pytest.mark.parametrize("serial", ["1.003070607638889", "1.0031107118055556"])
 def test_the_milliseconds_of_a_date_are_rounded_as_openpyxl(serial: str,
                                                             tmp_path: Path) -> None:
