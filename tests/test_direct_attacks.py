@@ -193,6 +193,26 @@ def test_a_row_outside_the_sheet_data(what: str, sheet: Any, tmp_path: Path) -> 
     assert _differences(path) == {}, what
 
 
+@pytest.mark.parametrize("code", ['"total "[h]:mm', "0 [mm]:ss", "d [h]"])
+def test_a_duration_after_other_text_is_a_duration(code: str, tmp_path: Path) -> None:
+    """openpyxl's ``is_timedelta_format`` searches the whole first section for ``[h]``,
+    ``[mm]``, ``[ss]`` (``TIMEDELTA_RE.search``); ``is_duration_format`` matches only at its
+    start. So openpyxl gives a timedelta, the direct reader a datetime."""
+    from openpyxl.styles.numbers import is_timedelta_format
+
+    from docx_report.xlsx_direct import is_duration_format
+
+    assert is_duration_format(code) == is_timedelta_format(code), code
+    escaped = code.replace('"', "&quot;").encode()
+    styles = _both(
+        lambda d: d.replace(b'<numFmts count="2">', b'<numFmts count="3"><numFmt numFmtId="170" '
+                            b'formatCode="%s"/>' % escaped),
+        before_end(b"</cellXfs>", b'<xf numFmtId="170" fontId="0" fillId="0" borderId="0"/>'))
+    path = _path(tmp_path, {"xl/styles.xml": styles,
+                            BASIC: _row(b'<c r="D30" s="13"><v>1.5</v></c>')})
+    assert _differences(path) == {}, code
+
+
 @pytest.mark.parametrize("serial", ["1.003070607638889", "1.0031107118055556"])
 def test_the_milliseconds_of_a_date_are_rounded_as_openpyxl(serial: str,
                                                             tmp_path: Path) -> None:
