@@ -244,6 +244,16 @@ def test_an_empty_style_is_not_read(tmp_path: Path) -> None:
     ("deep elements", lambda d: d.replace(b"</workbook>", b"<extLst>" + b"<a>" * 300
                                           + b"</a>" * 300 + b"</extLst></workbook>")),
 ])
+
+
+@pytest.mark.parametrize("rels", [
+    lambda d: d.replace(b' Id="rId1"', b""), lambda d: d.replace(b' Id="rId2"', b' Id=""'),
+])
+def test_a_relationship_without_an_id_is_not_read(rels: Any, tmp_path: Path) -> None:
+    """openpyxl refuses a workbook relationship without an Id; the direct reader names it
+    ``rId<n>`` (its place) and reads the sheet."""
+    path = _path(tmp_path, {"xl/_rels/workbook.xml.rels": rels})
+    assert _differences(path) == {}
 def test_what_lxml_refuses_in_the_workbook_is_not_read(what: str, workbook: Any,
                                                        tmp_path: Path) -> None:
     """openpyxl parses workbook.xml with lxml, which keeps comments and instructions as
@@ -269,6 +279,13 @@ def test_what_lxml_refuses_in_the_workbook_is_not_read(what: str, workbook: Any,
     ("a cell in no namespace", {BASIC: _row(b'<c xmlns="" r="D30"><v>7</v></c>')}),
     # openpyxl gives #VALUE! (a date beyond 9999); calamine the number
     ("a date beyond 9999", {BASIC: _row(b'<c r="D30" s="6"><v>2958466</v></c>')}),
+    # openpyxl keeps the last sheets list, by local name (one sheet, Q); calamine the first
+    ("a second sheets list", {"xl/workbook.xml": lambda d: d.replace(
+        b"</sheets>", b'</sheets><o:sheets xmlns:o="urn:o"><o:sheet name="Q" sheetId="30" '
+        b'xmlns:r="%s" r:id="rId1"/></o:sheets>' % _REL)}),
+    # openpyxl finds no values in a sheet whose relationship is External; calamine reads it
+    ("an External worksheet relationship", {"xl/_rels/workbook.xml.rels": lambda d: d.replace(
+        b' Id="rId7"', b' Id="rId7" TargetMode="External"')}),
     # openpyxl reads strings[-1] (the last); calamine (the direct reader declines an
     # attribute on t) gives the first
     ("a negative shared string index", {
