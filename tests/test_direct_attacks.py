@@ -244,6 +244,12 @@ def test_an_empty_style_is_not_read(tmp_path: Path) -> None:
     ("deep elements", lambda d: d.replace(b"</workbook>", b"<extLst>" + b"<a>" * 300
                                           + b"</a>" * 300 + b"</extLst></workbook>")),
 ])
+def test_what_lxml_refuses_in_the_workbook_is_not_read(what: str, workbook: Any,
+                                                       tmp_path: Path) -> None:
+    """openpyxl parses workbook.xml with lxml, which keeps comments and instructions as
+    children (a ChildSheet without a name) and limits the depth: it refuses these."""
+    path = _path(tmp_path, {"xl/workbook.xml": workbook})
+    assert _differences(path) == {}, what
 
 
 @pytest.mark.parametrize("rels", [
@@ -254,12 +260,6 @@ def test_a_relationship_without_an_id_is_not_read(rels: Any, tmp_path: Path) -> 
     ``rId<n>`` (its place) and reads the sheet."""
     path = _path(tmp_path, {"xl/_rels/workbook.xml.rels": rels})
     assert _differences(path) == {}
-def test_what_lxml_refuses_in_the_workbook_is_not_read(what: str, workbook: Any,
-                                                       tmp_path: Path) -> None:
-    """openpyxl parses workbook.xml with lxml, which keeps comments and instructions as
-    children (a ChildSheet without a name) and limits the depth: it refuses these."""
-    path = _path(tmp_path, {"xl/workbook.xml": workbook})
-    assert _differences(path) == {}, what
 
 
 # ---------------------------------------------------------------------------------------------
