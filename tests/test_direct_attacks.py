@@ -286,6 +286,15 @@ def test_a_relationship_without_an_id_is_not_read(rels: Any, tmp_path: Path) -> 
     # openpyxl finds no values in a sheet whose relationship is External; calamine reads it
     ("an External worksheet relationship", {"xl/_rels/workbook.xml.rels": lambda d: d.replace(
         b' Id="rId7"', b' Id="rId7" TargetMode="External"')}),
+    # openpyxl's Bool takes any text but "0"/"false" as true (1904); calamine 1900
+    ("date1904 written ' 0'", {"xl/workbook.xml": lambda d: d.replace(
+        b"<workbookPr/>", b'<workbookPr date1904=" 0"/>')}),
+    # openpyxl finds no id in the transitional namespace (the sheet is left empty); calamine
+    # reads the sheet
+    ("a strict r:id", {"xl/workbook.xml": lambda d: d.replace(
+        b'<sheet xmlns:r="%s" name="\xe5\x85\xad' % _REL,
+        b'<sheet xmlns:r="http://purl.oclc.org/ooxml/officeDocument/relationships" '
+        b'name="\xe5\x85\xad')}),
     # openpyxl reads strings[-1] (the last); calamine (the direct reader declines an
     # attribute on t) gives the first
     ("a negative shared string index", {
