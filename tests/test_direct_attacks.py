@@ -295,6 +295,14 @@ def test_a_relationship_without_an_id_is_not_read(rels: Any, tmp_path: Path) -> 
         b'<sheet xmlns:r="%s" name="\xe5\x85\xad' % _REL,
         b'<sheet xmlns:r="http://purl.oclc.org/ooxml/officeDocument/relationships" '
         b'name="\xe5\x85\xad')}),
+    # openpyxl reads no value from an inline string in a numeric cell; calamine reads "x"
+    # (a comment in a row makes the direct reader decline)
+    ("an inline string in a numeric cell", {BASIC: _both(
+        lambda d: d.replace(b"</row>", b"<!--x--></row>", 1),
+        _row(b'<c r="D30"><is><t>x</t></is></c>'))}),
+    # openpyxl reads the cells of a row after the sheetData; calamine ends at the sheetData
+    ("a row after the sheetData", {BASIC: lambda d: d.replace(
+        b"</sheetData>", b'</sheetData><foo/><row r="50"><c r="E50"><v>1</v></c></row>', 1)}),
     # openpyxl reads strings[-1] (the last); calamine (the direct reader declines an
     # attribute on t) gives the first
     ("a negative shared string index", {
