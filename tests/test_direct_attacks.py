@@ -303,6 +303,16 @@ def test_a_relationship_without_an_id_is_not_read(rels: Any, tmp_path: Path) -> 
     # openpyxl reads the cells of a row after the sheetData; calamine ends at the sheetData
     ("a row after the sheetData", {BASIC: lambda d: d.replace(
         b"</sheetData>", b'</sheetData><foo/><row r="50"><c r="E50"><v>1</v></c></row>', 1)}),
+    # (each with an attribute holding '>', which makes the direct reader decline)
+    # openpyxl gives 1000.0 for "1E3"; calamine (float) made int: 1000
+    ("a whole number written 1E3", {BASIC: _row(b'<c r="D30" x="a>b"><v>1E3</v></c>')}),
+    # openpyxl gives 1899-12-29 for -1 under a date format; calamine a time 00:00
+    ("a negative date", {BASIC: _row(b'<c r="D30" s="6" x="a>b"><v>-1</v></c>')}),
+    # openpyxl gives "" for an empty inline string; calamine None
+    ("an empty inline string", {BASIC: _row(b'<c r="D30" t="inlineStr" x="a>b"><is/></c>')}),
+    # openpyxl reads no value from an inline string in a str cell; calamine its text
+    ("an inline string in a str cell", {BASIC: _row(
+        b'<c r="D30" t="str" x="a>b"><is><t>-1</t></is></c>')}),
     # openpyxl reads strings[-1] (the last); calamine (the direct reader declines an
     # attribute on t) gives the first
     ("a negative shared string index", {
