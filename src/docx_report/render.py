@@ -63,6 +63,8 @@ _CORE_REL = "http://schemas.openxmlformats.org/package/2006/relationships/metada
 _STRICT = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 _MARK_AT = re.compile(r"<w:(p|tr|tc)[ >]")
 _MARK = re.compile("\ue000(\\d+)\ue001")
+# Jinja's tags written as text: docxtpl's escapes, undone after rendering
+_ESCAPED = (("{_{", "{{"), ("}_}", "}}"), ("{_%", "{%"), ("%_}", "%}"))
 
 
 @functools.cache
@@ -95,7 +97,7 @@ class _Compiled:
     tree: nodes.Template | None  # None when it came from the cache: parsed when asked for
     pieces: Pieces  # its constants summarised, to check a rendering from its pieces
     fix_tables: bool = True  # may docxtpl's table fix-up change a rendering? (table_grid)
-    last: tuple[str, bytes] = ("", b"")  # the last rendering of a part other than the body
+    last: tuple[bytes, bytes] = (b"", b"")  # the last rendering of a part other than the body
 
     def place(self, lineno: int | None) -> str:
         return _place(self.part, self.lines, lineno)
@@ -234,8 +236,10 @@ class CompiledTemplate:
             ((self._infos.get(name) or zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0)), content)
              for name, content in out.items()), level=1)  # twice as fast as the default
 
-    def _render(self, compiled: _Compiled, context: Mapping[str, Any]) -> tuple[str, bool]:
-        """The part's XML, and whether it is known to be well-formed already."""
+    def _render(self, compiled: _Compiled, context: Mapping[str, Any]
+                ) -> tuple[str | bytes, bool]:
+        """The part's XML, and whether it is known to be well-formed already (then it is
+        UTF-8 already)."""
         pieces: list[str] = []
         total = 0
         try:
@@ -249,32 +253,34 @@ class CompiledTemplate:
             message = error_message(exc, self.time_limit)
             raise TemplateError(f"{self.path}：{where}：{message}") from None
         joined = compiled.pieces.join(pieces)
-        # checked from its pieces, unless docxtpl's line breaks will change it
-        checked = joined is not None and "\n" not in joined and "\t" not in joined
-        if checked:
-            xml = str(joined)
-        else:  # the line markers (each with the newline after it) go: str.replace, not a regex
-            xml = "".join(pieces).replace("\ue002\n", "").replace("\ue002", "")
-        if "_" in xml:  # (only text changes: still as well-formed as it was)
-            for escaped, tag in (("{_{", "{{"), ("}_}", "}}"), ("{_%", "{%"), ("%_}", "%}")):
+        # checked from its pieces (UTF-8 already), unless docxtpl's line breaks will change it
+        if joined is not None and b"\n" not in joined and b"\t" not in joined:
+            if b"_" in joined:  # (only text changes: still as well-formed as it was)
+                for escaped, tag in _ESCAPED:
+                    joined = joined.replace(escaped.encode(), tag.encode())
+            return joined, True
+        # the line markers (each with the newline after it) go: str.replace, not a regex
+        xml = "".join(pieces).replace("\ue002\n", "").replace("\ue002", "")
+        if "_" in xml:
+            for escaped, tag in _ESCAPED:
                 xml = xml.replace(escaped, tag)
         if "\n" in xml or "\t" in xml:
             return str(_docxtpl().resolve_listing(xml)), False
-        return xml, checked
+        return xml, False
 
-    def _finish(self, compiled: _Compiled, xml: str, checked: bool = False) -> bytes:
+    def _finish(self, compiled: _Compiled, xml: str | bytes, checked: bool = False) -> bytes:
         """Check the rendered XML and apply docxtpl's fixes (table grids, drawing ids).
 
         Where neither applies, the rendered text itself is written (the same XML as the tree
         parsed from it, without serialising it again)."""
         body = compiled.part.label == "正文"
+        data = xml if isinstance(xml, bytes) else xml.encode("utf-8")
         last = compiled.last  # read once: another thread may render the same template
-        if not body and last[0] == xml:  # a footer the same as the last report's
+        if not body and last[0] == data:  # a footer the same as the last report's
             return last[1]
-        data = xml.encode("utf-8")
-        fix = compiled.fix_tables and "<w:tbl" in xml
+        fix = compiled.fix_tables and b"<w:tbl" in data
         try:
-            if body and not fix and "docPr" not in xml:
+            if body and not fix and b"docPr" not in data:
                 # Nothing to fix: the text only has to be well-formed, which expat checks
                 # without building a tree (a third of lxml's time for the body).
                 if not checked:
@@ -291,12 +297,13 @@ class CompiledTemplate:
         if not body:
             result = bytes(etree.tostring(tree, encoding="UTF-8", xml_declaration=True,
                                           standalone=True))
-            compiled.last = (xml, result)
+            compiled.last = (data, result)
             return result
         changed = False
         if fix:
             with contextlib.suppress(AttributeError, TypeError, ValueError):  # grid-less table
-                tree, changed = _docxtpl().fix_tables(xml), True
+                text = xml if isinstance(xml, str) else xml.decode("utf-8")
+                tree, changed = _docxtpl().fix_tables(text), True
         for index, drawing in enumerate(tree.iter(WP + "docPr"), 1001):
             drawing.set("id", str(index))
             changed = True

@@ -49,6 +49,15 @@ _NOT_TEXT = re.compile(
     "|&(?!(?:amp|lt|gt|quot|apos|#34|#39);)")
 
 
+def _plain_text(values: str) -> bool:
+    """Are the printed values (joined with a space: no reference can be made of two) plain
+    text? No character _NOT_TEXT finds is printable (controls, private use, non-characters,
+    surrogates): printable values without ``<``, ``>`` and ``&`` need no closer look."""
+    if values.isprintable() and "&" not in values and "<" not in values and ">" not in values:
+        return True
+    return _NOT_TEXT.search(values) is None
+
+
 class Summary(NamedTuple):
     """What a piece of complete tokens does to the stack of open elements (a tuple: kept
     with the compiled code in ``template_cache``)."""
@@ -151,27 +160,33 @@ class Pieces:
 
     def __init__(self, known: Iterable[tuple[str, Summary | None]]) -> None:
         """``known``: each constant (the object the code yields) and its ``summary``."""
-        # id -> [constant, summary (None: not modelled), (state before, after, text)]
-        self._table: dict[int, list[Any]] = {}
+        # constant -> [the constant, summary (None: not modelled), (state before, after, text
+        # in UTF-8)]. Looked up by the string (its hash is kept with it), then by identity: a
+        # printed value equal to a constant is still a value. (Equal constants are one object
+        # in compiled code; another one would be taken for a value: parsed, never wrong.)
+        self._table: dict[str, list[Any]] = {}
         self._states: dict[str, str] = {"": "", _CLOSED: _CLOSED}  # one object per state
         for const, summarised in known:
-            self._table.setdefault(id(const), [const, summarised, (None, None, "")])
+            self._table.setdefault(const, [const, summarised, (None, None, b"")])
 
-    def join(self, pieces: list[str]) -> str | None:
-        """The rendering without its line markers, if it is known to be well-formed XML;
-        None if it has to be parsed (and its markers removed from the whole text)."""
+    def join(self, pieces: list[str]) -> bytes | None:
+        """The rendering without its line markers, encoded in UTF-8, if it is known to be
+        well-formed XML; None if it has to be parsed (and its markers removed from the whole
+        text). Each constant is encoded once, each value where it is printed: the whole text
+        is never built as a string."""
         get = self._table.get
-        out: list[str] = []
+        out: list[bytes] = []
         values: list[str] = []
         append, append_value = out.append, values.append
         state = ""
         for piece in pieces:
-            entry = get(id(piece))
-            if entry is None:  # a printed value
+            entry = get(piece)
+            if entry is None or entry[0] is not piece:  # a printed value
                 if not state or state is _CLOSED:
                     return None
                 append_value(piece)
-                append(piece)
+                # (a lone surrogate fails the check below: then these bytes are not used)
+                append(piece.encode("utf-8", "surrogatepass"))
                 continue
             seen = entry[2]
             if seen[0] is not state:
@@ -180,13 +195,13 @@ class Pieces:
                 if after is None:
                     return None
                 # one assignment: safe when two threads render the same template
-                seen = entry[2] = (state, self._states.setdefault(after, after), summary.text)
+                seen = entry[2] = (state, self._states.setdefault(after, after),
+                                   summary.text.encode("utf-8"))
             state = seen[1]
             append(seen[2])
-        # joined with a space: no reference can be made of two values
-        if state is not _CLOSED or _NOT_TEXT.search(" ".join(values)):
+        if state is not _CLOSED or not _plain_text(" ".join(values)):
             return None
-        return "".join(out)
+        return b"".join(out)
 
 
 def constants(code: types.CodeType) -> Iterator[str]:
