@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 import markupsafe
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes
-from jinja2.compiler import CodeGenerator, Frame
+from jinja2.compiler import CodeGenerator, Frame, optimizeconst
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
@@ -163,6 +163,22 @@ class _CodeGenerator(CodeGenerator):
     """Jinja's code generator, with ``~`` concatenation checked for size, and printed values
     finalized and escaped in one call (``_Sandbox.emit``) where autoescaping is fixed."""
 
+    @optimizeconst
+    def visit_Getattr(self, node: nodes.Getattr, frame: Frame) -> None:
+        """``a.b.c`` on a variable: one call for the whole chain (``_Sandbox.getattrs``), each
+        attribute looked up as ``getattr`` would (a table's cell is two levels down)."""
+        attributes = []
+        inner: nodes.Node = node
+        while isinstance(inner, nodes.Getattr) and inner.ctx == "load":
+            attributes.append(inner.attr)
+            inner = inner.node
+        if len(attributes) < 2 or not isinstance(inner, nodes.Name) or self.environment.is_async:
+            super().visit_Getattr(node, frame)
+            return
+        self.write("environment.getattrs(")
+        self.visit(inner, frame)
+        self.write(f", {tuple(reversed(attributes))!r})")
+
     def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
         self.write("environment.checked(")
         super().visit_Concat(node, frame)
@@ -217,7 +233,9 @@ class _Sandbox(SandboxedEnvironment):
         if type(value) is str:
             if len(value) > 10 * MAX_SIZE:
                 raise TooLarge
-            return _escape_str(clean(value))
+            # No character clean drops is printable (controls, non-characters, private use):
+            # a printable string (most values: numbers, names, paragraphs) is already clean.
+            return _escape_str(value if value.isprintable() else clean(value))
         return escape(_Sandbox._finalize(value))
 
     @staticmethod
@@ -233,6 +251,18 @@ class _Sandbox(SandboxedEnvironment):
             except (KeyError, TypeError):
                 pass
         return super().getattr(obj, attribute)
+
+    def getattrs(self, obj: Any, attributes: tuple[str, ...]) -> Any:
+        """``getattr`` for each attribute in turn (the code for ``a.b.c``)."""
+        for attribute in attributes:
+            if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+                try:
+                    obj = obj[attribute]
+                    continue
+                except (KeyError, TypeError):
+                    pass
+            obj = SandboxedEnvironment.getattr(self, obj, attribute)
+        return obj
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         ints = isinstance(left, int) and isinstance(right, int)
