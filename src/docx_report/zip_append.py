@@ -34,6 +34,9 @@ class StaticZip:
         self._entries = data[:offset]
         self._central = data[offset:offset + size]
         self._count = count
+        # part name -> (its last content, level, compressed, CRC): a part rendered the same
+        # as the last time (a footer: the same bytes object) is not compressed again
+        self._last: dict[str, tuple[bytes, int, bytes, int]] = {}
 
     def with_parts(self, parts: Iterable[tuple[zipfile.ZipInfo, bytes]], level: int) -> bytes:
         """The zip with ``parts`` added (deflated at ``level``), as one bytes object."""
@@ -43,9 +46,15 @@ class StaticZip:
         entries, central = [self._entries], [self._central]
         offset = len(self._entries)
         for info, data in parts:
-            compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
-            packed = compressor.compress(data) + compressor.flush()
-            crc = zlib.crc32(data)
+            last = self._last.get(info.filename)
+            if last is not None and last[0] is data and last[1] == level:
+                packed, crc = last[2], last[3]
+            else:
+                compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
+                packed = compressor.compress(data) + compressor.flush()
+                crc = zlib.crc32(data)
+                # one assignment: safe when threads render the same template
+                self._last[info.filename] = (data, level, packed, crc)
             try:
                 name, flags = info.filename.encode("ascii"), 0
             except UnicodeEncodeError:
