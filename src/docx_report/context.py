@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from docx_report.narrative import fill
+from docx_report.narrative import fill, placeholder_values
 from docx_report.pack import Pack, TableSection
 from docx_report.reader import Narrative
 from docx_report.values import Number, value_type
@@ -60,33 +60,45 @@ def narrative_context(story: Narrative) -> dict[str, Any]:
     return {"intro": intro, "subsections": subsections, "empty": story.empty}
 
 
-_Cells = list[tuple[str, str, str, Callable[[Any], str]]]
-_TABLE_CELLS: dict[int, tuple[TableSection, _Cells]] = {}  # id -> (table, its value cells)
+# A table's value cells by row, in the order each row first appears: (row, [(column, key,
+# formatter)]); None when a row is called "note" (the rows then fill in as they come).
+_Rows = list[tuple[str, list[tuple[str, str, Callable[[Any], str]]]]] | None
+_TABLE_ROWS: dict[int, tuple[TableSection, _Rows]] = {}  # id -> (table, its value cells)
 
 
-def _value_cells(table: TableSection) -> _Cells:
-    """(key, row, column, formatter) of a table's value cells, worked out once per table (a
-    batch builds the context of hundreds of workbooks of one pack)."""
-    entry = _TABLE_CELLS.get(id(table))
+def _value_rows(table: TableSection) -> _Rows:
+    """A table's value cells by row, worked out once per table (a batch builds the context of
+    hundreds of workbooks of one pack)."""
+    entry = _TABLE_ROWS.get(id(table))
     if entry is not None and entry[0] is table:
         return entry[1]
-    cells: _Cells = []
+    by_row: dict[str, list[tuple[str, str, Callable[[Any], str]]]] = {}
     for cell in table.value_cells():
         _, row, col = cell.key.split(".")
-        cells.append((cell.key, row, col, value_type(cell.type).format))
-    if len(_TABLE_CELLS) >= 256:  # tables of packs no longer used
-        _TABLE_CELLS.clear()
-    _TABLE_CELLS[id(table)] = (table, cells)
-    return cells
+        by_row.setdefault(row, []).append((col, cell.key, value_type(cell.type).format))
+    rows = None if "note" in by_row else list(by_row.items())
+    if len(_TABLE_ROWS) >= 256:  # tables of packs no longer used
+        _TABLE_ROWS.clear()
+    _TABLE_ROWS[id(table)] = (table, rows)
+    return rows
 
 
 def table_context(table: TableSection, values: Mapping[str, Number | None],
                   note: list[str]) -> dict[str, Any]:
-    rows: dict[str, Any] = {"note": list(note)}
-    for key, row, col, formatted in _value_cells(table):
-        value = values.get(key)
-        rows.setdefault(row, {})[col] = "" if value is None else formatted(value)
-    return rows
+    context: dict[str, Any] = {"note": list(note)}
+    rows = _value_rows(table)
+    get = values.get
+    if rows is None:  # a row called "note": as it always did (no row dict replaces the note)
+        for cell in table.value_cells():
+            _, row, col = cell.key.split(".")
+            value = get(cell.key)
+            context.setdefault(row, {})[col] = "" if value is None else value_type(
+                cell.type).format(value)
+        return context
+    for row, cells in rows:  # (the same dicts, in the same order, as one cell at a time)
+        context[row] = {col: "" if (value := get(key)) is None else formatted(value)
+                        for col, key, formatted in cells}
+    return context
 
 
 def build_context(pack: Pack, facts: Mapping[str, Any], values: Mapping[str, Number | None],
@@ -94,12 +106,15 @@ def build_context(pack: Pack, facts: Mapping[str, Any], values: Mapping[str, Num
                   notes: Mapping[str, list[str]]) -> dict[str, Any]:
     context: dict[str, Any] = {
         f.key: value_type(f.type).format(facts.get(f.key)) for f in pack.fields}
+    known: dict[str, str] | None = None  # the placeholders' figures, once for every section
     for section in pack.sections:
         if isinstance(section, TableSection):
             context[section.key] = table_context(section, values, notes.get(section.key, []))
         else:
             story = narratives.get(section.key, Narrative())
-            context[section.key] = narrative_context(fill(pack, story, values))
+            if known is None:
+                known = placeholder_values(pack, values)
+            context[section.key] = narrative_context(fill(pack, story, values, known))
     return context
 
 

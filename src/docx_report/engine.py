@@ -64,12 +64,19 @@ class Checked(HasProblems):
         return build_context(d.pack, d.facts, self.computed, d.narratives, d.notes)
 
     def output_name(self) -> str:
+        """The report's file name (without .docx), from the pack's pattern and the facts."""
+        key = (self.data.pack.output, self.data.file, tuple(self.data.facts.items()))
+        known = self.__dict__.get("_output_name")
+        if known is not None and known[0] == key:  # asked for again (outcome, properties)
+            return str(known[1])
         facts = {k: ("" if v is None else v) for k, v in self.data.facts.items()}
         try:
             text = self.data.pack.output.format(**facts)
         except (KeyError, IndexError, ValueError):
             text = self.data.file.stem
-        return safe_filename(text, fallback=self.data.file.stem)
+        name = safe_filename(text, fallback=self.data.file.stem)
+        self.__dict__["_output_name"] = (key, name)
+        return name
 
     def properties(self) -> dict[str, str]:
         """Document properties for the .docx (and so the PDF); the keywords are the pack's."""

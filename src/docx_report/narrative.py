@@ -28,7 +28,7 @@ from decimal import Decimal
 
 from docx_report import layout as wb
 from docx_report.errors import Level, Problem
-from docx_report.narrative_parse import Phrase, Quantity, agrees, numbers
+from docx_report.narrative_parse import Phrase, Quantity, agrees, number_patterns, numbers_with
 from docx_report.pack import NarrativeSection, Pack
 from docx_report.pack_narrative import NarrativeFigure
 from docx_report.reader import Narrative
@@ -80,8 +80,15 @@ class Reader:
                     dict.fromkeys(pack.narrative.units, Decimal(1)))
             for f in pack.narrative_figures if f.phrases or f.none]
         self.units = tuple(sorted({u for f in self.figures for u in f.units}))
+        self.number_patterns = number_patterns(self.units)
         self.pieces = tuple({w for f in self.figures for p in (*f.phrases, *f.none)
                              for w in p.pieces})
+        # The pieces by their first character: only those whose first character is in a
+        # paragraph are looked for in it (pieces are never empty).
+        self.by_first: dict[str, list[str]] = {}
+        for w in self.pieces:
+            self.by_first.setdefault(w[0], []).append(w)
+        self.firsts = frozenset(self.by_first)
         # Every figure's phrases, for "is another figure's phrase in this gap?": a phrase can
         # match only where all its pieces occur, so its regex runs only then (an alternation of
         # every phrase, compiled per figure, cost a quarter of a second per process).
@@ -141,7 +148,8 @@ class Reader:
     def _live(self, text: str) -> list[tuple[_Figure, tuple[Phrase, ...], tuple[Phrase, ...]]]:
         """The figures with the phrases (and 'none' wordings) whose every piece occurs in the
         paragraph: only these can match in one of its clauses."""
-        present = {w for w in self.pieces if w in text}
+        by_first = self.by_first
+        present = {w for c in self.firsts.intersection(text) for w in by_first[c] if w in text}
         live = []
         for i in sorted({i for w in present for i in self.by_piece[w]} | self.always):
             figure = self.figures[i]
@@ -205,7 +213,7 @@ class Reader:
             whole = sm.group(0)
             sentence = whole.strip()
             for at, clause in _clauses(whole):
-                tokens = numbers(clause, self.units)
+                tokens = numbers_with(clause, self.number_patterns)
                 for token in tokens:
                     if token.unit not in units:
                         continue  # no live figure is counted in it: none binds it
@@ -337,16 +345,27 @@ def placeholders(pack: Pack) -> dict[str, NarrativeFigure]:
 
 
 def _fill_text(text: str, known: Mapping[str, str]) -> str:
+    if "【" not in text:  # (most paragraphs)
+        return text
     return _PLACEHOLDER.sub(lambda m: known.get(m.group(1), m.group(0)), text)
 
 
-def fill(pack: Pack, story: Narrative, computed: Mapping[str, Number | None]) -> Narrative:
-    """The narrative with every known 【placeholder】 replaced by its table figure."""
+def placeholder_values(pack: Pack, computed: Mapping[str, Number | None]) -> dict[str, str]:
+    """Each 【placeholder】's table figure, as printed (those whose figure is known)."""
     known: dict[str, str] = {}
     for name, figure in placeholders(pack).items():
         value = figure_value(pack, figure, computed)
         if value is not None:
             known[name] = format_figure(pack, figure, value)
+    return known
+
+
+def fill(pack: Pack, story: Narrative, computed: Mapping[str, Number | None],
+         known: Mapping[str, str] | None = None) -> Narrative:
+    """The narrative with every known 【placeholder】 replaced by its table figure (``known``:
+    ``placeholder_values(pack, computed)``, when the caller has it already)."""
+    if known is None:
+        known = placeholder_values(pack, computed)
     if not known:
         return story
     return Narrative(intro=[_fill_text(p, known) for p in story.intro],

@@ -96,20 +96,35 @@ def _any_unit(units: tuple[str, ...]) -> re.Pattern[str] | None:
 
 
 def numbers(clause: str, units: Sequence[str]) -> list[Quantity]:
-    key = tuple(units)
-    unit = _any_unit(key)
+    return numbers_with(clause, number_patterns(tuple(units)))
+
+
+NumberPatterns = tuple[re.Pattern[str] | None, re.Pattern[str]]
+_NO_APPROX: frozenset[str] = frozenset()
+
+
+@functools.lru_cache(maxsize=64)
+def number_patterns(units: tuple[str, ...]) -> NumberPatterns:
+    """What ``numbers_with`` needs for these units (a reader keeps it: one look-up a pack)."""
+    return _any_unit(units), _pattern(units)
+
+
+def numbers_with(clause: str, patterns: NumberPatterns) -> list[Quantity]:
+    """The numbers of a clause (``numbers``), the patterns of its units given."""
+    unit, pattern = patterns
     if unit is not None and not unit.search(clause):
         return []  # a number is found only before one of its units: most clauses have none
     found = []
-    for m in _pattern(key).finditer(clause):
-        before = clause[m.start() - 1] if m.start() else ""
+    for m in pattern.finditer(clause):
+        start, end = m.span()
+        pre, num, post, unit_said, tail = m.group("pre", "num", "post", "unit", "tail")
+        before = clause[start - 1] if start else ""
         if before.isdigit() or before in ".第":
             continue
-        if m["pre"] == "上" and m["num"][0] not in "百千万":  # 上百, 上千: "上" is not 上年
+        if pre == "上" and num[0] not in "百千万":  # 上百, 上千: "上" is not 上年
             continue
-        if clause[m.end():m.end() + 1] == "的":  # "收到1件以上的科室": it describes a noun
+        if clause[end:end + 1] == "的":  # "收到1件以上的科室": it describes a noun
             continue
-        num = m["num"]
         mult = 1
         if num[-1] in _CN_BIG and num[0].isdigit():
             mult, num = _CN_BIG[num[-1]], num[:-1]
@@ -124,9 +139,10 @@ def numbers(clause: str, units: Sequence[str]) -> list[Quantity]:
             except KeyError:
                 continue
             value, ulp, place, mult = Decimal(whole), Decimal(1), Decimal(_last_place(whole)), 1
-        approx = frozenset(x for x in (m["pre"], m["post"], m["tail"]) if x)
-        found.append(Quantity(m.start(), m.end(), value * mult, ulp, place, m["unit"], approx,
-                             m.group(0)))
+        approx = frozenset(x for x in (pre, post, tail) if x) if pre or post or tail \
+            else _NO_APPROX
+        found.append(Quantity(start, end, value * mult, ulp, place, unit_said, approx,
+                              m.group(0)))
     return found
 
 
