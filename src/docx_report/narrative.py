@@ -145,11 +145,15 @@ class Reader:
                     return False
         return True
 
+    def present(self, text: str) -> set[str]:
+        """The phrase pieces that occur in the text."""
+        by_first = self.by_first
+        return {w for c in self.firsts.intersection(text) for w in by_first[c] if w in text}
+
     def _live(self, text: str) -> list[tuple[_Figure, tuple[Phrase, ...], tuple[Phrase, ...]]]:
         """The figures with the phrases (and 'none' wordings) whose every piece occurs in the
         paragraph: only these can match in one of its clauses."""
-        by_first = self.by_first
-        present = {w for c in self.firsts.intersection(text) for w in by_first[c] if w in text}
+        present = self.present(text)
         live = []
         for i in sorted({i for w in present for i in self.by_piece[w]} | self.always):
             figure = self.figures[i]
