@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import re
 import zlib
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 
 from docx_report.pack import Pack, load_pack
 from docx_report.reader import Narrative
@@ -38,6 +40,8 @@ _MIX = 0x9E3779B97F4A7C15
 # A bin's value: below _SPAN, or an empty bin's borrowed one, below (BANDS * ROWS + 1) * _SPAN,
 # just over 64 bits: 9 bytes each.
 WIDTH = 9
+_STARTS = [b * _SPAN for b in range(BANDS * ROWS + 1)]  # each bin's first hash, and the end
+_LOWS = _STARTS[:-1]
 _THREE_BYTES = re.compile("[\u0800-\ud7ff\ue000-\uffff]*")
 
 # (section key + title key, "一、总体情况·（三）政府信息管理", normalised text, MinHash)
@@ -72,33 +76,34 @@ def signature(text: str) -> bytes:
 
     Each 3-gram is hashed once; its hash picks one of the signature's bins and the bin keeps the
     smallest value it gets (Li, Owen and Zhang 2012): one pass over the grams instead of one per
-    bin. An empty bin (a short text) borrows the next filled bin's value, shifted by the
-    distance, so equal texts still have equal signatures (Shrivastava and Li 2014). Bytes, not
-    a tuple of ints: a batch's parent holds one per text of every workbook (a sixth of the
-    memory), and they pickle faster.
+    bin, each bin's smallest found in the sorted hashes. An empty bin (a short text) borrows
+    the next filled bin's value, shifted by the distance, so equal texts still have equal
+    signatures (Shrivastava and Li 2014). Bytes, not a tuple of ints: a batch's parent holds
+    one per text of every workbook (a sixth of the memory), and they pickle faster.
     """
     bins = BANDS * ROWS
     grams = max(1, len(text) - SHINGLE + 1)
-    crc, mix, mask, span = zlib.crc32, _MIX, _BITS, _SPAN
+    crc, mix, mask = zlib.crc32, _MIX, _BITS
     if _THREE_BYTES.fullmatch(text):  # every character 3 bytes in UTF-8 (Chinese): encode once
         data, size = text.encode(), 3 * SHINGLE
         hashes = [crc(data[i:i + size]) * mix & mask for i in range(0, 3 * grams, 3)]
     else:
         hashes = [crc(text[i:i + SHINGLE].encode()) * mix & mask for i in range(grams)]
-    none = mask + 1  # above any hash
-    lowest = [none] * bins  # each bin's smallest hash: its value once the bin's start is taken
-    for h in hashes:
-        b = h // span
-        if h < lowest[b]:
-            lowest[b] = h
-    mins = [mask if h == none else h - b * span for b, h in enumerate(lowest)]
-    for b in range(bins):
-        if mins[b] == _BITS:
-            for step in range(1, bins):
-                value = mins[(b + step) % bins]
-                if value != _BITS and value < _SPAN:
-                    mins[b] = _SPAN * (step + 1) + value
-                    break
+    # Sorted, a bin's smallest hash is the first at or after the bin's start (found by
+    # bisection, in C); one past the last bin ends the list, so that every bin finds one.
+    hashes.sort()
+    hashes.append(_STARTS[-1])
+    starts = _STARTS
+    firsts = list(map(hashes.__getitem__, map(bisect_left, repeat(hashes), _LOWS)))
+    mins = [mask if h >= starts[b + 1] else h - starts[b] for b, h in enumerate(firsts)]
+    if mask in mins:
+        for b in range(bins):
+            if mins[b] == _BITS:
+                for step in range(1, bins):
+                    value = mins[(b + step) % bins]
+                    if value != _BITS and value < _SPAN:
+                        mins[b] = _SPAN * (step + 1) + value
+                        break
     return b"".join([value.to_bytes(WIDTH, "big") for value in mins])
 
 
