@@ -64,6 +64,9 @@ class Statement:
 
 
 _READERS: dict[int, tuple[Pack, Reader]] = {}
+# A live figure: the figure, its phrases that may match (phrase, number first, last piece or
+# None, its length) and its 'none' wordings that may
+_Live = tuple[_Figure, list[tuple[Phrase, bool, str | None, int]], list[Phrase]]
 
 
 class Reader:
@@ -103,6 +106,16 @@ class Reader:
         for figure, pieces, regex in self.all_phrases:
             first = pieces[0] if pieces else ""
             self.phrase_at.setdefault(first[:1], []).append((figure, first, regex))
+        # Gaps: any part word at all (one search), an empty one (in every gap), and the
+        # figures with a phrase of no pieces (found in an empty gap too).
+        self.empty_part = "" in self.part_at
+        self.parts_re = re.compile("|".join(map(re.escape, self.parts))) if self.parts else None
+        self.no_piece_phrases = [other for other, _, _ in self.phrase_at.get("", ())]
+        # Each figure's phrases as _bind reads them: (phrase, number first, last piece or None,
+        # its length)
+        self.infos = [[(p, p.number_first, p.pieces[-1] if p.pieces else None,
+                        len(p.pieces[-1]) if p.pieces else 0) for p in figure.phrases]
+                      for figure in self.figures]
         # For each piece, the figures with a phrase that has it: a paragraph's pieces name the
         # few figures worth looking at (most paragraphs state no figure).
         self.by_piece: dict[str, list[int]] = {}
@@ -129,14 +142,19 @@ class Reader:
     def _clean(self, figure: _Figure, tokens: Sequence[Quantity], lo: int, hi: int,
                clause: str, *, enumerations: bool = False) -> bool:
         """Is clause[lo:hi] free of numbers, part words and other figures' phrases?"""
-        if lo > hi or any(lo < t.end and t.start < hi for t in tokens):
+        if lo > hi:
             return False
-        if "" in self.part_at:
+        for t in tokens:
+            if lo < t.end and t.start < hi:
+                return False
+        if self.empty_part:
             return False  # an empty part word is in every gap
+        if lo == hi:  # (most fillers) only another figure's phrase of no pieces is in it
+            return not any(other is not figure for other in self.no_piece_phrases)
         gap = clause[lo:hi]
+        if self.parts_re is not None and self.parts_re.search(gap):
+            return False  # a part word
         starts = set(gap)
-        if any(w in gap for c in starts if c in self.part_at for w in self.part_at[c]):
-            return False
         if enumerations and re.search("[、和及与或]", gap):
             return True
         for c in (*starts, ""):
@@ -150,31 +168,32 @@ class Reader:
         by_first = self.by_first
         return {w for c in self.firsts.intersection(text) for w in by_first[c] if w in text}
 
-    def _live(self, text: str) -> list[tuple[_Figure, tuple[Phrase, ...], tuple[Phrase, ...]]]:
+    def _live(self, text: str) -> list[_Live]:
         """The figures with the phrases (and 'none' wordings) whose every piece occurs in the
         paragraph: only these can match in one of its clauses."""
         present = self.present(text)
         live = []
+        superset = present.issuperset
         for i in sorted({i for w in present for i in self.by_piece[w]} | self.always):
             figure = self.figures[i]
-            phrases = tuple(p for p in figure.phrases if present.issuperset(p.pieces))
-            none = tuple(p for p in figure.none if present.issuperset(p.pieces))
+            phrases = [info for info in self.infos[i] if superset(info[0].pieces)]
+            none = [p for p in figure.none if superset(p.pieces)]
             if phrases or none:
                 live.append((figure, phrases, none))
         return live
 
     def _bind(self, clause: str, token: Quantity, tokens: Sequence[Quantity],
-              live: Sequence[tuple[_Figure, tuple[Phrase, ...], tuple[Phrase, ...]]]
-              ) -> tuple[int, int, int, int, _Figure] | None:
+              live: Sequence[_Live]) -> tuple[int, int, int, int, _Figure] | None:
         """The nearest phrase of any figure to this number: (distance, length, lo, hi, figure)
         where clause[lo:hi] is the whole statement."""
         best: tuple[int, int, int, int, _Figure] | None = None
+        start = token.start
         for figure, phrases, _ in live:
             if token.unit not in figure.units:
                 continue
-            for phrase in phrases:
+            for phrase, number_first, last, size in phrases:
                 found = None  # (distance, statement start, end, piece starts, filler)
-                if phrase.number_first:
+                if number_first:
                     for begin in range(token.end, min(len(clause), token.end + FILLER) + 1):
                         starts = phrase.forwards(clause, begin)
                         if starts is not None:
@@ -182,16 +201,19 @@ class Reader:
                                      (token.end, begin))
                             break
                 else:  # the last piece's occurrences ending within reach, nearest first
-                    last, end = phrase.pieces[-1], token.start
-                    reach = max(0, token.start - FILLER - len(last))
-                    while (at := clause.rfind(last, reach, end)) >= 0:
-                        stop = at + len(last)
+                    if last is None:
+                        last = phrase.pieces[-1]  # (no pieces: IndexError, as ever)
+                    reach = start - FILLER - size
+                    at = clause.rfind(last, reach if reach > 0 else 0, start)
+                    if at < 0:
+                        continue  # (most phrases: their last piece is not within reach)
+                    while at >= 0:
+                        stop = at + size
                         starts = phrase.backwards(clause, stop)
                         if starts is not None:
-                            found = (token.start - stop, starts[0], token.end, starts,
-                                     (stop, token.start))
+                            found = (start - stop, starts[0], token.end, starts, (stop, start))
                             break
-                        end = stop - 1
+                        at = clause.rfind(last, reach if reach > 0 else 0, stop - 1)
                 if found is None:
                     continue
                 distance, lo, hi, starts, (fs, fe) = found
