@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import operator
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -26,10 +27,10 @@ def compute(pack: Pack, values: Mapping[str, Number | None]) -> dict[str, Number
     plan = _plan(pack)
     result: dict[str, Number | None] = dict.fromkeys(plan.keys)  # in the plan's order
     result.update(zip(plan.inputs, map(values.get, plan.inputs), strict=True))
-    for key, parts in plan.sums:
-        known = [result[p] for p in parts]
+    for key, parts_of in plan.sum_getters:
+        known = parts_of(result)
         # (``None in`` compares by identity first: no number equals None)
-        result[key] = None if None in known else sum(known, start=0)  # type: ignore[arg-type]
+        result[key] = None if None in known else sum(known, start=0)
     return result
 
 
@@ -66,6 +67,8 @@ class _Plan:
         self.keys = [key for key, _ in self.order]
         self.inputs = [key for key, parts in self.order if parts is None]
         self.sums = [(key, parts) for key, parts in self.order if parts is not None]
+        # each total with what reads its parts' values out of the results (in C), in order
+        self.sum_getters = [(key, _values_of(parts)) for key, parts in self.sums]
         self.totals = pack.totals_by_cell()
         keys = list(pack.value_cells())
         self.equations: dict[int, list[_Instance]] = {}
@@ -87,6 +90,13 @@ class _Plan:
                            if t.ref and not t.previous),
                  side(equation.left, wild), side(equation.right, wild))
                 for wild in expr.expand([t.key for t in equation.terms if t.ref], keys)]
+
+
+def _values_of(keys: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """What gives ``tuple(mapping[k] for k in keys)``."""
+    if len(keys) >= 2:
+        return operator.itemgetter(*keys)
+    return lambda mapping: tuple(mapping[k] for k in keys)
 
 
 _PLANS: dict[int, tuple[Pack, _Plan]] = {}

@@ -38,7 +38,8 @@ def years(text: str) -> list[Year]:
     """Every year written before 年 (2024年, 二〇二四年), except inside 《titles》."""
     if "年" not in text:
         return []  # (most sentences: no year can be written without it)
-    hidden = _TITLE.sub(lambda m: "《" + "_" * (len(m.group(0)) - 2) + "》", text)
+    hidden = _TITLE.sub(lambda m: "《" + "_" * (len(m.group(0)) - 2) + "》", text) \
+        if "《" in text else text
     found = []
     for m in _YEAR.finditer(hidden):
         raw = m.group(1)
