@@ -174,3 +174,47 @@ def test_number_patterns_kept_by_a_reader_are_the_units() -> None:
         for clause in re.split("[，。；]", text):
             assert narrative_parse.numbers_with(clause, reader.number_patterns) == \
                 narrative_parse.numbers(clause, reader.units)
+
+
+def _clean_as_before(reader: narrative.Reader, figure: Any, tokens: Any, lo: int, hi: int,
+                     clause: str, enumerations: bool) -> bool:
+    """``Reader._clean`` as it was written before its short cuts."""
+    if lo > hi or any(lo < t.end and t.start < hi for t in tokens):
+        return False
+    if "" in reader.part_at:
+        return False
+    gap = clause[lo:hi]
+    starts = set(gap)
+    if any(w in gap for c in starts if c in reader.part_at for w in reader.part_at[c]):
+        return False
+    if enumerations and re.search("[、和及与或]", gap):
+        return True
+    for c in (*starts, ""):
+        for other, first, regex in reader.phrase_at.get(c, ()):
+            if first in gap and other is not figure and regex.search(gap):
+                return False
+    return True
+
+
+@pytest.mark.parametrize("pack_ref", ["gov-disclosure-2019", "gov-disclosure-2021"])
+def test_gaps_are_judged_as_before(pack_ref: str) -> None:
+    from docx_report import narrative_parse
+
+    reader = narrative.Reader.of(load_pack(pack_ref))
+    rng = random.Random(11)
+    clauses = [c for _, text, *_ in [*narrative_corpus.CONSISTENT, *narrative_corpus.INCONSISTENT]
+               for c in re.split("[，。；]", text) if c]
+    checked = 0
+    for clause in clauses:
+        tokens = narrative_parse.numbers(clause, reader.units)
+        for _ in range(30):
+            lo, hi = rng.randint(0, len(clause)), rng.randint(0, len(clause))
+            if rng.random() < 0.3:
+                hi = lo  # an empty gap
+            figure = rng.choice(reader.figures)
+            enumerations = rng.random() < 0.5
+            assert reader._clean(figure, tokens, lo, hi, clause, enumerations=enumerations) \
+                is _clean_as_before(reader, figure, tokens, lo, hi, clause, enumerations), \
+                (clause, lo, hi)
+            checked += 1
+    assert checked > 1000
