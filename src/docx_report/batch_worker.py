@@ -152,7 +152,7 @@ def _check_one(index: int, path: Path, settings: _Settings) -> Outcome:
                                         rule=WRITE_FAILED if isinstance(exc, OutputError) else ""))
         return outcome
     outcome.status, outcome.staged = Status.BUILT, staged
-    outcome.values = tuple(checked.computed.get(key) for key in data.pack.value_cells())
+    outcome.values = tuple(map(checked.computed.get, data.pack.value_cells()))
     outcome.quotes = _quotes(data)
     return outcome
 
