@@ -12,7 +12,8 @@ Two sets of workbooks:
 
 * ``bench``: ``speed.py``'s ``make_workbooks`` (the 2024 example under a different agency name
   each, with its own tables), the batch benchmark's workbooks;
-* ``varied``: the three examples, each changed at random (seeded) as clerks do: numbers in
+* ``varied``: the five example workbooks (two of them of a pack of one's own,
+  ``examples/street-monthly``), each changed at random (seeded) as clerks do: numbers in
   the narrative changed, written in Chinese or full-width digits, made approximate (约, 余,
   以上); 【placeholders】 known and unknown; other years, targets, periods; text with ``&``,
   ``<``, braces, tabs and line breaks; subsections emptied, titles renumbered, sections
@@ -56,7 +57,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 SOURCES = ["临江市市场监督管理局-2024.xlsx", "临江市市场监督管理局-2023.xlsx",
-           "前进区人力资源和社会保障局-2022.xlsx"]
+           "前进区人力资源和社会保障局-2022.xlsx", "street-monthly/青山街道-2024-09.xlsx",
+           "street-monthly/河西街道-2024-09.xlsx"]
 COUNTED = 40  # bench workbooks whose step is counted under cachegrind
 PREVIOUS = EXAMPLES / "临江市市场监督管理局-2023.xlsx"  # last year's, of the 2024 example
 
@@ -168,6 +170,8 @@ def _vary(source: Path, target: Path, seed: int) -> None:
 
 def make_varied(folder: Path, count: int) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
+    for name in ("pack.toml", "template.docx"):  # the street workbooks' pack: found beside them
+        shutil.copyfile(EXAMPLES / "street-monthly" / name, folder / name)
     paths = []
     for i in range(count):
         source = EXAMPLES / SOURCES[i % len(SOURCES)]
