@@ -1,0 +1,669 @@
+"""Workbooks for the differential test of the readers (``test_reader_equivalence``).
+
+Three sources, each a real .xlsx: packages written here member by member (what no writer
+produces: odd XML, odd values, odd parts), the bundled examples edited with openpyxl (what a
+clerk's Excel edit or openpyxl itself writes), and files LibreOffice saved (its own shared
+strings, styles and date formats). Each case is small; ``build`` writes one into a folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import shutil
+import subprocess
+import zipfile
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import quoteattr
+
+import openpyxl
+
+from tests.helpers import EXAMPLE_2019, EXAMPLE_2021, EXAMPLES
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
+CT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+
+# ---------------------------------------------------------------------------------------------
+# Packages written member by member
+
+#: cellXfs of the default styles, by index: the number format each applies.
+XF = {"general": 0, "d14": 1, "d22": 2, "t45": 3, "t46": 4, "ymd": 5, "cn": 6, "hms": 7,
+      "fixed": 8, "text": 9, "t21": 10, "t47": 11}
+_FORMATS = [0, 14, 22, 45, 46, 164, 165, 166, 167, 49, 21, 47]
+_CUSTOM = {164: "yyyy-mm-dd", 165: 'yyyy"年"m"月"d"日"', 166: "[h]:mm:ss", 167: "0.00"}
+
+
+def styles_xml(formats: Iterable[int] = _FORMATS, custom: Mapping[int, str] = _CUSTOM) -> str:
+    fmts = "".join(f"<numFmt numFmtId={quoteattr(str(k))} formatCode={quoteattr(v)}/>"
+                   for k, v in custom.items())
+    apply = ' applyNumberFormat="1"'
+    xfs = "".join(f'<xf numFmtId="{n}" fontId="0" fillId="0" borderId="0" xfId="0"'
+                  f'{apply if n else ""}/>' for n in formats)
+    return (f'<styleSheet xmlns="{MAIN}"><numFmts count="{len(custom)}">{fmts}</numFmts>'
+            '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
+            '<fills count="1"><fill><patternFill patternType="none"/></fill></fills>'
+            '<borders count="1"><border/></borders>'
+            '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
+            f'</cellStyleXfs><cellXfs count="{len(list(formats))}">{xfs}</cellXfs>'
+            "</styleSheet>")
+
+
+@dataclass
+class Sheet:
+    name: str
+    data: str = ""  # what <sheetData> holds
+    after: str = ""  # after </sheetData> (mergeCells, hyperlinks …)
+    before: str = ""  # before <sheetData> (dimension, cols …)
+    state: str = ""  # hidden, veryHidden
+    rels: str = ""  # the worksheet's relationships (Relationship elements)
+    root: str = ""  # the whole part, when given (a prefix, another namespace …)
+
+
+@dataclass
+class Package:
+    sheets: list[Sheet]
+    strings: list[str] | None = None  # <si> contents, raw XML
+    styles: str | None = field(default_factory=styles_xml)
+    date1904: bool = False
+    strings_member: str = "xl/sharedStrings.xml"
+    extra: dict[str, bytes] = field(default_factory=dict)
+    workbook_extra: str = ""  # after </sheets> (definedNames …)
+
+    def members(self) -> dict[str, bytes]:
+        types = ['<Default Extension="rels" ContentType="application/vnd.openxmlformats-'
+                 'package.relationships+xml"/><Default Extension="xml" '
+                 'ContentType="application/xml"/>',
+                 f'<Override PartName="/xl/workbook.xml" ContentType="{CT}.sheet.main+xml"/>']
+        rels = [f'<Relationship Id="rIdS{i}" Type="{REL}/worksheet" '
+                f'Target="worksheets/sheet{i}.xml"/>' for i in range(1, len(self.sheets) + 1)]
+        out: dict[str, bytes] = {}
+        entries = []
+        for i, sheet in enumerate(self.sheets, 1):
+            state = f' state="{sheet.state}"' if sheet.state else ""
+            entries.append(f"<sheet name={quoteattr(sheet.name)} sheetId=\"{i}\"{state} "
+                           f'r:id="rIdS{i}"/>')
+            types.append(f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
+                         f'ContentType="{CT}.worksheet+xml"/>')
+            out[f"xl/worksheets/sheet{i}.xml"] = (sheet.root or (
+                f'<worksheet xmlns="{MAIN}" xmlns:r="{REL}">{sheet.before}'
+                f"<sheetData>{sheet.data}</sheetData>{sheet.after}</worksheet>")).encode()
+            if sheet.rels:
+                out[f"xl/worksheets/_rels/sheet{i}.xml.rels"] = (
+                    f'<Relationships xmlns="{PKG}">{sheet.rels}</Relationships>').encode()
+        if self.styles is not None:
+            rels.append(f'<Relationship Id="rIdY" Type="{REL}/styles" Target="styles.xml"/>')
+            types.append(f'<Override PartName="/xl/styles.xml" ContentType="{CT}.styles+xml"/>')
+            out["xl/styles.xml"] = self.styles.encode()
+        if self.strings is not None:
+            target = self.strings_member.removeprefix("xl/")
+            rels.append(f'<Relationship Id="rIdT" Type="{REL}/sharedStrings" Target="{target}"/>')
+            types.append(f'<Override PartName="/{self.strings_member}" '
+                         f'ContentType="{CT}.sharedStrings+xml"/>')
+            n = len(self.strings)
+            out[self.strings_member] = (
+                f'<sst xmlns="{MAIN}" count="{n}" uniqueCount="{n}">'
+                + "".join(f"<si>{s}</si>" for s in self.strings) + "</sst>").encode()
+        pr = '<workbookPr date1904="1"/>' if self.date1904 else "<workbookPr/>"
+        out["xl/workbook.xml"] = (f'<workbook xmlns="{MAIN}" xmlns:r="{REL}">{pr}<sheets>'
+                                  + "".join(entries) + f"</sheets>{self.workbook_extra}"
+                                  "</workbook>").encode()
+        out["xl/_rels/workbook.xml.rels"] = (f'<Relationships xmlns="{PKG}">' + "".join(rels)
+                                             + "</Relationships>").encode()
+        out["_rels/.rels"] = (f'<Relationships xmlns="{PKG}"><Relationship Id="rId1" '
+                              f'Type="{REL}/officeDocument" Target="xl/workbook.xml"/>'
+                              "</Relationships>").encode()
+        out["[Content_Types].xml"] = (
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            + "".join(types) + "</Types>").encode()
+        out.update(self.extra)
+        return out
+
+    def write(self, path: Path) -> Path:
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, data in self.members().items():
+                zf.writestr(name, data)
+        return path
+
+
+def c(ref: str, v: str | None = None, t: str = "", s: str = "", inner: str = "") -> str:
+    """A cell: ``v`` is the text of its <v> (None: no <v>), ``inner`` any other content."""
+    attrs = (f' r="{ref}"' if ref else "") + (f' t="{t}"' if t else "") + (
+        f' s="{XF.get(s, s)}"' if s != "" else "")
+    value = "" if v is None else f"<v>{v}</v>"
+    return f"<c{attrs}>{value}{inner}</c>"
+
+
+def row(n: int | None, *cells: str) -> str:
+    return (f'<row r="{n}">' if n is not None else "<row>") + "".join(cells) + "</row>"
+
+
+def rows(*cells: str) -> str:
+    """Cells one a row, the row taken from each reference."""
+    out = []
+    for cell in cells:
+        n = int(re.search(r'r="[A-Z]+(\d+)"', cell).group(1))  # type: ignore[union-attr]
+        out.append(row(n, cell))
+    return "".join(out)
+
+
+def one(data: str, **kw: Any) -> Package:
+    """A package of one sheet named 数据 holding ``data``."""
+    after = kw.pop("after", "")
+    return Package([Sheet("数据", data, after=after)], **kw)
+
+
+def strings_case(*si: str, extra: str = "") -> Package:
+    """Each shared string in column A of its own row (a text under it in B, to compare)."""
+    cells = "".join(row(i, c(f"A{i}", str(i - 1), "s")) for i in range(1, len(si) + 1))
+    return one(cells + extra, strings=list(si))
+
+
+def inline(text_xml: str) -> str:
+    return f"<is>{text_xml}</is>"
+
+
+_SP = 'xml:space="preserve"'
+_BIG = str(2**53 + 1)
+
+RAW: dict[str, Callable[[], Package]] = {
+    # shared strings
+    "sst-plain": lambda: strings_case("<t>文本</t>", "<t>abc</t>", "<t>3</t>", "<t>=1+2</t>"),
+    "sst-rich-runs": lambda: strings_case(
+        '<r><t>前</t></r><r><rPr><b/></rPr><t xml:space="preserve"> 后 </t></r>',
+        "<r><t>a</t></r><r><t/></r><r><t>b</t></r>"),
+    "sst-phonetic": lambda: strings_case(
+        '<t>漢字</t><rPh sb="0" eb="2"><t>カンジ</t></rPh><phoneticPr fontId="1"/>',
+        '<r><t>東</t></r><rPh sb="0" eb="1"><t>ヒガシ</t></rPh>'),
+    "sst-empty": lambda: strings_case("<t/>", "<t></t>", "", "<r><t/></r>"),
+    "sst-whitespace": lambda: strings_case(
+        f"<t {_SP}>   </t>", "<t>   </t>", f"<t {_SP}>  两端  </t>", "<t>  两端  </t>",
+        f"<t {_SP}>\t</t>", f"<t {_SP}>\n</t>"),
+    "sst-newlines": lambda: strings_case(
+        "<t>一\r\n二</t>", "<t>一&#13;&#10;二</t>", "<t>一&#13;二</t>", "<t>一\n二</t>",
+        f"<t {_SP}>&#13;</t>"),
+    "sst-astral": lambda: strings_case("<t>𠀀𝔸😀</t>", "<t>&#x20000;</t>", "<t>\U0001F600x</t>"),
+    "sst-escapes": lambda: strings_case(
+        "<t>a_x000D_b</t>", "<t>x005F_</t>", "<t>_x005F_x000D_</t>", "<t>_x0041_</t>",
+        "<t>_X0041_</t>", "<t>_x00</t>", "<t>__x0041__</t>"),
+    "sst-unused-and-numbers": lambda: strings_case("<t>0</t>", "<t>007</t>", "<t>1E3</t>",
+                                                   "<t>TRUE</t>", "<t>#N/A</t>"),
+    "sst-out-of-range-index": lambda: one(rows(c("A1", "0", "s"), c("A2", "5", "s")),
+                                          strings=["<t>只一个</t>"]),
+    "sst-elsewhere": lambda: Package(
+        [Sheet("数据", rows(c("A1", "0", "s"), c("B2", "1", "s")))],
+        strings=["<t>别处</t>", "<t>第二</t>"], strings_member="xl/strings/other.xml"),
+    # inline strings
+    "inline-plain": lambda: one(rows(c("A1", None, "inlineStr", inner=inline("<t>行内</t>")),
+                                     c("A2", None, "inlineStr",
+                                       inner=inline(f"<t {_SP}> 前后 </t>")))),
+    "inline-empty": lambda: one(rows(c("A1", None, "inlineStr", inner=inline("<t/>")),
+                                     c("B2", None, "inlineStr"),
+                                     c("C3", None, "inlineStr", inner="<is></is>"),
+                                     c("D4", None, "inlineStr", inner=inline("<t></t>")),
+                                     c("E5", "1"))),
+    "inline-rich": lambda: one(rows(
+        c("A1", None, "inlineStr", inner=inline("<r><t>甲</t></r><r><rPr><i/></rPr><t>乙</t></r>")),
+        c("A2", None, "inlineStr", inner=inline('<t>丙</t><rPh sb="0" eb="1"><t>へい</t></rPh>')),
+        c("A3", None, "inlineStr", inner=inline("<t>_x000D_</t>")),
+        c("A4", None, "inlineStr", inner=inline("<t>x005F_</t>")))),
+    "inline-with-v": lambda: one(rows(c("A1", "9", "inlineStr", inner=inline("<t>字</t>")),
+                                      c("A2", "9", "inlineStr"))),
+    # numbers
+    "num-forms": lambda: one(rows(*(c(f"A{i}", v) for i, v in enumerate(
+        ["3", "3.0", "1E3", "-0", "007", "0.1", "-2.5", "1e-3", "123456789012", "1.5E+20",
+         "3.00", "+4", "0.0", "-0.0", "1E0", "4.0000000000000001"], 1)))),
+    "num-spaces": lambda: one(rows(c("A1", " 5 "), c("A2", "5 "), c("A3", "\n5"))),
+    "num-underscore": lambda: one(rows(c("A1", "1_000"))),
+    "num-big": lambda: one(rows(c("A1", _BIG), c("A2", str(2**63)), c("A3", "9007199254740992"),
+                                c("A4", "-" + _BIG), c("A5", "1" + "0" * 30),
+                                c("A6", "9007199254740993.0"))),
+    "num-nan": lambda: one(rows(c("A1", "NaN"))),
+    "num-inf": lambda: one(rows(c("A1", "INF"))),
+    "num-text": lambda: one(rows(c("A1", "abc"))),
+    "num-empty-v": lambda: one(rows(c("A1", ""), c("B2", None), c("C3", "", "s"),
+                                    c("D4", "", "b"), c("E5", "1"))),
+    "bool": lambda: one(rows(c("A1", "1", "b"), c("A2", "0", "b"), c("A3", "2", "b"),
+                             c("A4", "1", "b", "d14"))),
+    "bool-text": lambda: one(rows(c("A1", "true", "b"))),
+    "str-formula": lambda: one(rows(
+        c("A1", "结果", "str", inner="<f>\"结\"&amp;\"果\"</f>"),
+        c("A2", "3", "str"), c("A3", "", "str", inner="<f>\"\"</f>"),
+        c("A4", " ", "str"), c("A5", None, "str", inner="<f>1+2</f>"),
+        c("A6", "7", inner="<f>3+4</f>"), c("A7", "TRUE", "str"))),
+    "formula-no-value": lambda: one(rows(c("A1", None, inner="<f>SUM(B1:B2)</f>"),
+                                         c("B2", "2"))),
+    "error-cells": lambda: one(rows(c("A1", "#REF!", "e"), c("A2", "#N/A", "e"),
+                                    c("A3", "#DIV/0!", "e", inner="<f>1/0</f>"),
+                                    c("A4", "#VALUE!", "e"), c("A5", "2"))),
+    "error-empty": lambda: one(rows(c("A1", None, "e"), c("A2", "", "e"))),
+    "unknown-type": lambda: one(rows(c("A1", "5", "x"))),
+    "d-iso": lambda: one(rows(c("A1", "2024-01-20", "d"), c("A2", "2024-01-20T13:30:00", "d"),
+                              c("A3", "13:30", "d"), c("A4", "2024-01-20T00:00:00Z", "d"),
+                              c("A5", "PT1H2M3S", "d"), c("A6", "2024-01-20T13:30:00.5", "d"),
+                              c("A7", "2024-01-20", "d", "d14"))),
+    "d-iso-bad": lambda: one(rows(c("A1", "2024-02-30", "d"))),
+    # numbers under styles
+    "styled-dates": lambda: one(rows(*(c(f"A{i}", v, s=s) for i, (v, s) in enumerate([
+        ("45311", "d14"), ("45311.5625", "d22"), ("0.5625", "t45"), ("1.5625", "t46"),
+        ("45311", "ymd"), ("45311", "cn"), ("1.25", "hms"), ("45311", "fixed"),
+        ("45311", "text"), ("0.75", "t21"), ("0.0001", "t47"), ("45311.999999", "d22"),
+        ("-1", "d14"), ("2958465", "d14"), ("2958466", "d14"), ("45311", "general")], 1)))),
+    "styled-small-serials": lambda: one(rows(*(
+        c(f"A{i + 1}", str(i), s="d14") for i in range(62)),
+        c("B1", "59.5", s="d22"), c("B2", "60.25", s="d22"), c("B3", "0.0", s="d14"))),
+    "styled-fractional": lambda: one(rows(c("A1", "45311.25", s="d14"),
+                                          c("A2", "45311.000001", s="d22"),
+                                          c("A3", "45311.9999999999", s="d22"),
+                                          c("A4", "1E-10", s="t46"),
+                                          c("A5", "100.5", s="hms"))),
+    "date1904": lambda: one(rows(c("A1", "0", s="d14"), c("A2", "43849", s="d14"),
+                                 c("A3", "1.5", s="d22"), c("A4", "60", s="d14"),
+                                 c("A5", "0.5", s="t46"), c("A6", "-1", s="d14")),
+                            date1904=True),
+    "styles-out-of-range": lambda: one(rows(c("A1", "45311", s="40"), c("A2", "7", s="12"),
+                                            c("A3", "x", "str", s="99"))),
+    "no-styles": lambda: one(rows(c("A1", "45311", s="1"), c("A2", "7")), styles=None),
+    "styles-numfmt-id-only": lambda: one(
+        rows(c("A1", "45311", s="1"), c("A2", "45311", s="2")),
+        styles=styles_xml([0, 14, 200], {})),  # a format id defined nowhere
+    # structure
+    "merged": lambda: one(
+        rows(c("A1", "1"), c("B2", "2"), c("C3", "3")) + row(4, c("A4", "4"), c("B4", "44")),
+        after='<mergeCells count="3"><mergeCell ref="A1:B2"/><mergeCell ref="C3:D4"/>'
+              '<mergeCell ref="A4:A6"/></mergeCells>'),
+    "merged-beyond": lambda: one(rows(c("A1", "1")),
+                                 after='<mergeCells count="1"><mergeCell ref="B5:D9"/>'
+                                       "</mergeCells>"),
+    "merged-one-cell": lambda: one(rows(c("A1", "1")),
+                                   after='<mergeCells count="1"><mergeCell ref="A1:A1"/>'
+                                         "</mergeCells>"),
+    "cells-without-r": lambda: one(row(1, c("", "1"), c("", "2"), c("D1", "4"), c("", "5"))),
+    "rows-without-r": lambda: one(row(None, c("A1", "1")) + row(None, c("B2", "2"))
+                                  + row(None, c("", "3"))),
+    "rows-and-cells-without-r": lambda: one(row(None, c("", "1"), c("", "2"))
+                                            + row(None, c("", "3"))),
+    "cells-out-of-order": lambda: one(row(2, c("B2", "2")) + row(1, c("C1", "1"), c("A1", "0"))),
+    "cell-ref-odd": lambda: one(rows(c("A1", "1")) + row(2, '<c r="b2"><v>2</v></c>')),
+    "cell-ref-dollar": lambda: one(row(1, '<c r="$A$1"><v>1</v></c>')),
+    "row-r-mismatch": lambda: one(row(5, c("A1", "1")) + row(1, c("B7", "2"))),
+    "cell-other-namespace": lambda: one(rows(c("A1", "1")) + row(
+        2, '<o:c xmlns:o="urn:other" r="B2"><o:v>2</o:v></o:c>')),
+    "cell-main-prefix": lambda: one(rows(c("A1", "1")) + row(
+        2, f'<x:c xmlns:x="{MAIN}" r="B2"><x:v>2</x:v></x:c>')),
+    "sheet-prefixed": lambda: Package([Sheet("数据", root=(
+        f'<x:worksheet xmlns:x="{MAIN}"><x:sheetData><x:row r="1"><x:c r="A1" t="inlineStr">'
+        '<x:is><x:t>前缀</x:t></x:is></x:c><x:c r="B1"><x:v>2</x:v></x:c></x:row>'
+        "</x:sheetData></x:worksheet>"))]),
+    "sheet-strict-namespace": lambda: Package([Sheet("数据", root=(
+        '<worksheet xmlns="http://purl.oclc.org/ooxml/spreadsheetml/main"><sheetData>'
+        '<row r="1"><c r="A1"><v>1</v></c></row></sheetData></worksheet>'))]),
+    "sheetdata-odd-children": lambda: one(
+        rows(c("A1", "1")) + "<foo><row r=\"3\"><c r=\"A3\"><v>3</v></c></row></foo>"
+        + '<o:row xmlns:o="urn:o" r="4"><c r="A4"><v>4</v></c></o:row>' + "<!-- x -->"
+        + row(5, c("A5", "5"))),
+    "row-odd-children": lambda: one(row(1, c("A1", "1"), "<foo/>", "<extLst/>", c("B1", "2"))
+                                    + row(2, '<o:x xmlns:o="urn:o"><c r="C2"><v>9</v></c></o:x>',
+                                          c("A2", "3"))),
+    "duplicate-v": lambda: one(rows('<c r="A1"><v>1</v><v>2</v></c>',
+                                    '<c r="A2" t="s"><v>0</v><v>1</v></c>'),
+                               strings=["<t>一</t>", "<t>二</t>"]),
+    "v-with-children": lambda: one(rows('<c r="A1"><v>1<x/>2</v></c>',
+                                        '<c r="A2" t="str"><v>a<b>b</b>c</v></c>')),
+    "v-split-cdata": lambda: one(rows('<c r="A1"><v>1<![CDATA[2]]>3</v></c>',
+                                      '<c r="A2" t="str"><v>a<!-- c -->b</v></c>')),
+    "duplicate-cells": lambda: one(row(1, c("A1", "1"), c("A1", "2"))),
+    "hidden-sheets": lambda: Package([
+        Sheet("可见", rows(c("A1", "1"))), Sheet("隐藏", rows(c("A1", "2")), state="hidden"),
+        Sheet("深藏", rows(c("A1", "3")), state="veryHidden")]),
+    "odd-sheet-names": lambda: Package([
+        Sheet("a&b <c> \"d\" 'e'", rows(c("A1", "1"))), Sheet(" 前后空格 ", rows(c("A1", "2"))),
+        Sheet("表😀", rows(c("A1", "3"))), Sheet("History_x0041_", rows(c("A1", "4")))]),
+    "empty-sheets": lambda: Package([Sheet("空"), Sheet("有", rows(c("C3", "1"))),
+                                     Sheet("只有行", row(2) + row(5))]),
+    "empty-cells-only": lambda: one(rows(c("A1", None), c("D6", None, s="d14"))),
+    "styled-empty-far": lambda: one(rows(c("A1", "1"), c("E40", None, s="d14"))),
+    "dimension-lies": lambda: Package([Sheet("数据", rows(c("B2", "1")),
+                                             before='<dimension ref="A1:Z99"/>')]),
+    "hyperlinks": lambda: Package([Sheet(
+        "数据", rows(c("A1", "1")), after='<hyperlinks><hyperlink ref="C8" r:id="rIdH1"/>'
+        '<hyperlink ref="A2:B3" location="数据!A1"/></hyperlinks>',
+        rels=f'<Relationship Id="rIdH1" Type="{REL}/hyperlink" Target="https://example.org/" '
+             'TargetMode="External"/>')]),
+    "meta-record": lambda: Package([
+        Sheet("数据", rows(c("A1", "1"))),
+        Sheet("_docx_report", row(1, c("A1", None, "inlineStr", inner=inline("<t>pack</t>")),
+                                  c("B1", None, "inlineStr", inner=inline("<t>某包</t>")))
+              + row(2, c("A2", None, "inlineStr", inner=inline("<t>version</t>")), c("B2", "3")),
+              state="veryHidden")]),
+    "meta-record-empty": lambda: Package([Sheet("数据", rows(c("A1", "1"))),
+                                          Sheet("_docx_report", rows(c("A2", "x", "str")),
+                                                state="hidden")]),
+    "meta-numeric-name": lambda: Package([
+        Sheet("_docx_report", row(1, c("A1", "pack", "str"), c("B1", "0")) + row(
+            3, c("A3", "fingerprint", "str"), c("B3", "1.5"))),
+        Sheet("数据", rows(c("A1", "1")))]),
+    # more numbers, strings and styles
+    "num-python-only": lambda: one(rows(c("A1", "１２"), c("A2", "٣"), c("A3", "1_0.5"),
+                                        c("A4", "1."), c("A5", ".5"), c("A6", "1e5"))),
+    "num-extremes": lambda: one(rows(c("A1", "1e400"), c("A2", "-1e400"), c("A3", "1e-400"),
+                                     c("A4", "4.9e-324"), c("A5", "1.7976931348623157e308"))),
+    "num-type-attr": lambda: one(rows(c("A1", "5", "n"), '<c r="A2" t=""><v>6</v></c>',
+                                      c("A3", None, "n", inner=inline("<t>字</t>")),
+                                      c("A4", "0", "s", inner=inline("<t>字</t>"))),
+                                 strings=["<t>共享</t>"]),
+    "bool-plain": lambda: one(rows(c("A1", "1", "b"), c("A2", "0", "b"))),
+    "bool-odd": lambda: one(rows(c("A1", "2", "b"), c("A2", "-1", "b"), c("A3", " 1", "b"))),
+    "str-formula-f-first": lambda: one(rows(
+        c("A1", None, "str", inner='<f>"结"&amp;"果"</f><v>结果</v>'),
+        c("A2", None, inner="<f>3+4</f><v>7</v>"),
+        c("A3", None, "b", inner="<f>TRUE()</f><v>1</v>"),
+        c("A4", None, "str", inner='<f>""</f><v></v>'),
+        c("A5", None, "e", inner="<f>1/0</f><v>#DIV/0!</v>"),
+        '<c r="A6"><f t="shared" ref="A6:A7" si="0">B1</f><v>0</v></c>',
+        '<c r="A7"><f t="shared" si="0"/><v>0</v></c>')),
+    "sst-index-forms": lambda: one(rows(c("A1", " 1 ", "s"), c("A2", "01", "s"),
+                                        c("A3", "1.0", "s"), c("A4", "+1", "s")),
+                               strings=["<t>零</t>", "<t>一</t>"]),
+    "sst-x005F": lambda: strings_case("<t>x005F_</t>", "<t>前x005F_后</t>", "<t>x005f_</t>"),
+    "inline-x005F": lambda: one(rows(
+        c("A1", None, "inlineStr", inner=inline("<t>x005F_</t>")),
+        c("A2", None, "inlineStr", inner=inline("<t>前x005F_后</t>")))),
+    "sst-long": lambda: strings_case("<t>" + "长" * 40_000 + "</t>", "<t>短</t>"),
+    "inline-long": lambda: one(rows(c("A1", None, "inlineStr",
+                                      inner=inline("<t>" + "长" * 40_000 + "</t>")))),
+    "sst-ct-elsewhere": lambda: _two_string_parts(content_type="xl/other.xml"),
+    "sst-rel-elsewhere": lambda: _two_string_parts(relationship="other.xml"),
+    "sst-no-content-type": lambda: _two_string_parts(content_type=None),
+    "no-styles-plain": lambda: one(rows(c("A1", "45311"), c("A2", "7.5"),
+                                        c("A3", "1", "b")), styles=None),
+    "styles-custom-odd": lambda: one(
+        rows(*(c(f"A{i}", "45311.5", s=str(i - 1)) for i in range(1, len(_ODD_FORMATS) + 1))),
+        styles=styles_xml(list(range(170, 170 + len(_ODD_FORMATS))),
+                          {170 + i: f for i, f in enumerate(_ODD_FORMATS)})),
+    "styles-builtin-ids": lambda: one(
+        rows(*(c(f"A{i}", "45311.5", s=str(i - 1)) for i in range(1, len(_BUILTIN) + 1))),
+        styles=styles_xml(_BUILTIN, {})),
+    "row-r-odd": lambda: one('<row r="01"><c r="A1"><v>1</v></c></row>'
+                             '<row r=" 2"><c r="A2"><v>2</v></c></row>'),
+    "comments-xml": lambda: Package([Sheet(
+        "数据", rows(c("A1", "1")), after='<legacyDrawing r:id="rIdV"/>',
+        rels=f'<Relationship Id="rIdC" Type="{REL}/comments" Target="../comments1.xml"/>')],
+        extra={"xl/comments1.xml": (
+            f'<comments xmlns="{MAIN}"><authors><author>甲</author></authors><commentList>'
+            '<comment ref="E15" authorId="0"><text><t>批注</t></text></comment>'
+            '<comment ref="A1" authorId="0"><text><r><t>另一</t></r></text></comment>'
+            "</commentList></comments>").encode()}),
+    # hostile or broken: refused (by the guard, or by openpyxl when it loads)
+    "bad-doctype": lambda: _broken(one(rows(c("A1", "1"))), "xl/worksheets/sheet1.xml",
+                                   lambda d: b'<!DOCTYPE x [<!ENTITY a "b">]>' + d),
+    "bad-xml": lambda: _broken(one(rows(c("A1", "1"))), "xl/worksheets/sheet1.xml",
+                               lambda d: d[:-5]),
+    "bad-strings-xml": lambda: _broken(strings_case("<t>a</t>"), "xl/sharedStrings.xml",
+                                       lambda d: d.replace(b"</sst>", b"")),
+    "bad-missing-sheet-part": lambda: _broken(one(rows(c("A1", "1"))),
+                                              "xl/worksheets/sheet1.xml", None),
+    "bad-missing-workbook-rels": lambda: _broken(one(rows(c("A1", "1"))),
+                                                 "xl/_rels/workbook.xml.rels", None),
+    "bad-merge-ref": lambda: one(rows(c("A1", "1")),
+                                 after='<mergeCells count="1"><mergeCell ref="A1:"/></mergeCells>'),
+    "bad-huge-merge": lambda: one(rows(c("A1", "1")),
+                                  after='<mergeCells count="1"><mergeCell ref="A1:XFD1048576"/>'
+                                        "</mergeCells>"),
+    "bad-cell-ref": lambda: one(row(1, '<c r="A0"><v>1</v></c>')),
+    "bad-row-number": lambda: one(row(0, c("", "1"))),
+    "bad-bool": lambda: one(rows(c("A1", "yes", "b"))),
+    "bad-shared-index": lambda: one(rows(c("A1", "x", "s")), strings=["<t>a</t>"]),
+    "bad-no-sheets": lambda: Package([]),
+    "bad-far-cell": lambda: one(rows(c("A1", "1"), c("XFD1048576", "2"))),
+}
+
+
+_ODD_FORMATS = ['"y"0', "[Red]0.00", "0.00_);[Red](0.00)", "[$-409]mmm-yy", "m/d", "General;@",
+                "[$-F800]dddd, mmmm dd, yyyy", "0%", "#,##0", "mm:ss.0", "yyyy/m/d;@",
+                "[DBNum1][$-804]yyyy\"年\"m\"月\"d\"日\"", "\\d0", "[hh]", "0.0E+00",
+                "ss", "[$-804]aaaa", "e", "ge.m.d", "am/pm", "@\"日\""]
+_BUILTIN = [0, 1, 2, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 27, 30, 31, 36, 37,
+            45, 46, 47, 48, 49, 50, 55, 57, 58, 81]
+
+
+def _two_string_parts(content_type: str | None = "xl/sharedStrings.xml",
+                      relationship: str = "sharedStrings.xml") -> Package:
+    """Two shared-string parts, xl/sharedStrings.xml and xl/other.xml, with other strings;
+    [Content_Types].xml names one (or none), the workbook's relationships one."""
+    package = one(rows(c("A1", "0", "s"), c("B2", "1", "s")), strings=["<t>甲</t>", "<t>乙</t>"])
+    members = package.members()
+    members["xl/other.xml"] = members["xl/sharedStrings.xml"].replace(
+        "甲".encode(), "丙".encode()).replace("乙".encode(), "丁".encode())
+    types = members["[Content_Types].xml"].decode()
+    override = re.search(r'<Override PartName="/xl/sharedStrings.xml"[^>]*/>', types)
+    assert override
+    types = types.replace(override.group(0), "" if content_type is None else
+                          override.group(0).replace("xl/sharedStrings.xml", content_type))
+    members["[Content_Types].xml"] = types.encode()
+    members["xl/_rels/workbook.xml.rels"] = members["xl/_rels/workbook.xml.rels"].replace(
+        b'Target="sharedStrings.xml"', f'Target="{relationship}"'.encode())
+    return _Raw(members)
+
+
+def _broken(package: Package, member: str,
+            change: Callable[[bytes], bytes] | None) -> Package:
+    members = package.members()
+    if change is None:
+        del members[member]
+    else:
+        members[member] = change(members[member])
+    return _Raw(members)
+
+
+class _Raw(Package):
+    def __init__(self, members: dict[str, bytes]) -> None:
+        super().__init__([])
+        self._members = members
+
+    def members(self) -> dict[str, bytes]:
+        return self._members
+
+
+# ---------------------------------------------------------------------------------------------
+# The examples edited with openpyxl, and small workbooks openpyxl writes
+
+
+def _edit(source: Path, edit: Callable[[Any], None]) -> Callable[[Path], Path]:
+    def make(path: Path) -> Path:
+        book = openpyxl.load_workbook(source)
+        edit(book)
+        book.save(path)
+        return path
+
+    return make
+
+
+def _fresh(edit: Callable[[Any], None]) -> Callable[[Path], Path]:
+    def make(path: Path) -> Path:
+        book = openpyxl.Workbook()
+        edit(book)
+        book.save(path)
+        return path
+
+    return make
+
+
+def _typed_cells(book: Any) -> None:
+    ws = book["基本信息"]
+    values: list[Any] = [3, 3.0, 3.5, -0.0, 0, True, False, 2**53 + 1, 1e20, 1e-7,
+                         dt.datetime(2025, 1, 20), dt.datetime(2025, 1, 20, 13, 30),
+                         dt.date(2024, 2, 29), dt.time(13, 30), dt.timedelta(hours=30),
+                         "文本", "  ", " 两端 ", "第一段\n第二段", "a\r\nb", "_x000D_", "x005F_",
+                         "𠀀😀", "=1+2", "'007", "007", "#N/A", "TRUE"]
+    for i, value in enumerate(values, 4):
+        ws.cell(i, 4, value)
+
+
+def _formats(book: Any) -> None:
+    ws = book["基本信息"]
+    for i, (value, fmt) in enumerate([
+            (45311, "yyyy-mm-dd"), (45311, 'yyyy"年"m"月"d"日"'), (1.25, "[h]:mm:ss"),
+            (45311, "0.00"), (45311, "@"), (45311.5, "m/d/yy h:mm"), (0.5, "mm:ss"),
+            (12, "General"), (3.0, "0"), (dt.datetime(2024, 1, 2), "General"),
+            (dt.datetime(2024, 1, 2, 3, 4), "0.00")], 4):
+        cell = ws.cell(i, 5, value)
+        cell.number_format = fmt
+
+
+def _merge_with_values(book: Any) -> None:
+    ws = book["基本信息"]
+    for r in range(20, 24):
+        for col in range(4, 9):
+            ws.cell(r, col, r * 100 + col)
+    ws.merge_cells("E20:G22")
+
+
+def _hidden_and_chart(book: Any) -> None:
+    from openpyxl.chart import BarChart, Reference
+
+    ws = book.active
+    ws.title = "数据"
+    for i in range(1, 5):
+        ws.append([f"项{i}", i * 10])
+    chart = BarChart()
+    chart.add_data(Reference(ws, min_col=2, min_row=1, max_row=4))
+    sheet = book.create_chartsheet("图表")
+    sheet.add_chart(chart)
+    book.create_sheet("隐藏").sheet_state = "hidden"
+    book["隐藏"]["A1"] = "隐"
+    book.create_sheet("深藏").sheet_state = "veryHidden"
+    book.move_sheet("图表", offset=-1)
+
+
+def _comments_links(book: Any) -> None:
+    from openpyxl.comments import Comment
+
+    ws = book.active
+    ws.title = "批注"
+    ws["A1"] = 1
+    ws["C9"].comment = Comment("批注", "作者")
+    ws["D12"].hyperlink = "https://example.org/"
+    ws["B3"] = "有链接"
+    ws["B3"].hyperlink = "#批注!A1"
+
+
+def _rich(book: Any) -> None:
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    ws = book.active
+    ws["A1"] = CellRichText("前", TextBlock(InlineFont(b=True), "粗"), " 后 ")
+    ws["A2"] = CellRichText(TextBlock(InlineFont(i=True), " "))
+    ws["A3"] = "普通"
+
+
+def _odd_names(book: Any) -> None:
+    book.active.title = "a&b'c"
+    book.active["A1"] = 1
+    for name in ("表 一", "表1-2", "数据（2024）", "😀"):
+        book.create_sheet(name)["B2"] = name
+
+
+def _errors(book: Any) -> None:
+    ws = book.active
+    ws["A1"] = "#REF!"
+    ws["A1"].data_type = "e"
+    ws["A2"] = "#DIV/0!"
+    ws["A2"].data_type = "e"
+    ws["A3"] = 5
+
+
+def _far(book: Any) -> None:
+    ws = book.active
+    ws["A1"] = 1
+    ws["AN300"] = "远"
+    ws["B310"] = "更远"
+
+
+def _date_1904(book: Any) -> None:
+    book.epoch = openpyxl.utils.datetime.CALENDAR_MAC_1904
+    ws = book.active
+    ws["A1"] = dt.datetime(2024, 1, 20)
+    ws["A2"] = dt.datetime(1904, 1, 1)
+    ws["A3"] = 43849
+    ws["A3"].number_format = "yyyy-mm-dd"
+
+
+EDITED: dict[str, Callable[[Path], Path]] = {
+    "example-2021": lambda p: Path(shutil.copyfile(EXAMPLE_2021, p)),
+    "example-2019": lambda p: Path(shutil.copyfile(EXAMPLE_2019, p)),
+    "example-street": lambda p: Path(shutil.copyfile(
+        EXAMPLES / "street-monthly" / "河西街道-2024-09.xlsx", p)),
+    "example-generic": lambda p: Path(shutil.copyfile(EXAMPLES / "generic" / "采购清单.xlsx", p)),
+    "edit-typed-cells": _edit(EXAMPLE_2021, _typed_cells),
+    "edit-number-formats": _edit(EXAMPLE_2021, _formats),
+    "edit-merge-values": _edit(EXAMPLE_2021, _merge_with_values),
+    "edit-meta-removed": _edit(EXAMPLE_2021, lambda b: b.remove(b["_docx_report"])),
+    "edit-meta-visible": _edit(EXAMPLE_2021, lambda b: setattr(
+        b["_docx_report"], "sheet_state", "visible")),
+    "edit-sheet-renamed": _edit(EXAMPLE_2019, lambda b: setattr(b.worksheets[0], "title",
+                                                                "改名&<>")),
+    "openpyxl-chart-hidden": _fresh(_hidden_and_chart),
+    "openpyxl-comments-links": _fresh(_comments_links),
+    "openpyxl-rich-text": _fresh(_rich),
+    "openpyxl-odd-names": _fresh(_odd_names),
+    "openpyxl-errors": _fresh(_errors),
+    "openpyxl-far": _fresh(_far),
+    "openpyxl-1904": _fresh(_date_1904),
+}
+
+# ---------------------------------------------------------------------------------------------
+# Files LibreOffice saved: some of the cases above, and a CSV it types itself
+
+#: case whose file LibreOffice resaves -> name of the resaved case
+RESAVED = ["sst-rich-runs", "sst-whitespace", "sst-newlines", "sst-escapes", "inline-rich",
+           "num-forms", "num-big", "bool", "str-formula", "error-cells", "styled-dates",
+           "styled-small-serials", "date1904", "merged", "hidden-sheets", "odd-sheet-names",
+           "empty-sheets", "d-iso", "example-2021", "edit-typed-cells", "edit-number-formats",
+           "openpyxl-chart-hidden", "openpyxl-comments-links", "openpyxl-rich-text",
+           "meta-record"]
+
+CSV = ("文本,数,日期,时间,布尔,前导零,大数,百分比\n"
+       '" 两端 ",3,2024-01-20,13:30,TRUE,007,90071992547409930,50%\n'
+       '"一\n二",3.0,2024/1/20,1:02:03,FALSE,0.10,1E3,-0\n'
+       "_x000D_,-2.5,1900-02-29,,true,1_000,2024-01-20 13:30,x005F_\n")
+
+
+def soffice_resave(sources: list[Path], outdir: Path) -> dict[str, Path]:
+    """Each source (an .xlsx, or .csv) saved again by LibreOffice as .xlsx, in one run."""
+    from docx_report.pdf import find_soffice
+
+    soffice = find_soffice()
+    assert soffice is not None, "LibreOffice is needed"
+    inputs = outdir / "in"
+    inputs.mkdir()
+    copies = []
+    for source in sources:
+        copy = inputs / source.name
+        shutil.copyfile(source, copy)
+        copies.append(copy)
+    out = outdir / "out"
+    csvs = [p for p in copies if p.suffix == ".csv"]
+    xlsxs = [p for p in copies if p.suffix != ".csv"]
+    profile = f"-env:UserInstallation={(outdir / 'profile').as_uri()}"
+    for group, extra in ((xlsxs, []), (csvs, ["--infilter=CSV:44,34,76,1"])):
+        if group:
+            subprocess.run([str(soffice), profile, "--headless", *extra, "--convert-to", "xlsx",
+                            "--outdir", str(out), *map(str, group)],
+                           check=True, capture_output=True, timeout=240)
+    return {p.stem: out / f"{p.stem}.xlsx" for p in copies}
+
+
+def zip_bytes(members: Mapping[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return out.getvalue()
+

@@ -1,0 +1,236 @@
+"""Every workbook reader gives exactly what openpyxl gives, or declines: a differential test.
+
+``xlsx_fast.open_book(path, reader=R)`` returns a ``layout.Book``; "openpyxl"
+(``workbook.Workbook``) is the reference. For every other reader in ``xlsx_fast.READERS``
+(picked up here as it is, whatever readers are added), on many small, varied, real .xlsx files
+(``tests/reader_variants``: packages written member by member, the examples edited with
+openpyxl, files LibreOffice saved), the Book must agree with openpyxl's on the sheet names,
+the pack recorded, and for each sheet its ``max_row``, its ``texts`` and ``value`` at every
+position of the area openpyxl sees (two rows and columns beyond it too), down to the Python
+type. A file openpyxl's path refuses is refused by every reader with the same message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from docx_report import xlsx_fast
+from docx_report.errors import InputError
+from docx_report.workbook import Workbook
+from docx_report.xlsx_cells import MAX_COL, MAX_ROW
+from tests import reader_variants as rv
+
+REFERENCE = "openpyxl"
+BOX = (400, 60)  # rows and columns of a sheet's area compared everywhere
+OTHERS = [r for r in xlsx_fast.READERS if r != REFERENCE]
+
+#: Disagreements known today, (reader, case, aspect) -> what differs. The reader is to be fixed (or
+#: made to decline); strict, so a fix shows up as a pass to remove from here.
+_MAX_ROW = "max_row: openpyxl counts rows of empty styled cells, merges, comments, hyperlinks"
+_KNOWN_CALAMINE: dict[str, tuple[str, str]] = {
+    # case: (aspects that differ, why); values are openpyxl's / calamine's
+    "sst-empty": ("values", "empty shared string: '' / None"),
+    "inline-empty": ("values", "empty inline string <is><t/></is>: '' / None"),
+    "sst-whitespace": ("texts values", "<t> without xml:space: '   ' / None, '  两端  ' / '两端'"),
+    "openpyxl-rich-text": ("values", "rich text of one space ' ' / None"),
+    "sst-x005F": ("texts values", "openpyxl drops 'x005F_' from shared strings: '' / 'x005F_'"),
+    "lo-inline-rich": ("texts values", "LibreOffice's shared string 'x005F_': '' / 'x005F_'"),
+    "num-forms": ("values", "'3.0', '1E3', '-0.0', '1E0' as float 3.0, 1000.0, -0.0 / int"),
+    "num-extremes": ("values", "'1e-400': float 0.0 / int 0"),
+    "num-python-only": ("texts values", "'１２', '٣', '1_0.5' read by int()/float(): 12, 3, 10.5 "
+                        "/ text; '1.', '1e5': float / int"),
+    "num-spaces": ("texts values", "' 5 ', '5 ', '\\n5': int 5 / text"),
+    "num-underscore": ("texts values", "'1_000': int 1000 / text '1_000'"),
+    "num-big": ("values", "integers beyond 2**53: exact int / float"),
+    "str-formula": ("texts values", "<v> before <f>: the value / None"),
+    "d-iso": ("texts values", "t=\"d\": date(2024, 1, 20) / datetime; '...Z' datetime / text; "
+              "'PT1H2M3S' timedelta / text"),
+    "styled-dates": ("texts values", "serial -1 as a date: datetime(1899, 12, 29) / time(0, 0); "
+                     "serial 2958466 (past 9999-12-31): CellError '#VALUE!' / int"),
+    "lo-styled-dates": ("texts values", "as styled-dates"),
+    "date1904": ("values", "serial -1 in a 1904 workbook: datetime(1903, 12, 31) / time(0, 0)"),
+    "lo-date1904": ("values", "as date1904"),
+    "styles-builtin-ids": ("values", "built-in formats 27-36, 50-58 (CJK dates, not defined in "
+                           "styles.xml): float 45311.5 / datetime"),
+    "styles-out-of-range": ("opens", "a cell's style index past cellXfs: refused / read"),
+    "no-styles": ("opens", "s=\"1\" without styles.xml: refused / read"),
+    "sst-no-content-type": ("opens", "shared strings not in [Content_Types].xml: refused / read"),
+    "sst-ct-elsewhere": ("texts values", "openpyxl takes the shared strings [Content_Types].xml "
+                         "names, calamine those the relationships name"),
+    "cell-other-namespace": ("values", "a <c> in another namespace: None / its value"),
+    "sheet-strict-namespace": ("values", "a worksheet in Strict OOXML's namespace: None / value"),
+    "sheetdata-odd-children": ("values", "a <row> in another namespace: None / its cells"),
+    "row-odd-children": ("values", "a <c> inside an unknown element of a row: None / value"),
+    "duplicate-v": ("texts values", "two <v>: the first / the last"),
+    "v-with-children": ("texts values", "<v>a<b>b</b>c</v>: 'a' / 'abc'"),
+    "v-split-cdata": ("values", "<v>1<![CDATA[2]]>3</v>: 123 / 1"),
+    "hyperlinks": ("max_row texts values", "openpyxl puts a hyperlink's target into the empty "
+                   "cells it covers: '数据!A1', 'https://example.org/' / None"),
+    **{case: ("max_row", _MAX_ROW) for case in (
+        "example-2021", "example-2019", "example-street", "edit-merge-values", "edit-meta-removed",
+        "edit-meta-visible", "edit-number-formats", "edit-sheet-renamed", "lo-example-2021",
+        "lo-edit-number-formats", "merged", "merged-beyond", "lo-merged", "comments-xml",
+        "empty-cells-only", "styled-empty-far", "inline-with-v")},
+    **{case: ("max_row", "an empty sheet: max_row 1 / 0") for case in (
+        "empty-sheets", "lo-empty-sheets", "lo-openpyxl-chart-hidden")},
+}
+KNOWN: dict[tuple[str, str, str], str] = {
+    ("calamine", case, aspect): why
+    for case, (aspects, why) in _KNOWN_CALAMINE.items() for aspect in aspects.split()}
+
+LO = [f"lo-{case}" for case in rv.RESAVED] + ["lo-csv"]
+CASES = [*rv.RAW, *rv.EDITED, *LO]
+
+
+class Files:
+    """The variants, each built once for the module (LibreOffice's in one run)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.built: dict[str, Path] = {}
+        self.seen: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def path(self, case: str) -> Path:
+        if case not in self.built:
+            if case in rv.RAW:
+                self.built[case] = rv.RAW[case]().write(self.folder / f"{case}.xlsx")
+            elif case in rv.EDITED:
+                self.built[case] = rv.EDITED[case](self.folder / f"{case}.xlsx")
+            else:
+                self._resave()
+        return self.built[case]
+
+    def _resave(self) -> None:
+        csv = self.folder / "csv.csv"
+        csv.write_text(rv.CSV, encoding="utf-8")
+        sources = [self.path(case) for case in rv.RESAVED] + [csv]
+        out = self.folder / "lo"
+        out.mkdir()
+        for stem, path in rv.soffice_resave(sources, out).items():
+            assert path.is_file(), f"LibreOffice did not save {stem}"
+            self.built[f"lo-{stem}"] = path
+
+    def read(self, case: str, reader: str) -> dict[str, Any]:
+        """What the reader makes of the case (once per module)."""
+        key = (case, reader)
+        if key not in self.seen:
+            area = None if reader == REFERENCE else self.read(case, REFERENCE)["area"]
+            self.seen[key] = snapshot(self.path(case), reader, area)
+        return self.seen[key]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> Files:
+    return Files(tmp_path_factory.mktemp("variants"))
+
+
+def typed(value: Any) -> tuple[str, str]:
+    return type(value).__name__, repr(value)
+
+
+#: What is compared, each in its own test: whether and how the file is refused; the sheet
+#: names and the pack recorded; each sheet's max_row; its texts; its values.
+ASPECTS = ("opens", "sheets", "max_row", "texts", "values")
+
+
+def snapshot(path: Path, reader: str, area: dict[str, list[tuple[int, int]]] | None,
+             ) -> dict[str, Any]:
+    """What the reader's Book says of the workbook, by aspect (or its refusal), and the
+    positions compared (``area``: from openpyxl's sheets when None, i.e. for the reference)."""
+    try:
+        book = xlsx_fast.open_book(path, reader=reader)
+    except InputError as exc:
+        return {"opens": f"refused: {exc}", "area": {}}
+    names = list(book.sheetnames)
+    seen: dict[str, Any] = {
+        "opens": "opened", "read by": type(book).__name__,
+        "sheets": {"sheetnames": names, "pack_name": book.pack_name,
+                   "pack_record": book.pack_record},
+        # before any value is asked for: openpyxl creates the cells asked for
+        "max_row": {sheet: book.max_row(sheet) for sheet in names},
+        "texts": {sheet: [(r, col, typed(v)) for r, col, v in book.texts(sheet)]
+                  for sheet in names}}
+    if area is None:
+        assert isinstance(book, Workbook)
+        area = {s: positions(book._book[s]) for s in names}  # openpyxl's own worksheets
+    seen["area"] = area
+    seen["values"] = {sheet: {at: typed(book.value(sheet, *at)) for at in area.get(sheet, ())}
+                      for sheet in names}
+    return seen
+
+
+def positions(ws: Any) -> list[tuple[int, int]]:
+    """Where values are compared: the sheet's area as openpyxl sees it and two rows and columns
+    beyond (its first ``BOX`` rows and columns where it is larger), every cell openpyxl holds
+    and the cells around its last one; all within a sheet's bounds."""
+    rows, cols = ws.max_row, ws.max_column
+    seen = {(r, c) for r in range(1, min(rows, BOX[0]) + 3)
+            for c in range(1, min(cols, BOX[1]) + 3)}
+    seen.update(ws._cells)
+    seen.update((r, c) for r in range(rows - 1, rows + 3) for c in range(cols - 1, cols + 3))
+    return sorted((r, c) for r, c in seen if 1 <= r <= MAX_ROW and 1 <= c <= MAX_COL)
+
+
+def differences(aspect: str, reference: Any, other: Any) -> Iterator[str]:
+    if reference == other:
+        return
+    if isinstance(reference, dict) and isinstance(other, dict):
+        for key in sorted(set(reference) | set(other), key=str):
+            yield from (f"{key}: {line}" for line in differences(
+                aspect, reference.get(key, "<absent>"), other.get(key, "<absent>")))
+    else:
+        yield f"openpyxl {reference!r} / reader {other!r}"
+
+
+def _params() -> list[Any]:
+    params = []
+    for reader in OTHERS:
+        for case in CASES:
+            for aspect in ASPECTS:
+                marks: list[Any] = []
+                if case.startswith("lo-"):
+                    marks.append(pytest.mark.pdf)  # needs LibreOffice
+                known = KNOWN.get((reader, case, aspect))
+                if known:
+                    marks.append(pytest.mark.xfail(strict=True, reason=known))
+                params.append(pytest.param(reader, case, aspect, marks=marks,
+                                           id=f"{reader}-{case}-{aspect}"))
+    return params
+
+
+@pytest.mark.parametrize(("reader", "case", "aspect"), _params())
+def test_reader_gives_what_openpyxl_gives(files: Files, reader: str, case: str,
+                                          aspect: str) -> None:
+    reference, other = files.read(case, REFERENCE), files.read(case, reader)
+    if aspect != "opens" and "opened" not in (reference["opens"], other["opens"]):
+        return  # refused by both: compared as "opens"
+    if aspect != "opens" and reference["opens"] != other["opens"]:
+        return  # one refuses, the other reads: that is "opens" failing
+    found = list(differences(aspect, reference.get(aspect), other.get(aspect)))
+    assert not found, f"{case}, {aspect}, read by {reader} ({other.get('read by')}):\n" + (
+        "\n".join(found[:40]))
+
+
+def test_the_reference_reads_what_it_should(files: Files) -> None:
+    """The comparison is not empty: the cases hold what they were built to hold."""
+    assert files.read("num-forms", REFERENCE)["values"]["数据"][(1, 1)] == ("int", "3")
+    assert files.read("num-forms", REFERENCE)["values"]["数据"][(2, 1)] == ("float", "3.0")
+    assert files.read("bad-doctype", REFERENCE)["opens"].startswith("refused: ")
+    merged = files.read("edit-merge-values", REFERENCE)["values"]["基本信息"]
+    assert merged[(20, 5)] == ("int", "2005") and merged[(21, 6)] == ("NoneType", "None")
+    example = files.read("example-2021", REFERENCE)["sheets"]
+    assert example["pack_name"] == "gov-disclosure-2021"
+
+
+@pytest.mark.parametrize("reader", OTHERS)
+def test_the_reader_reads_some_cases_itself(files: Files, reader: str) -> None:
+    """Declining is always allowed, but a reader that declined everything would make the
+    comparison above vacuous: the bundled examples at least it reads itself."""
+    for case in ("example-2021", "example-2019", "sst-plain", "num-forms"):
+        book = xlsx_fast.open_book(files.path(case), reader=reader)
+        assert not isinstance(book, Workbook), (reader, case)
+
