@@ -399,6 +399,31 @@ RAW: dict[str, Callable[[], Package]] = {
             '<comment ref="E15" authorId="0"><text><t>批注</t></text></comment>'
             '<comment ref="A1" authorId="0"><text><r><t>另一</t></r></text></comment>'
             "</commentList></comments>").encode()}),
+    "sst-mixed": lambda: strings_case("<t>a</t><r><t>b</t></r>", "<t>a</t><t>b</t>",
+                                      '<t xml:space="default">  c  </t>', "<r><t> </t></r>",
+                                      "<r><rPr/></r>"),
+    "sst-no-v": lambda: one(rows(c("A1", None, "s"), c("A2", "0", "s")), strings=["<t>有</t>"]),
+    "d-iso-more": lambda: one(rows(*(c(f"A{i}", v, "d") for i, v in enumerate([
+        "2024-01-20T13:30:00+08:00", "T13:30", "2024-01-20 13:30", "2024-01-20T13:30",
+        "13:30:59.123", "PT0S", "PT36H", "2024-01-20T24:00:00", "1900-01-01", "9999-12-31"],
+        1)))),
+    "date1904-true": lambda: _broken(one(rows(c("A1", "0", s="d14"), c("A2", "1.5", s="d22"))),
+                                     "xl/workbook.xml", lambda d: d.replace(
+                                         b"<workbookPr/>", b'<workbookPr date1904="true"/>')),
+    "date1904-prefixed": lambda: _broken(one(rows(c("A1", "0", s="d14"))), "xl/workbook.xml",
+                                         lambda d: d.replace(b"<workbookPr/>", (
+                                             f'<p:workbookPr xmlns:p="{MAIN}" '
+                                             'date1904="1"/>').encode())),
+    "duplicate-sheet-names": lambda: Package([Sheet("表", rows(c("A1", "1"))),
+                                              Sheet("表", rows(c("A1", "2"))),
+                                              Sheet("表 ", rows(c("A1", "3")))]),
+    "empty-sheet-name": lambda: Package([Sheet("", rows(c("A1", "1"))),
+                                         Sheet("有名", rows(c("A1", "2")))]),
+    "array-formula": lambda: one(rows('<c r="A1"><f t="array" ref="A1:A2">B1:B2*2</f>'
+                                      "<v>2</v></c>", c("A2", "4"), c("B1", "1"))),
+    "cell-attributes": lambda: one(row(1, '<c r="A1" cm="1" vm="1" ph="1" s="0"><v>1</v></c>')
+                                   + '<row r="2" spans="1:3" hidden="1" ht="0" customHeight="1">'
+                                   + c("C2", "2") + "</row>"),
     # hostile or broken: refused (by the guard, or by openpyxl when it loads)
     "bad-doctype": lambda: _broken(one(rows(c("A1", "1"))), "xl/worksheets/sheet1.xml",
                                    lambda d: b'<!DOCTYPE x [<!ENTITY a "b">]>' + d),
@@ -584,6 +609,8 @@ def _far(book: Any) -> None:
     ws["A1"] = 1
     ws["AN300"] = "远"
     ws["B310"] = "更远"
+    ws["AO5"] = "第 41 列"
+    ws["AN5"] = "第 40 列"
 
 
 def _date_1904(book: Any) -> None:

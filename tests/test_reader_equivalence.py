@@ -61,6 +61,11 @@ _KNOWN_CALAMINE: dict[str, tuple[str, str]] = {
     "sst-no-content-type": ("opens", "shared strings not in [Content_Types].xml: refused / read"),
     "sst-ct-elsewhere": ("texts values", "openpyxl takes the shared strings [Content_Types].xml "
                          "names, calamine those the relationships name"),
+    "sst-mixed": ("texts values", "<si><t>a</t><t>b</t></si>: 'b' / 'ab'; xml:space=\"default\" "
+                  "'  c  ' / 'c'; runs ' ' and none: ' ', '' / None"),
+    "duplicate-sheet-names": ("sheets max_row texts values", "two sheets named 表: openpyxl "
+                              "renames the second 表1 / calamine keeps both names, one sheet"),
+    "empty-sheet-name": ("sheets max_row texts values", "a sheet named '': 'Sheet' / ''"),
     "cell-other-namespace": ("values", "a <c> in another namespace: None / its value"),
     "sheet-strict-namespace": ("values", "a worksheet in Strict OOXML's namespace: None / value"),
     "sheetdata-odd-children": ("values", "a <row> in another namespace: None / its cells"),
