@@ -424,6 +424,30 @@ RAW: dict[str, Callable[[], Package]] = {
     "cell-attributes": lambda: one(row(1, '<c r="A1" cm="1" vm="1" ph="1" s="0"><v>1</v></c>')
                                    + '<row r="2" spans="1:3" hidden="1" ht="0" customHeight="1">'
                                    + c("C2", "2") + "</row>"),
+    "str-formula-entities": lambda: one(rows(
+        c("A1", None, "str", inner='<f aca="false">&quot;结&quot;&amp;&quot;果&quot;</f>'
+                                   "<v>结果</v>"),
+        c("A2", None, "str", inner="<f>&quot;a&lt;b&quot;</f><v>a&lt;b</v>"),
+        c("A3", None, "n", inner="<f aca=\"false\">1&lt;2</f><v>1</v>"),
+        c("A4", None, "str", inner="<f>B1</f><v>&#x52FE;&#31293;</v>"))),
+    "entities-in-text": lambda: one(rows(
+        c("A1", "0", "s"), c("A2", None, "inlineStr", inner=inline("<t>a&amp;b&lt;c&gt;</t>")),
+        c("A3", "&#51;"), c("A4", "&quot;x&quot;", "str"), c("A5", "&#49;", "s"),
+        c("A6", None, "inlineStr", inner=inline("<t>&#x20000;&#13;&#10;</t>"))),
+        strings=["<t>&quot;引&quot;&apos;号&apos;</t>", "<t>二</t>"]),
+    "cdata-comments-in-text": lambda: one(rows(
+        c("A1", "0", "s"), c("A2", None, "inlineStr", inner=inline("<t><![CDATA[<b>]]></t>")),
+        c("A3", None, "inlineStr", inner=inline("<t>a<!-- x -->b<?pi y?>c</t>")),
+        c("A4", "<![CDATA[4]]>")),
+        strings=["<t>a<!-- x -->b</t>"]),
+    "utf16-sheet": lambda: _broken(one(rows(c("A1", None, "inlineStr",
+                                              inner=inline("<t>十六位</t>")), c("B2", "2"))),
+                                   "xl/worksheets/sheet1.xml", lambda d: (
+                                       '<?xml version="1.0" encoding="UTF-16"?>'
+                                       + d.decode()).encode("utf-16")),
+    "bom-and-declaration": lambda: _broken(strings_case("<t>有声明</t>"), "xl/sharedStrings.xml",
+                                           lambda d: b'\xef\xbb\xbf<?xml version="1.0" '
+                                           b'encoding="UTF-8" standalone="yes"?>\r\n' + d),
     # hostile or broken: refused (by the guard, or by openpyxl when it loads)
     "bad-doctype": lambda: _broken(one(rows(c("A1", "1"))), "xl/worksheets/sheet1.xml",
                                    lambda d: b'<!DOCTYPE x [<!ENTITY a "b">]>' + d),

@@ -66,6 +66,10 @@ _KNOWN_CALAMINE: dict[str, tuple[str, str]] = {
     "duplicate-sheet-names": ("sheets max_row texts values", "two sheets named 表: openpyxl "
                               "renames the second 表1 / calamine keeps both names, one sheet"),
     "empty-sheet-name": ("sheets max_row texts values", "a sheet named '': 'Sheet' / ''"),
+    "entities-in-text": ("texts values", "a character reference in <v>: <v>&#51;</v> 3 / None, "
+                         "t=\"s\" <v>&#49;</v> '二' / None; inline '𠀀\\r\\n' / '𠀀'"),
+    "cdata-comments-in-text": ("max_row values", "<v><![CDATA[4]]></v>: 4 / None"),
+    "utf16-sheet": ("max_row texts values", "a worksheet in UTF-16: its cells / an empty sheet"),
     "cell-other-namespace": ("values", "a <c> in another namespace: None / its value"),
     "sheet-strict-namespace": ("values", "a worksheet in Strict OOXML's namespace: None / value"),
     "sheetdata-odd-children": ("values", "a <row> in another namespace: None / its cells"),
