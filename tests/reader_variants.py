@@ -449,6 +449,39 @@ RAW: dict[str, Callable[[], Package]] = {
                                            lambda d: b'\xef\xbb\xbf<?xml version="1.0" '
                                            b'encoding="UTF-8" standalone="yes"?>\r\n' + d),
     # hostile or broken: refused (by the guard, or by openpyxl when it loads)
+    "bad-no-workbook-content-type": lambda: _broken(
+        one(rows(c("A1", "1"))), "[Content_Types].xml",
+        lambda d: re.sub(rb'<Override PartName="/xl/workbook.xml"[^>]*/>', b"", d)),
+    "bad-macro-content-type": lambda: _broken(
+        one(rows(c("A1", "1"))), "[Content_Types].xml",
+        lambda d: d.replace(b"sheet.main+xml", b"sheet.macroEnabled.main+xml").replace(
+            b"spreadsheetml.sheet.macroEnabled", b"ms-excel.sheet.macroEnabled")),
+    "bad-no-content-types": lambda: _broken(one(rows(c("A1", "1"))), "[Content_Types].xml",
+                                            None),
+    "bad-sheet-rid": lambda: _broken(one(rows(c("A1", "1"))), "xl/workbook.xml",
+                                     lambda d: d.replace(b'r:id="rIdS1"', b'r:id="rIdX"')),
+    "bad-style-text": lambda: one(rows(c("A1", "45311", s="abc"))),
+    "bad-style-negative": lambda: one(rows(c("A1", "45311", s="-1"), c("A2", "45311", s="-11"))),
+    "bad-row-r-text": lambda: one('<row r="abc"><c r="A1"><v>1</v></c></row>'),
+    "bad-font-size": lambda: one(rows(c("A1", "1")), styles=styles_xml().replace(
+        '<sz val="11"/>', '<sz val="abc"/>')),
+    "bad-numfmt-id": lambda: one(rows(c("A1", "45311", s="1")), styles=styles_xml().replace(
+        'numFmtId="14"', 'numFmtId="x"')),
+    "bad-no-cellxfs": lambda: one(rows(c("A1", "45311", s="1")), styles=re.sub(
+        "<cellXfs.*</cellXfs>", "", styles_xml())),
+    "bad-sheet-format": lambda: Package([Sheet("数据", rows(c("A1", "1")), before=(
+        '<sheetFormatPr defaultRowHeight="abc"/><cols><col min="0" max="0" width="x"/></cols>'))]),
+    "bad-core-props": lambda: Package([Sheet("数据", rows(c("A1", "1")))], extra={
+        "docProps/core.xml": (
+            b'<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/'
+            b'metadata/core-properties" xmlns:dcterms="http://purl.org/dc/terms/" '
+            b'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dcterms:created '
+            b'xsi:type="dcterms:W3CDTF">not a date</dcterms:created></cp:coreProperties>')}),
+    "bad-merge-overlap": lambda: one(rows(c("A1", "1"), c("B2", "2")), after=(
+        '<mergeCells count="2"><mergeCell ref="A1:B2"/><mergeCell ref="B2:C3"/></mergeCells>')),
+    "bad-defined-name": lambda: Package([Sheet("数据", rows(c("A1", "1")))], workbook_extra=(
+        '<definedNames><definedName name="_xlnm.Print_Titles" localSheetId="9">数据!$1:$1'
+        '</definedName><definedName name="x">#REF!</definedName></definedNames>')),
     "bad-doctype": lambda: _broken(one(rows(c("A1", "1"))), "xl/worksheets/sheet1.xml",
                                    lambda d: b'<!DOCTYPE x [<!ENTITY a "b">]>' + d),
     "bad-xml": lambda: _broken(one(rows(c("A1", "1"))), "xl/worksheets/sheet1.xml",

@@ -79,11 +79,16 @@ _KNOWN_CALAMINE: dict[str, tuple[str, str]] = {
     "v-split-cdata": ("values", "<v>1<![CDATA[2]]>3</v>: 123 / 1"),
     "hyperlinks": ("max_row texts values", "openpyxl puts a hyperlink's target into the empty "
                    "cells it covers: '数据!A1', 'https://example.org/' / None"),
+    **{case: ("opens", "openpyxl refuses the broken part (文件已损坏…) / calamine reads the "
+                       "cells") for case in (
+        "bad-no-workbook-content-type", "bad-macro-content-type", "bad-no-content-types",
+        "bad-style-text", "bad-font-size", "bad-numfmt-id", "bad-no-cellxfs", "bad-sheet-format",
+        "bad-core-props")},
     **{case: ("max_row", _MAX_ROW) for case in (
         "example-2021", "example-2019", "example-street", "edit-merge-values", "edit-meta-removed",
         "edit-meta-visible", "edit-number-formats", "edit-sheet-renamed", "lo-example-2021",
         "lo-edit-number-formats", "merged", "merged-beyond", "lo-merged", "comments-xml",
-        "empty-cells-only", "styled-empty-far", "inline-with-v")},
+        "empty-cells-only", "styled-empty-far", "inline-with-v", "bad-merge-overlap")},
     **{case: ("max_row", "an empty sheet: max_row 1 / 0") for case in (
         "empty-sheets", "lo-empty-sheets", "lo-openpyxl-chart-hidden")},
 }
