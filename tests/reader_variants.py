@@ -248,6 +248,7 @@ RAW: dict[str, Callable[[], Package]] = {
                               c("A5", "PT1H2M3S", "d"), c("A6", "2024-01-20T13:30:00.5", "d"),
                               c("A7", "2024-01-20", "d", "d14"))),
     "d-iso-bad": lambda: one(rows(c("A1", "2024-02-30", "d"))),
+    "d-iso-24h": lambda: one(rows(c("A1", "2024-01-20T24:00:00", "d"))),
     # numbers under styles
     "styled-dates": lambda: one(rows(*(c(f"A{i}", v, s=s) for i, (v, s) in enumerate([
         ("45311", "d14"), ("45311.5625", "d22"), ("0.5625", "t45"), ("1.5625", "t46"),
@@ -341,6 +342,12 @@ RAW: dict[str, Callable[[], Package]] = {
                                   c("B1", None, "inlineStr", inner=inline("<t>某包</t>")))
               + row(2, c("A2", None, "inlineStr", inner=inline("<t>version</t>")), c("B2", "3")),
               state="veryHidden")]),
+    "meta-float-version": lambda: Package([
+        Sheet("数据", rows(c("A1", "1"))),
+        Sheet("_docx_report", row(1, c("A1", "pack", "str"), c("B1", "名", "str")) + row(
+            2, c("A2", "version", "str"), c("B2", "1.0")) + row(
+            3, c("A3", "fingerprint", "str"), c("B3", "1E3")) + row(
+            4, c("A4", "source", "str"), c("B4", "45311", s="d14")), state="hidden")]),
     "meta-record-empty": lambda: Package([Sheet("数据", rows(c("A1", "1"))),
                                           Sheet("_docx_report", rows(c("A2", "x", "str")),
                                                 state="hidden")]),
@@ -368,7 +375,7 @@ RAW: dict[str, Callable[[], Package]] = {
         '<c r="A6"><f t="shared" ref="A6:A7" si="0">B1</f><v>0</v></c>',
         '<c r="A7"><f t="shared" si="0"/><v>0</v></c>')),
     "sst-index-forms": lambda: one(rows(c("A1", " 1 ", "s"), c("A2", "01", "s"),
-                                        c("A3", "1.0", "s"), c("A4", "+1", "s")),
+                                        c("A3", "+1", "s"), c("A4", "１", "s")),
                                strings=["<t>零</t>", "<t>一</t>"]),
     "sst-x005F": lambda: strings_case("<t>x005F_</t>", "<t>前x005F_后</t>", "<t>x005f_</t>"),
     "inline-x005F": lambda: one(rows(
@@ -405,7 +412,7 @@ RAW: dict[str, Callable[[], Package]] = {
     "sst-no-v": lambda: one(rows(c("A1", None, "s"), c("A2", "0", "s")), strings=["<t>有</t>"]),
     "d-iso-more": lambda: one(rows(*(c(f"A{i}", v, "d") for i, v in enumerate([
         "2024-01-20T13:30:00+08:00", "T13:30", "2024-01-20 13:30", "2024-01-20T13:30",
-        "13:30:59.123", "PT0S", "PT36H", "2024-01-20T24:00:00", "1900-01-01", "9999-12-31"],
+        "13:30:59.123", "PT0S", "PT36H", "1900-01-01", "9999-12-31", "0001-01-01"],
         1)))),
     "date1904-true": lambda: _broken(one(rows(c("A1", "0", s="d14"), c("A2", "1.5", s="d22"))),
                                      "xl/workbook.xml", lambda d: d.replace(
@@ -582,8 +589,15 @@ def _typed_cells(book: Any) -> None:
                          dt.datetime(2025, 1, 20), dt.datetime(2025, 1, 20, 13, 30),
                          dt.date(2024, 2, 29), dt.time(13, 30), dt.timedelta(hours=30),
                          "文本", "  ", " 两端 ", "第一段\n第二段", "a\r\nb", "_x000D_", "x005F_",
-                         "𠀀😀", "=1+2", "'007", "007", "#N/A", "TRUE"]
+                         "𠀀😀", "=1+2", "'007", "007", "TRUE"]
     for i, value in enumerate(values, 4):
+        if not (isinstance(value, str) and "_" in value):  # escapes: see _escaped_cells
+            ws.cell(i, 4, value)
+
+
+def _escaped_cells(book: Any) -> None:
+    ws = book["基本信息"]
+    for i, value in enumerate(["_x000D_", "x005F_", "a_x0041_b", "_x005F_x0041_"], 4):
         ws.cell(i, 4, value)
 
 
@@ -686,6 +700,7 @@ EDITED: dict[str, Callable[[Path], Path]] = {
         EXAMPLES / "street-monthly" / "河西街道-2024-09.xlsx", p)),
     "example-generic": lambda p: Path(shutil.copyfile(EXAMPLES / "generic" / "采购清单.xlsx", p)),
     "edit-typed-cells": _edit(EXAMPLE_2021, _typed_cells),
+    "edit-escaped-cells": _edit(EXAMPLE_2021, _escaped_cells),
     "edit-number-formats": _edit(EXAMPLE_2021, _formats),
     "edit-merge-values": _edit(EXAMPLE_2021, _merge_with_values),
     "edit-meta-removed": _edit(EXAMPLE_2021, lambda b: b.remove(b["_docx_report"])),

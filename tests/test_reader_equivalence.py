@@ -70,6 +70,15 @@ _KNOWN_CALAMINE: dict[str, tuple[str, str]] = {
                          "t=\"s\" <v>&#49;</v> '二' / None; inline '𠀀\\r\\n' / '𠀀'"),
     "cdata-comments-in-text": ("max_row values", "<v><![CDATA[4]]></v>: 4 / None"),
     "utf16-sheet": ("max_row texts values", "a worksheet in UTF-16: its cells / an empty sheet"),
+    "meta-float-version": ("sheets", "the record's version <v>1.0</v> and fingerprint <v>1E3</v>:"
+                           " '1.0', '1000.0' / '1', '1000'"),
+    "sst-index-forms": ("texts values", "shared-string index ' 1 ', '+1', '１' (int() reads 1): "
+                        "'一' / '零' (string 0)"),
+    "d-iso-more": ("texts values", "t=\"d\" '+08:00', 'T13:30', '2024-01-20 13:30', "
+                   "'2024-01-20T13:30', 'PT0S', 'PT36H': datetime, time, date, timedelta / text; "
+                   "dates: date / datetime"),
+    "edit-typed-cells": ("max_row values", "2**53 as openpyxl writes it (9007199254740992): int "
+                         "/ float; and " + _MAX_ROW),
     "cell-other-namespace": ("values", "a <c> in another namespace: None / its value"),
     "sheet-strict-namespace": ("values", "a worksheet in Strict OOXML's namespace: None / value"),
     "sheetdata-odd-children": ("values", "a <row> in another namespace: None / its cells"),
@@ -87,7 +96,8 @@ _KNOWN_CALAMINE: dict[str, tuple[str, str]] = {
     **{case: ("max_row", _MAX_ROW) for case in (
         "example-2021", "example-2019", "example-street", "edit-merge-values", "edit-meta-removed",
         "edit-meta-visible", "edit-number-formats", "edit-sheet-renamed", "lo-example-2021",
-        "lo-edit-number-formats", "merged", "merged-beyond", "lo-merged", "comments-xml",
+        "lo-edit-number-formats", "lo-edit-typed-cells", "merged", "merged-beyond", "lo-merged",
+        "comments-xml",
         "empty-cells-only", "styled-empty-far", "inline-with-v", "bad-merge-overlap")},
     **{case: ("max_row", "an empty sheet: max_row 1 / 0") for case in (
         "empty-sheets", "lo-empty-sheets", "lo-openpyxl-chart-hidden")},
