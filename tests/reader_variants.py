@@ -455,6 +455,9 @@ RAW: dict[str, Callable[[], Package]] = {
     "bom-and-declaration": lambda: _broken(strings_case("<t>有声明</t>"), "xl/sharedStrings.xml",
                                            lambda d: b'\xef\xbb\xbf<?xml version="1.0" '
                                            b'encoding="UTF-8" standalone="yes"?>\r\n' + d),
+    "three-letter-columns": lambda: one(rows(c("AAA1", "1"), c("XFD2", "2"), c("ZZ3", "3"))),
+    "strict-workbook": lambda: _strict(one(rows(c("A1", "1"), c("B2", "0", "s"))
+                                           , strings=["<t>严格</t>"])),
     # hostile or broken: refused (by the guard, or by openpyxl when it loads)
     "bad-no-workbook-content-type": lambda: _broken(
         one(rows(c("A1", "1"))), "[Content_Types].xml",
@@ -537,6 +540,14 @@ def _two_string_parts(content_type: str | None = "xl/sharedStrings.xml",
     members["[Content_Types].xml"] = types.encode()
     members["xl/_rels/workbook.xml.rels"] = members["xl/_rels/workbook.xml.rels"].replace(
         b'Target="sharedStrings.xml"', f'Target="{relationship}"'.encode())
+    return _Raw(members)
+
+
+def _strict(package: Package) -> Package:
+    """The package in Strict Open XML's namespaces (as Excel saves "Strict Open XML")."""
+    members = {name: data.replace(MAIN.encode(), b"http://purl.oclc.org/ooxml/spreadsheetml/main")
+               .replace(REL.encode(), b"http://purl.oclc.org/ooxml/officeDocument/relationships")
+               for name, data in package.members().items()}
     return _Raw(members)
 
 

@@ -79,6 +79,8 @@ _KNOWN_CALAMINE: dict[str, tuple[str, str]] = {
                    "dates: date / datetime"),
     "edit-typed-cells": ("max_row values", "2**53 as openpyxl writes it (9007199254740992): int "
                          "/ float; and " + _MAX_ROW),
+    "strict-workbook": ("sheets max_row texts values", "a Strict Open XML workbook: no sheets "
+                        "/ its sheet and cells"),
     "cell-other-namespace": ("values", "a <c> in another namespace: None / its value"),
     "sheet-strict-namespace": ("values", "a worksheet in Strict OOXML's namespace: None / value"),
     "sheetdata-odd-children": ("values", "a <row> in another namespace: None / its cells"),
