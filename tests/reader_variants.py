@@ -1,172 +1,29 @@
-"""Workbooks for the differential test of the readers (``test_reader_equivalence``).
-
-Three sources, each a real .xlsx: packages written here member by member (what no writer
-produces: odd XML, odd values, odd parts), the bundled examples edited with openpyxl (what a
-clerk's Excel edit or openpyxl itself writes), and files LibreOffice saved (its own shared
-strings, styles and date formats). Each case is small; ``build`` writes one into a folder.
+"""Workbooks for the differential test of the readers (``test_reader_equivalence``), written
+member by member (``tests/xlsx_package``): what no writer produces, each case small. The
+examples edited with openpyxl and files LibreOffice saved are in ``reader_variants_edited``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import io
 import re
-import shutil
-import subprocess
-import zipfile
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-from xml.sax.saxutils import quoteattr
+from collections.abc import Callable
 
-import openpyxl
-
-from tests.helpers import EXAMPLE_2019, EXAMPLE_2021, EXAMPLES
-
-MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
-CT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
-
-# ---------------------------------------------------------------------------------------------
-# Packages written member by member
-
-#: cellXfs of the default styles, by index: the number format each applies.
-XF = {"general": 0, "d14": 1, "d22": 2, "t45": 3, "t46": 4, "ymd": 5, "cn": 6, "hms": 7,
-      "fixed": 8, "text": 9, "t21": 10, "t47": 11}
-_FORMATS = [0, 14, 22, 45, 46, 164, 165, 166, 167, 49, 21, 47]
-_CUSTOM = {164: "yyyy-mm-dd", 165: 'yyyy"年"m"月"d"日"', 166: "[h]:mm:ss", 167: "0.00"}
-
-
-def styles_xml(formats: Iterable[int] = _FORMATS, custom: Mapping[int, str] = _CUSTOM) -> str:
-    fmts = "".join(f"<numFmt numFmtId={quoteattr(str(k))} formatCode={quoteattr(v)}/>"
-                   for k, v in custom.items())
-    apply = ' applyNumberFormat="1"'
-    xfs = "".join(f'<xf numFmtId="{n}" fontId="0" fillId="0" borderId="0" xfId="0"'
-                  f'{apply if n else ""}/>' for n in formats)
-    return (f'<styleSheet xmlns="{MAIN}"><numFmts count="{len(custom)}">{fmts}</numFmts>'
-            '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
-            '<fills count="1"><fill><patternFill patternType="none"/></fill></fills>'
-            '<borders count="1"><border/></borders>'
-            '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
-            f'</cellStyleXfs><cellXfs count="{len(list(formats))}">{xfs}</cellXfs>'
-            "</styleSheet>")
-
-
-@dataclass
-class Sheet:
-    name: str
-    data: str = ""  # what <sheetData> holds
-    after: str = ""  # after </sheetData> (mergeCells, hyperlinks …)
-    before: str = ""  # before <sheetData> (dimension, cols …)
-    state: str = ""  # hidden, veryHidden
-    rels: str = ""  # the worksheet's relationships (Relationship elements)
-    root: str = ""  # the whole part, when given (a prefix, another namespace …)
-
-
-@dataclass
-class Package:
-    sheets: list[Sheet]
-    strings: list[str] | None = None  # <si> contents, raw XML
-    styles: str | None = field(default_factory=styles_xml)
-    date1904: bool = False
-    strings_member: str = "xl/sharedStrings.xml"
-    extra: dict[str, bytes] = field(default_factory=dict)
-    workbook_extra: str = ""  # after </sheets> (definedNames …)
-
-    def members(self) -> dict[str, bytes]:
-        types = ['<Default Extension="rels" ContentType="application/vnd.openxmlformats-'
-                 'package.relationships+xml"/><Default Extension="xml" '
-                 'ContentType="application/xml"/>',
-                 f'<Override PartName="/xl/workbook.xml" ContentType="{CT}.sheet.main+xml"/>']
-        rels = [f'<Relationship Id="rIdS{i}" Type="{REL}/worksheet" '
-                f'Target="worksheets/sheet{i}.xml"/>' for i in range(1, len(self.sheets) + 1)]
-        out: dict[str, bytes] = {}
-        entries = []
-        for i, sheet in enumerate(self.sheets, 1):
-            state = f' state="{sheet.state}"' if sheet.state else ""
-            entries.append(f"<sheet name={quoteattr(sheet.name)} sheetId=\"{i}\"{state} "
-                           f'r:id="rIdS{i}"/>')
-            types.append(f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
-                         f'ContentType="{CT}.worksheet+xml"/>')
-            out[f"xl/worksheets/sheet{i}.xml"] = (sheet.root or (
-                f'<worksheet xmlns="{MAIN}" xmlns:r="{REL}">{sheet.before}'
-                f"<sheetData>{sheet.data}</sheetData>{sheet.after}</worksheet>")).encode()
-            if sheet.rels:
-                out[f"xl/worksheets/_rels/sheet{i}.xml.rels"] = (
-                    f'<Relationships xmlns="{PKG}">{sheet.rels}</Relationships>').encode()
-        if self.styles is not None:
-            rels.append(f'<Relationship Id="rIdY" Type="{REL}/styles" Target="styles.xml"/>')
-            types.append(f'<Override PartName="/xl/styles.xml" ContentType="{CT}.styles+xml"/>')
-            out["xl/styles.xml"] = self.styles.encode()
-        if self.strings is not None:
-            target = self.strings_member.removeprefix("xl/")
-            rels.append(f'<Relationship Id="rIdT" Type="{REL}/sharedStrings" Target="{target}"/>')
-            types.append(f'<Override PartName="/{self.strings_member}" '
-                         f'ContentType="{CT}.sharedStrings+xml"/>')
-            n = len(self.strings)
-            out[self.strings_member] = (
-                f'<sst xmlns="{MAIN}" count="{n}" uniqueCount="{n}">'
-                + "".join(f"<si>{s}</si>" for s in self.strings) + "</sst>").encode()
-        pr = '<workbookPr date1904="1"/>' if self.date1904 else "<workbookPr/>"
-        out["xl/workbook.xml"] = (f'<workbook xmlns="{MAIN}" xmlns:r="{REL}">{pr}<sheets>'
-                                  + "".join(entries) + f"</sheets>{self.workbook_extra}"
-                                  "</workbook>").encode()
-        out["xl/_rels/workbook.xml.rels"] = (f'<Relationships xmlns="{PKG}">' + "".join(rels)
-                                             + "</Relationships>").encode()
-        out["_rels/.rels"] = (f'<Relationships xmlns="{PKG}"><Relationship Id="rId1" '
-                              f'Type="{REL}/officeDocument" Target="xl/workbook.xml"/>'
-                              "</Relationships>").encode()
-        out["[Content_Types].xml"] = (
-            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            + "".join(types) + "</Types>").encode()
-        out.update(self.extra)
-        return out
-
-    def write(self, path: Path) -> Path:
-        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-            for name, data in self.members().items():
-                zf.writestr(name, data)
-        return path
-
-
-def c(ref: str, v: str | None = None, t: str = "", s: str = "", inner: str = "") -> str:
-    """A cell: ``v`` is the text of its <v> (None: no <v>), ``inner`` any other content."""
-    attrs = (f' r="{ref}"' if ref else "") + (f' t="{t}"' if t else "") + (
-        f' s="{XF.get(s, s)}"' if s != "" else "")
-    value = "" if v is None else f"<v>{v}</v>"
-    return f"<c{attrs}>{value}{inner}</c>"
-
-
-def row(n: int | None, *cells: str) -> str:
-    return (f'<row r="{n}">' if n is not None else "<row>") + "".join(cells) + "</row>"
-
-
-def rows(*cells: str) -> str:
-    """Cells one a row, the row taken from each reference."""
-    out = []
-    for cell in cells:
-        n = int(re.search(r'r="[A-Z]+(\d+)"', cell).group(1))  # type: ignore[union-attr]
-        out.append(row(n, cell))
-    return "".join(out)
-
-
-def one(data: str, **kw: Any) -> Package:
-    """A package of one sheet named 数据 holding ``data``."""
-    after = kw.pop("after", "")
-    return Package([Sheet("数据", data, after=after)], **kw)
-
-
-def strings_case(*si: str, extra: str = "") -> Package:
-    """Each shared string in column A of its own row (a text under it in B, to compare)."""
-    cells = "".join(row(i, c(f"A{i}", str(i - 1), "s")) for i in range(1, len(si) + 1))
-    return one(cells + extra, strings=list(si))
-
-
-def inline(text_xml: str) -> str:
-    return f"<is>{text_xml}</is>"
-
+from tests.xlsx_package import (
+    MAIN,
+    REL,
+    Package,
+    Sheet,
+    broken,
+    c,
+    inline,
+    one,
+    row,
+    rows,
+    strict,
+    strings_case,
+    styles_xml,
+    two_string_parts,
+)
 
 _SP = 'xml:space="preserve"'
 _BIG = str(2**53 + 1)
@@ -384,9 +241,9 @@ RAW: dict[str, Callable[[], Package]] = {
     "sst-long": lambda: strings_case("<t>" + "长" * 40_000 + "</t>", "<t>短</t>"),
     "inline-long": lambda: one(rows(c("A1", None, "inlineStr",
                                       inner=inline("<t>" + "长" * 40_000 + "</t>")))),
-    "sst-ct-elsewhere": lambda: _two_string_parts(content_type="xl/other.xml"),
-    "sst-rel-elsewhere": lambda: _two_string_parts(relationship="other.xml"),
-    "sst-no-content-type": lambda: _two_string_parts(content_type=None),
+    "sst-ct-elsewhere": lambda: two_string_parts(content_type="xl/other.xml"),
+    "sst-rel-elsewhere": lambda: two_string_parts(relationship="other.xml"),
+    "sst-no-content-type": lambda: two_string_parts(content_type=None),
     "no-styles-plain": lambda: one(rows(c("A1", "45311"), c("A2", "7.5"),
                                         c("A3", "1", "b")), styles=None),
     "styles-custom-odd": lambda: one(
@@ -414,10 +271,10 @@ RAW: dict[str, Callable[[], Package]] = {
         "2024-01-20T13:30:00+08:00", "T13:30", "2024-01-20 13:30", "2024-01-20T13:30",
         "13:30:59.123", "PT0S", "PT36H", "1900-01-01", "9999-12-31", "0001-01-01"],
         1)))),
-    "date1904-true": lambda: _broken(one(rows(c("A1", "0", s="d14"), c("A2", "1.5", s="d22"))),
+    "date1904-true": lambda: broken(one(rows(c("A1", "0", s="d14"), c("A2", "1.5", s="d22"))),
                                      "xl/workbook.xml", lambda d: d.replace(
                                          b"<workbookPr/>", b'<workbookPr date1904="true"/>')),
-    "date1904-prefixed": lambda: _broken(one(rows(c("A1", "0", s="d14"))), "xl/workbook.xml",
+    "date1904-prefixed": lambda: broken(one(rows(c("A1", "0", s="d14"))), "xl/workbook.xml",
                                          lambda d: d.replace(b"<workbookPr/>", (
                                              f'<p:workbookPr xmlns:p="{MAIN}" '
                                              'date1904="1"/>').encode())),
@@ -447,28 +304,28 @@ RAW: dict[str, Callable[[], Package]] = {
         c("A3", None, "inlineStr", inner=inline("<t>a<!-- x -->b<?pi y?>c</t>")),
         c("A4", "<![CDATA[4]]>")),
         strings=["<t>a<!-- x -->b</t>"]),
-    "utf16-sheet": lambda: _broken(one(rows(c("A1", None, "inlineStr",
+    "utf16-sheet": lambda: broken(one(rows(c("A1", None, "inlineStr",
                                               inner=inline("<t>十六位</t>")), c("B2", "2"))),
                                    "xl/worksheets/sheet1.xml", lambda d: (
                                        '<?xml version="1.0" encoding="UTF-16"?>'
                                        + d.decode()).encode("utf-16")),
-    "bom-and-declaration": lambda: _broken(strings_case("<t>有声明</t>"), "xl/sharedStrings.xml",
+    "bom-and-declaration": lambda: broken(strings_case("<t>有声明</t>"), "xl/sharedStrings.xml",
                                            lambda d: b'\xef\xbb\xbf<?xml version="1.0" '
                                            b'encoding="UTF-8" standalone="yes"?>\r\n' + d),
     "three-letter-columns": lambda: one(rows(c("AAA1", "1"), c("XFD2", "2"), c("ZZ3", "3"))),
-    "strict-workbook": lambda: _strict(one(rows(c("A1", "1"), c("B2", "0", "s"))
+    "strict-workbook": lambda: strict(one(rows(c("A1", "1"), c("B2", "0", "s"))
                                            , strings=["<t>严格</t>"])),
     # hostile or broken: refused (by the guard, or by openpyxl when it loads)
-    "bad-no-workbook-content-type": lambda: _broken(
+    "bad-no-workbook-content-type": lambda: broken(
         one(rows(c("A1", "1"))), "[Content_Types].xml",
         lambda d: re.sub(rb'<Override PartName="/xl/workbook.xml"[^>]*/>', b"", d)),
-    "bad-macro-content-type": lambda: _broken(
+    "bad-macro-content-type": lambda: broken(
         one(rows(c("A1", "1"))), "[Content_Types].xml",
         lambda d: d.replace(b"sheet.main+xml", b"sheet.macroEnabled.main+xml").replace(
             b"spreadsheetml.sheet.macroEnabled", b"ms-excel.sheet.macroEnabled")),
-    "bad-no-content-types": lambda: _broken(one(rows(c("A1", "1"))), "[Content_Types].xml",
+    "bad-no-content-types": lambda: broken(one(rows(c("A1", "1"))), "[Content_Types].xml",
                                             None),
-    "bad-sheet-rid": lambda: _broken(one(rows(c("A1", "1"))), "xl/workbook.xml",
+    "bad-sheet-rid": lambda: broken(one(rows(c("A1", "1"))), "xl/workbook.xml",
                                      lambda d: d.replace(b'r:id="rIdS1"', b'r:id="rIdX"')),
     "bad-style-text": lambda: one(rows(c("A1", "45311", s="abc"))),
     "bad-style-negative": lambda: one(rows(c("A1", "45311", s="-1"), c("A2", "45311", s="-11"))),
@@ -492,15 +349,15 @@ RAW: dict[str, Callable[[], Package]] = {
     "bad-defined-name": lambda: Package([Sheet("数据", rows(c("A1", "1")))], workbook_extra=(
         '<definedNames><definedName name="_xlnm.Print_Titles" localSheetId="9">数据!$1:$1'
         '</definedName><definedName name="x">#REF!</definedName></definedNames>')),
-    "bad-doctype": lambda: _broken(one(rows(c("A1", "1"))), "xl/worksheets/sheet1.xml",
+    "bad-doctype": lambda: broken(one(rows(c("A1", "1"))), "xl/worksheets/sheet1.xml",
                                    lambda d: b'<!DOCTYPE x [<!ENTITY a "b">]>' + d),
-    "bad-xml": lambda: _broken(one(rows(c("A1", "1"))), "xl/worksheets/sheet1.xml",
+    "bad-xml": lambda: broken(one(rows(c("A1", "1"))), "xl/worksheets/sheet1.xml",
                                lambda d: d[:-5]),
-    "bad-strings-xml": lambda: _broken(strings_case("<t>a</t>"), "xl/sharedStrings.xml",
+    "bad-strings-xml": lambda: broken(strings_case("<t>a</t>"), "xl/sharedStrings.xml",
                                        lambda d: d.replace(b"</sst>", b"")),
-    "bad-missing-sheet-part": lambda: _broken(one(rows(c("A1", "1"))),
+    "bad-missing-sheet-part": lambda: broken(one(rows(c("A1", "1"))),
                                               "xl/worksheets/sheet1.xml", None),
-    "bad-missing-workbook-rels": lambda: _broken(one(rows(c("A1", "1"))),
+    "bad-missing-workbook-rels": lambda: broken(one(rows(c("A1", "1"))),
                                                  "xl/_rels/workbook.xml.rels", None),
     "bad-merge-ref": lambda: one(rows(c("A1", "1")),
                                  after='<mergeCells count="1"><mergeCell ref="A1:"/></mergeCells>'),
@@ -522,258 +379,3 @@ _ODD_FORMATS = ['"y"0', "[Red]0.00", "0.00_);[Red](0.00)", "[$-409]mmm-yy", "m/d
                 "ss", "[$-804]aaaa", "e", "ge.m.d", "am/pm", "@\"日\""]
 _BUILTIN = [0, 1, 2, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 27, 30, 31, 36, 37,
             45, 46, 47, 48, 49, 50, 55, 57, 58, 81]
-
-
-def _two_string_parts(content_type: str | None = "xl/sharedStrings.xml",
-                      relationship: str = "sharedStrings.xml") -> Package:
-    """Two shared-string parts, xl/sharedStrings.xml and xl/other.xml, with other strings;
-    [Content_Types].xml names one (or none), the workbook's relationships one."""
-    package = one(rows(c("A1", "0", "s"), c("B2", "1", "s")), strings=["<t>甲</t>", "<t>乙</t>"])
-    members = package.members()
-    members["xl/other.xml"] = members["xl/sharedStrings.xml"].replace(
-        "甲".encode(), "丙".encode()).replace("乙".encode(), "丁".encode())
-    types = members["[Content_Types].xml"].decode()
-    override = re.search(r'<Override PartName="/xl/sharedStrings.xml"[^>]*/>', types)
-    assert override
-    types = types.replace(override.group(0), "" if content_type is None else
-                          override.group(0).replace("xl/sharedStrings.xml", content_type))
-    members["[Content_Types].xml"] = types.encode()
-    members["xl/_rels/workbook.xml.rels"] = members["xl/_rels/workbook.xml.rels"].replace(
-        b'Target="sharedStrings.xml"', f'Target="{relationship}"'.encode())
-    return _Raw(members)
-
-
-def _strict(package: Package) -> Package:
-    """The package in Strict Open XML's namespaces (as Excel saves "Strict Open XML")."""
-    members = {name: data.replace(MAIN.encode(), b"http://purl.oclc.org/ooxml/spreadsheetml/main")
-               .replace(REL.encode(), b"http://purl.oclc.org/ooxml/officeDocument/relationships")
-               for name, data in package.members().items()}
-    return _Raw(members)
-
-
-def _broken(package: Package, member: str,
-            change: Callable[[bytes], bytes] | None) -> Package:
-    members = package.members()
-    if change is None:
-        del members[member]
-    else:
-        members[member] = change(members[member])
-    return _Raw(members)
-
-
-class _Raw(Package):
-    def __init__(self, members: dict[str, bytes]) -> None:
-        super().__init__([])
-        self._members = members
-
-    def members(self) -> dict[str, bytes]:
-        return self._members
-
-
-# ---------------------------------------------------------------------------------------------
-# The examples edited with openpyxl, and small workbooks openpyxl writes
-
-
-def _edit(source: Path, edit: Callable[[Any], None]) -> Callable[[Path], Path]:
-    def make(path: Path) -> Path:
-        book = openpyxl.load_workbook(source)
-        edit(book)
-        book.save(path)
-        return path
-
-    return make
-
-
-def _fresh(edit: Callable[[Any], None]) -> Callable[[Path], Path]:
-    def make(path: Path) -> Path:
-        book = openpyxl.Workbook()
-        edit(book)
-        book.save(path)
-        return path
-
-    return make
-
-
-def _typed_cells(book: Any) -> None:
-    ws = book["基本信息"]
-    values: list[Any] = [3, 3.0, 3.5, -0.0, 0, True, False, 2**53 + 1, 1e20, 1e-7,
-                         dt.datetime(2025, 1, 20), dt.datetime(2025, 1, 20, 13, 30),
-                         dt.date(2024, 2, 29), dt.time(13, 30), dt.timedelta(hours=30),
-                         "文本", "  ", " 两端 ", "第一段\n第二段", "a\r\nb", "_x000D_", "x005F_",
-                         "𠀀😀", "=1+2", "'007", "007", "TRUE"]
-    for i, value in enumerate(values, 4):
-        if not (isinstance(value, str) and "_" in value):  # escapes: see _escaped_cells
-            ws.cell(i, 4, value)
-
-
-def _escaped_cells(book: Any) -> None:
-    ws = book["基本信息"]
-    for i, value in enumerate(["_x000D_", "x005F_", "a_x0041_b", "_x005F_x0041_"], 4):
-        ws.cell(i, 4, value)
-
-
-def _formats(book: Any) -> None:
-    ws = book["基本信息"]
-    for i, (value, fmt) in enumerate([
-            (45311, "yyyy-mm-dd"), (45311, 'yyyy"年"m"月"d"日"'), (1.25, "[h]:mm:ss"),
-            (45311, "0.00"), (45311, "@"), (45311.5, "m/d/yy h:mm"), (0.5, "mm:ss"),
-            (12, "General"), (3.0, "0"), (dt.datetime(2024, 1, 2), "General"),
-            (dt.datetime(2024, 1, 2, 3, 4), "0.00")], 4):
-        cell = ws.cell(i, 5, value)
-        cell.number_format = fmt
-
-
-def _merge_with_values(book: Any) -> None:
-    ws = book["基本信息"]
-    for r in range(20, 24):
-        for col in range(4, 9):
-            ws.cell(r, col, r * 100 + col)
-    ws.merge_cells("E20:G22")
-
-
-def _hidden_and_chart(book: Any) -> None:
-    from openpyxl.chart import BarChart, Reference
-
-    ws = book.active
-    ws.title = "数据"
-    for i in range(1, 5):
-        ws.append([f"项{i}", i * 10])
-    chart = BarChart()
-    chart.add_data(Reference(ws, min_col=2, min_row=1, max_row=4))
-    sheet = book.create_chartsheet("图表")
-    sheet.add_chart(chart)
-    book.create_sheet("隐藏").sheet_state = "hidden"
-    book["隐藏"]["A1"] = "隐"
-    book.create_sheet("深藏").sheet_state = "veryHidden"
-    book.move_sheet("图表", offset=-1)
-
-
-def _comments_links(book: Any) -> None:
-    from openpyxl.comments import Comment
-
-    ws = book.active
-    ws.title = "批注"
-    ws["A1"] = 1
-    ws["C9"].comment = Comment("批注", "作者")
-    ws["D12"].hyperlink = "https://example.org/"
-    ws["B3"] = "有链接"
-    ws["B3"].hyperlink = "#批注!A1"
-
-
-def _rich(book: Any) -> None:
-    from openpyxl.cell.rich_text import CellRichText, TextBlock
-    from openpyxl.cell.text import InlineFont
-
-    ws = book.active
-    ws["A1"] = CellRichText("前", TextBlock(InlineFont(b=True), "粗"), " 后 ")
-    ws["A2"] = CellRichText(TextBlock(InlineFont(i=True), " "))
-    ws["A3"] = "普通"
-
-
-def _odd_names(book: Any) -> None:
-    book.active.title = "a&b'c"
-    book.active["A1"] = 1
-    for name in ("表 一", "表1-2", "数据（2024）", "😀"):
-        book.create_sheet(name)["B2"] = name
-
-
-def _errors(book: Any) -> None:
-    ws = book.active
-    ws["A1"] = "#REF!"
-    ws["A1"].data_type = "e"
-    ws["A2"] = "#DIV/0!"
-    ws["A2"].data_type = "e"
-    ws["A3"] = 5
-
-
-def _far(book: Any) -> None:
-    ws = book.active
-    ws["A1"] = 1
-    ws["AN300"] = "远"
-    ws["B310"] = "更远"
-    ws["AO5"] = "第 41 列"
-    ws["AN5"] = "第 40 列"
-
-
-def _date_1904(book: Any) -> None:
-    book.epoch = openpyxl.utils.datetime.CALENDAR_MAC_1904
-    ws = book.active
-    ws["A1"] = dt.datetime(2024, 1, 20)
-    ws["A2"] = dt.datetime(1904, 1, 1)
-    ws["A3"] = 43849
-    ws["A3"].number_format = "yyyy-mm-dd"
-
-
-EDITED: dict[str, Callable[[Path], Path]] = {
-    "example-2021": lambda p: Path(shutil.copyfile(EXAMPLE_2021, p)),
-    "example-2019": lambda p: Path(shutil.copyfile(EXAMPLE_2019, p)),
-    "example-street": lambda p: Path(shutil.copyfile(
-        EXAMPLES / "street-monthly" / "河西街道-2024-09.xlsx", p)),
-    "example-generic": lambda p: Path(shutil.copyfile(EXAMPLES / "generic" / "采购清单.xlsx", p)),
-    "edit-typed-cells": _edit(EXAMPLE_2021, _typed_cells),
-    "edit-escaped-cells": _edit(EXAMPLE_2021, _escaped_cells),
-    "edit-number-formats": _edit(EXAMPLE_2021, _formats),
-    "edit-merge-values": _edit(EXAMPLE_2021, _merge_with_values),
-    "edit-meta-removed": _edit(EXAMPLE_2021, lambda b: b.remove(b["_docx_report"])),
-    "edit-meta-visible": _edit(EXAMPLE_2021, lambda b: setattr(
-        b["_docx_report"], "sheet_state", "visible")),
-    "edit-sheet-renamed": _edit(EXAMPLE_2019, lambda b: setattr(b.worksheets[0], "title",
-                                                                "改名&<>")),
-    "openpyxl-chart-hidden": _fresh(_hidden_and_chart),
-    "openpyxl-comments-links": _fresh(_comments_links),
-    "openpyxl-rich-text": _fresh(_rich),
-    "openpyxl-odd-names": _fresh(_odd_names),
-    "openpyxl-errors": _fresh(_errors),
-    "openpyxl-far": _fresh(_far),
-    "openpyxl-1904": _fresh(_date_1904),
-}
-
-# ---------------------------------------------------------------------------------------------
-# Files LibreOffice saved: some of the cases above, and a CSV it types itself
-
-#: case whose file LibreOffice resaves -> name of the resaved case
-RESAVED = ["sst-rich-runs", "sst-whitespace", "sst-newlines", "sst-escapes", "inline-rich",
-           "num-forms", "num-big", "bool", "str-formula", "error-cells", "styled-dates",
-           "styled-small-serials", "date1904", "merged", "hidden-sheets", "odd-sheet-names",
-           "empty-sheets", "d-iso", "example-2021", "edit-typed-cells", "edit-number-formats",
-           "openpyxl-chart-hidden", "openpyxl-comments-links", "openpyxl-rich-text",
-           "meta-record"]
-
-CSV = ("文本,数,日期,时间,布尔,前导零,大数,百分比\n"
-       '" 两端 ",3,2024-01-20,13:30,TRUE,007,90071992547409930,50%\n'
-       '"一\n二",3.0,2024/1/20,1:02:03,FALSE,0.10,1E3,-0\n'
-       "_x000D_,-2.5,1900-02-29,,true,1_000,2024-01-20 13:30,x005F_\n")
-
-
-def soffice_resave(sources: list[Path], outdir: Path) -> dict[str, Path]:
-    """Each source (an .xlsx, or .csv) saved again by LibreOffice as .xlsx, in one run."""
-    from docx_report.pdf import find_soffice
-
-    soffice = find_soffice()
-    assert soffice is not None, "LibreOffice is needed"
-    inputs = outdir / "in"
-    inputs.mkdir()
-    copies = []
-    for source in sources:
-        copy = inputs / source.name
-        shutil.copyfile(source, copy)
-        copies.append(copy)
-    out = outdir / "out"
-    csvs = [p for p in copies if p.suffix == ".csv"]
-    xlsxs = [p for p in copies if p.suffix != ".csv"]
-    profile = f"-env:UserInstallation={(outdir / 'profile').as_uri()}"
-    for group, extra in ((xlsxs, []), (csvs, ["--infilter=CSV:44,34,76,1"])):
-        if group:
-            subprocess.run([str(soffice), profile, "--headless", *extra, "--convert-to", "xlsx",
-                            "--outdir", str(out), *map(str, group)],
-                           check=True, capture_output=True, timeout=240)
-    return {p.stem: out / f"{p.stem}.xlsx" for p in copies}
-
-
-def zip_bytes(members: Mapping[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
-    return out.getvalue()
-

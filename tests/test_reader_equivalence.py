@@ -23,6 +23,7 @@ from docx_report.errors import InputError
 from docx_report.workbook import Workbook
 from docx_report.xlsx_cells import MAX_COL, MAX_ROW
 from tests import reader_variants as rv
+from tests import reader_variants_edited as rve
 
 REFERENCE = "openpyxl"
 BOX = (400, 60)  # rows and columns of a sheet's area compared everywhere
@@ -108,8 +109,8 @@ KNOWN: dict[tuple[str, str, str], str] = {
     ("calamine", case, aspect): why
     for case, (aspects, why) in _KNOWN_CALAMINE.items() for aspect in aspects.split()}
 
-LO = [f"lo-{case}" for case in rv.RESAVED] + ["lo-csv"]
-CASES = [*rv.RAW, *rv.EDITED, *LO]
+LO = [f"lo-{case}" for case in rve.RESAVED] + ["lo-csv"]
+CASES = [*rv.RAW, *rve.EDITED, *LO]
 
 
 class Files:
@@ -124,19 +125,19 @@ class Files:
         if case not in self.built:
             if case in rv.RAW:
                 self.built[case] = rv.RAW[case]().write(self.folder / f"{case}.xlsx")
-            elif case in rv.EDITED:
-                self.built[case] = rv.EDITED[case](self.folder / f"{case}.xlsx")
+            elif case in rve.EDITED:
+                self.built[case] = rve.EDITED[case](self.folder / f"{case}.xlsx")
             else:
                 self._resave()
         return self.built[case]
 
     def _resave(self) -> None:
         csv = self.folder / "csv.csv"
-        csv.write_text(rv.CSV, encoding="utf-8")
-        sources = [self.path(case) for case in rv.RESAVED] + [csv]
+        csv.write_text(rve.CSV, encoding="utf-8")
+        sources = [self.path(case) for case in rve.RESAVED] + [csv]
         out = self.folder / "lo"
         out.mkdir()
-        for stem, path in rv.soffice_resave(sources, out).items():
+        for stem, path in rve.soffice_resave(sources, out).items():
             assert path.is_file(), f"LibreOffice did not save {stem}"
             self.built[f"lo-{stem}"] = path
 
