@@ -152,7 +152,6 @@ def inline(text_xml: str) -> str:
     return f"<is>{text_xml}</is>"
 
 
-
 def two_string_parts(content_type: str | None = "xl/sharedStrings.xml",
                       relationship: str = "sharedStrings.xml") -> Package:
     """Two shared-string parts, xl/sharedStrings.xml and xl/other.xml, with other strings;
@@ -180,8 +179,8 @@ def strict(package: Package) -> Package:
     return Raw(members)
 
 
-def broken(package: Package, member: str,
-            change: Callable[[bytes], bytes] | None) -> Package:
+def broken(package: Package, member: str, change: Callable[[bytes], bytes] | None) -> Package:
+    """The package with one member changed (a function of its bytes) or, for None, dropped."""
     members = package.members()
     if change is None:
         del members[member]
@@ -191,6 +190,8 @@ def broken(package: Package, member: str,
 
 
 class Raw(Package):
+    """A package given as its members, as they are."""
+
     def __init__(self, members: dict[str, bytes]) -> None:
         super().__init__([])
         self._members = members
