@@ -315,6 +315,11 @@ RAW: dict[str, Callable[[], Package]] = {
     "three-letter-columns": lambda: one(rows(c("AAA1", "1"), c("XFD2", "2"), c("ZZ3", "3"))),
     "strict-workbook": lambda: strict(one(rows(c("A1", "1"), c("B2", "0", "s"))
                                            , strings=["<t>严格</t>"])),
+    "pretty-printed": lambda: one(
+        '\n  <row r="1">\n    <c r="A1" t="inlineStr">\n      <is>\n        <t>缩进</t>\n      '
+        '</is>\n    </c>\n    <c r="B1">\n      <v>1</v>\n    </c>\n    <c r="C1" t="s">\n'
+        '      <v>0</v>\n    </c>\n    <c r="D1" t="str">\n      <f>1</f>\n      <v>文</v>\n'
+        '    </c>\n  </row>\n', strings=["\n  <t>共享</t>\n  "]),
     # hostile or broken: refused (by the guard, or by openpyxl when it loads)
     "bad-no-workbook-content-type": lambda: broken(
         one(rows(c("A1", "1"))), "[Content_Types].xml",

@@ -22,6 +22,7 @@ import pytest
 
 from docx_report import xlsx_fast
 from docx_report.errors import InputError
+from docx_report.layout import META_SHEET
 from docx_report.workbook import Workbook
 from docx_report.xlsx_cells import MAX_COL, MAX_ROW
 from tests import reader_variants as rv
@@ -178,7 +179,9 @@ def snapshot(path: Path, reader: str, area: dict[str, list[tuple[int, int]]] | N
     seen: dict[str, Any] = {
         "opens": "opened", "read by": type(book).__name__,
         "sheets": {"sheetnames": names, "pack_name": book.pack_name,
-                   "pack_record": book.pack_record},
+                   "pack_record": book.pack_record,
+                   "has_sheet": {name: book.has_sheet(name)
+                                 for name in [*names, META_SHEET, "", "不存在", "sheet1"]}},
         # before any value is asked for: openpyxl creates the cells asked for
         "max_row": {sheet: book.max_row(sheet) for sheet in names},
         "texts": {sheet: [(r, col, typed(v)) for r, col, v in book.texts(sheet)]
