@@ -15,6 +15,9 @@ from tests.xlsx_package import (
     Sheet,
     broken,
     c,
+    chunked_sheet,
+    chunked_strings,
+    escape_cut,
     inline,
     one,
     row,
@@ -320,6 +323,19 @@ RAW: dict[str, Callable[[], Package]] = {
         '</is>\n    </c>\n    <c r="B1">\n      <v>1</v>\n    </c>\n    <c r="C1" t="s">\n'
         '      <v>0</v>\n    </c>\n    <c r="D1" t="str">\n      <f>1</f>\n      <v>文</v>\n'
         '    </c>\n  </row>\n', strings=["\n  <t>共享</t>\n  "]),
+    # cut by the boundaries of the chunks the guard parses a part in (64 KiB), at every byte
+    "chunks-cells": lambda: chunked_sheet(lambda r: (
+        c(f"A{r}", None, "inlineStr", inner=inline("<t>前&amp;后😀尾</t>"))
+        + c(f"B{r}", "12345.5") + c(f"C{r}", "-1.2345E2") + c(f"D{r}", "0", "s")
+        + c(f"E{r}", None, "str", inner="<f>1</f><v>文字</v>") + c(f"F{r}", "1", "b")
+        + c(f"G{r}", "45311", s="d14") + c(f"H{r}", "34")), strings=["<t>共享</t>"]),
+    "chunks-strings": lambda: chunked_strings(lambda k: (
+        '<r><t>前&amp;后😀</t></r><r><rPr><b/></rPr><t xml:space="preserve"> 尾 </t></r>'
+        '<rPh sb="0" eb="1"><t>ゼン</t></rPh>')),
+    "chunks-escapes": lambda: chunked_sheet(lambda r: c(
+        f"A{r}", None, "inlineStr", inner=inline("<t>前_x000D_后&#13;</t>")) + c(f"B{r}", "7")),
+    **{f"chunk-escape-{where}-{j}": (lambda j=j, shared=where == "strings": escape_cut(
+        j, shared=shared)) for where in ("sheet", "strings") for j in range(1, 7)},
     # hostile or broken: refused (by the guard, or by openpyxl when it loads)
     "bad-no-workbook-content-type": lambda: broken(
         one(rows(c("A1", "1"))), "[Content_Types].xml",

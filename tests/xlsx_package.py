@@ -198,3 +198,68 @@ class Raw(Package):
 
     def members(self) -> dict[str, bytes]:
         return self._members
+
+
+
+CHUNK = 64 * 1024  # the guard inflates and parses a part in chunks of this many bytes
+
+
+def across_chunks(pieces: Callable[[int], str], before: int) -> tuple[str, int]:
+    """``pieces(1)``, ``pieces(2)`` … one after the other, after ``before`` bytes, apart by
+    spaces so that each straddles the next boundary of ``CHUNK`` bytes at another byte (the
+    k-th piece is cut after its first k-1 bytes), until the cut has passed every byte of a
+    piece. The XML and the count of pieces."""
+    out, size, n = [], before, 0
+    while True:
+        piece = pieces(n + 1)
+        length = len(piece.encode())
+        if n >= length:
+            return "".join(out), n
+        start = (n + 1) * CHUNK - n  # the boundary falls after the piece's n-th byte
+        assert start >= size
+        out.append(" " * (start - size) + piece)
+        size = start + length
+        n += 1
+
+
+def chunked_sheet(cells: Callable[[int], str], **kw: Any) -> Package:
+    """One sheet whose rows straddle the boundaries of the chunks the guard parses, the cells
+    of row r given by ``cells(r)`` (see ``across_chunks``)."""
+    head = f'<worksheet xmlns="{MAIN}" xmlns:r="{REL}"><sheetData>'
+    data, _ = across_chunks(lambda r: f'<row r="{r}">{cells(r)}</row>', len(head.encode()))
+    return Package([Sheet("数据", root=f"{head}{data}</sheetData></worksheet>")], **kw)
+
+
+def chunked_strings(si: Callable[[int], str]) -> Package:
+    """Shared strings that straddle the boundaries of the chunks the guard parses (the k-th
+    ``<si>`` holds ``si(k)``), each in column A of its row of one sheet."""
+    count = 0
+    while True:
+        head = f'<sst xmlns="{MAIN}" count="{count}" uniqueCount="{count}">'
+        data, n = across_chunks(lambda k: f"<si>{si(k)}</si>", len(head.encode()))
+        if n == count:
+            break
+        count = n
+    cells = "".join(row(k, c(f"A{k}", str(k - 1), "s")) for k in range(1, count + 1))
+    return Package([Sheet("数据", cells)], strings=[],
+                   extra={"xl/sharedStrings.xml": f"{head}{data}</sst>".encode()})
+
+
+def escape_cut(j: int, *, shared: bool) -> Package:
+    """One Excel escape (_x000D_), in a sheet's inline string or in the shared strings, that a
+    boundary of the guard's chunks cuts after its first j bytes; no other escape."""
+    escape = "_x000D_"
+    if shared:
+        head = f'<sst xmlns="{MAIN}" count="1" uniqueCount="1">'
+        piece, tail = f"<si><t>前{escape}后</t></si>", "</sst>"
+    else:
+        head = f'<worksheet xmlns="{MAIN}" xmlns:r="{REL}"><sheetData>'
+        piece = f'<row r="1"><c r="A1" t="inlineStr"><is><t>前{escape}后</t></is></c></row>'
+        tail = "</sheetData></worksheet>"
+    at = piece.encode().index(escape.encode()) + j
+    xml = head + " " * (CHUNK - at - len(head.encode())) + piece + tail
+    assert xml.encode()[CHUNK - j:CHUNK - j + len(escape)] == escape.encode()
+    if shared:
+        return Package([Sheet("数据", row(1, c("A1", "0", "s")))], strings=[],
+                       extra={"xl/sharedStrings.xml": xml.encode()})
+    return Package([Sheet("数据", root=xml)])
