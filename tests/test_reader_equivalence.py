@@ -14,6 +14,7 @@ difference in one (``KNOWN``, strict xfails) leaves the others checked.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,8 @@ from docx_report.workbook import Workbook
 from docx_report.xlsx_cells import MAX_COL, MAX_ROW
 from tests import reader_variants as rv
 from tests import reader_variants_edited as rve
+from tests.helpers import EXAMPLE_2021
+from tests.test_hostile import rezip
 
 REFERENCE = "openpyxl"
 BOX = (400, 60)  # rows and columns of a sheet's area compared everywhere
@@ -266,3 +269,59 @@ def test_the_reader_reads_some_cases_itself(files: Files, reader: str) -> None:
         book = xlsx_fast.open_book(files.path(case), reader=reader)
         assert not isinstance(book, Workbook), (reader, case)
 
+
+
+# ---------------------------------------------------------------------------------------------
+# What the report reads: the example, its parts rewritten as other writers might write them
+
+_SHEETS = [f"xl/worksheets/sheet{i}.xml" for i in range(1, 9)]
+_NUMBER = rb'(t="n"><v>)(\d+)(</v>)'
+
+
+def _numbers(new: bytes) -> dict[str, Any]:
+    return {part: lambda d: re.sub(_NUMBER, new, d) for part in _SHEETS}
+
+
+REWRITES: dict[str, dict[str, Any]] = {
+    "numbers-as-floats": _numbers(rb"\g<1>\g<2>.0\g<3>"),
+    "numbers-with-spaces": _numbers(rb"\g<1> \g<2> \g<3>"),
+    "numbers-with-exponent": _numbers(rb"\g<1>\g<2>E0\g<3>"),
+    "numbers-as-character-references": {part: lambda d: re.sub(_NUMBER, lambda m: (
+        m.group(1) + b"&#%d;" % m.group(2)[0] + m.group(2)[1:] + m.group(3)), d)
+        for part in _SHEETS},
+    "texts-without-preserve": {part: lambda d: d.replace(b'<t xml:space="preserve">', b"<t>")
+                               for part in _SHEETS},
+}
+KNOWN_REPORT = {("calamine", "numbers-as-character-references"):
+                "<v>&#50;024</v> (2024): openpyxl reads the year, calamine a blank (必须填写)"}
+
+
+def _report_params() -> list[Any]:
+    return [pytest.param(reader, name, id=f"{reader}-{name}", marks=[pytest.mark.xfail(
+        strict=True, reason=KNOWN_REPORT[(reader, name)])] if (reader, name) in KNOWN_REPORT
+        else []) for reader in OTHERS for name in REWRITES]
+
+
+def report_of(path: Path, reader: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """What ``read_report`` makes of the workbook with this reader, every value typed."""
+    from docx_report.reader import read_report
+
+    with monkeypatch.context() as patch:
+        patch.setattr(xlsx_fast, "DEFAULT_READER", reader)
+        try:
+            data = read_report(path)
+        except InputError as exc:
+            return "refused", str(exc)
+    return (data.pack.name, {k: typed(v) for k, v in data.facts.items()},
+            {k: typed(v) for k, v in data.values.items()}, data.narratives, data.notes,
+            data.problems, data.unread_tables)
+
+
+@pytest.mark.parametrize(("reader", "name"), _report_params())
+def test_the_report_reads_alike(reader: str, name: str, tmp_path: Path,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The example with its numbers or texts written otherwise: what the reader makes of it
+    (facts, values, narratives, notes, problems) is what it makes of it through openpyxl."""
+    path = tmp_path / f"{name}.xlsx"
+    path.write_bytes(rezip(EXAMPLE_2021, REWRITES[name]))
+    assert report_of(path, reader, monkeypatch) == report_of(path, REFERENCE, monkeypatch)
