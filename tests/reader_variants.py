@@ -323,6 +323,11 @@ RAW: dict[str, Callable[[], Package]] = {
         '</is>\n    </c>\n    <c r="B1">\n      <v>1</v>\n    </c>\n    <c r="C1" t="s">\n'
         '      <v>0</v>\n    </c>\n    <c r="D1" t="str">\n      <f>1</f>\n      <v>文</v>\n'
         '    </c>\n  </row>\n', strings=["\n  <t>共享</t>\n  "]),
+    "styled-empty-rows": lambda: one(rows(c("A1", "1")) + '<row r="50" s="1" customFormat="1"/>'
+                                     '<row r="60" ht="30" customHeight="1"></row>'),
+    "sheetdata-self-closing": lambda: Package([Sheet("空", root=(
+        f'<worksheet xmlns="{MAIN}"><dimension ref="A1"/><sheetData/></worksheet>')),
+        Sheet("有", rows(c("A1", "1")))]),
     # cut by the boundaries of the chunks the guard parses a part in (64 KiB), at every byte
     "chunks-cells": lambda: chunked_sheet(lambda r: (
         c(f"A{r}", None, "inlineStr", inner=inline("<t>前&amp;后😀尾</t>"))

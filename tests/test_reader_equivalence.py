@@ -109,7 +109,7 @@ _KNOWN_CALAMINE: dict[str, tuple[str, str]] = {
         "comments-xml",
         "empty-cells-only", "styled-empty-far", "inline-with-v", "bad-merge-overlap")},
     **{case: ("max_row", "an empty sheet: max_row 1 / 0") for case in (
-        "empty-sheets", "lo-empty-sheets", "lo-openpyxl-chart-hidden")},
+        "empty-sheets", "lo-empty-sheets", "lo-openpyxl-chart-hidden", "sheetdata-self-closing")},
 }
 KNOWN: dict[tuple[str, str, str], str] = {
     ("calamine", case, aspect): why
