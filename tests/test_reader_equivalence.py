@@ -35,8 +35,10 @@ REFERENCE = "openpyxl"
 BOX = (400, 60)  # rows and columns of a sheet's area compared everywhere
 OTHERS = [r for r in xlsx_fast.READERS if r != REFERENCE]
 
-#: Disagreements known today, (reader, case, aspect) -> what differs. The reader is to be fixed (or
-#: made to decline); strict, so a fix shows up as a pass to remove from here.
+#: Disagreements known today, by reader: case -> (the aspects that differ, why), the values
+#: given as openpyxl's / the reader's. The reader is to be fixed (or made to decline): each is
+#: a strict xfail, so a fix shows up as a failure (XPASS) until its entry is removed here. A
+#: reader without a table here has every difference fail.
 _MAX_ROW = "max_row: openpyxl counts rows of empty styled cells, merges, comments, hyperlinks"
 _KNOWN_CALAMINE: dict[str, tuple[str, str]] = {
     # case: (aspects that differ, why); values are openpyxl's / calamine's
@@ -111,9 +113,10 @@ _KNOWN_CALAMINE: dict[str, tuple[str, str]] = {
     **{case: ("max_row", "an empty sheet: max_row 1 / 0") for case in (
         "empty-sheets", "lo-empty-sheets", "lo-openpyxl-chart-hidden", "sheetdata-self-closing")},
 }
+KNOWN_BY_READER: dict[str, dict[str, tuple[str, str]]] = {"calamine": _KNOWN_CALAMINE}
 KNOWN: dict[tuple[str, str, str], str] = {
-    ("calamine", case, aspect): why
-    for case, (aspects, why) in _KNOWN_CALAMINE.items() for aspect in aspects.split()}
+    (reader, case, aspect): why for reader, known in KNOWN_BY_READER.items()
+    for case, (aspects, why) in known.items() for aspect in aspects.split()}
 
 LO = [f"lo-{case}" for case in rve.RESAVED] + ["lo-csv"]
 CASES = [*rv.RAW, *rve.EDITED, *LO]
