@@ -217,7 +217,7 @@ def differences(aspect: str, reference: Any, other: Any) -> Iterator[str]:
     if reference == other:
         return
     if isinstance(reference, dict) and isinstance(other, dict):
-        for key in sorted(set(reference) | set(other), key=str):
+        for key in sorted(set(reference) | set(other), key=lambda k: (type(k).__name__, k)):
             yield from (f"{key}: {line}" for line in differences(
                 aspect, reference.get(key, "<absent>"), other.get(key, "<absent>")))
     else:
