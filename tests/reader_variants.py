@@ -111,8 +111,8 @@ RAW: dict[str, Callable[[], Package]] = {
     "d-iso-24h": lambda: one(rows(c("A1", "2024-01-20T24:00:00", "d"))),
     # numbers under styles
     "styled-dates": lambda: one(rows(*(c(f"A{i}", v, s=s) for i, (v, s) in enumerate([
-        ("45311", "d14"), ("45311.5625", "d22"), ("0.5625", "t45"), ("1.5625", "t46"),
-        ("45311", "ymd"), ("45311", "cn"), ("1.25", "hms"), ("45311", "fixed"),
+        ("45311", "d14"), ("45311.5625", "d22"), ("0.5625", "t45"),
+        ("45311", "ymd"), ("45311", "cn"), ("45311", "fixed"),
         ("45311", "text"), ("0.75", "t21"), ("0.0001", "t47"), ("45311.999999", "d22"),
         ("-1", "d14"), ("2958465", "d14"), ("2958466", "d14"), ("45311", "general")], 1)))),
     "styled-small-serials": lambda: one(rows(*(
@@ -121,12 +121,15 @@ RAW: dict[str, Callable[[], Package]] = {
     "styled-fractional": lambda: one(rows(c("A1", "45311.25", s="d14"),
                                           c("A2", "45311.000001", s="d22"),
                                           c("A3", "45311.9999999999", s="d22"),
-                                          c("A4", "1E-10", s="t46"),
-                                          c("A5", "100.5", s="hms"))),
+                                          c("A4", "1E-10", s="d22"))),
+    "styled-durations": lambda: one(rows(c("A1", "1.5625", s="t46"), c("A2", "1.25", s="hms"),
+                                         c("A3", "1E-10", s="t46"), c("A4", "100.5", s="hms"),
+                                         c("A5", "-0.5", s="hms")),
+                                    styles=styles_xml(durations=True)),
     "date1904": lambda: one(rows(c("A1", "0", s="d14"), c("A2", "43849", s="d14"),
                                  c("A3", "1.5", s="d22"), c("A4", "60", s="d14"),
                                  c("A5", "0.5", s="t46"), c("A6", "-1", s="d14")),
-                            date1904=True),
+                            date1904=True, styles=styles_xml(durations=True)),
     "styles-out-of-range": lambda: one(rows(c("A1", "45311", s="40"), c("A2", "7", s="12"),
                                             c("A3", "x", "str", s="99"))),
     "no-styles": lambda: one(rows(c("A1", "45311", s="1"), c("A2", "7")), styles=None),
@@ -404,4 +407,4 @@ _ODD_FORMATS = ['"y"0', "[Red]0.00", "0.00_);[Red](0.00)", "[$-409]mmm-yy", "m/d
                 "[DBNum1][$-804]yyyy\"年\"m\"月\"d\"日\"", "\\d0", "[hh]", "0.0E+00",
                 "ss", "[$-804]aaaa", "e", "ge.m.d", "am/pm", "@\"日\""]
 _BUILTIN = [0, 1, 2, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 27, 30, 31, 36, 37,
-            45, 46, 47, 48, 49, 50, 55, 57, 58, 81]
+            45, 47, 48, 49, 50, 55, 57, 58, 81]

@@ -21,12 +21,22 @@ XF = {"general": 0, "d14": 1, "d22": 2, "t45": 3, "t46": 4, "ymd": 5, "cn": 6, "
       "fixed": 8, "text": 9, "t21": 10, "t47": 11}
 _FORMATS = [0, 14, 22, 45, 46, 164, 165, 166, 167, 49, 21, 47]
 _CUSTOM = {164: "yyyy-mm-dd", 165: 'yyyy"年"m"月"d"日"', 166: "[h]:mm:ss", 167: "0.00"}
+_DURATIONS = (46, 166)
 
 
-def styles_xml(formats: Iterable[int] = _FORMATS, custom: Mapping[int, str] = _CUSTOM) -> str:
+def styles_xml(formats: Iterable[int] | None = None, custom: Mapping[int, str] | None = None,
+               *, durations: bool = False) -> str:
+    """styles.xml with a cellXfs entry per number format (by default those ``XF`` names; the
+    durations, built-in 46 and [h]:mm:ss, as General unless asked for: a reader may decline
+    a workbook that has them)."""
+    if formats is None:
+        formats = [n if durations or n not in _DURATIONS else 0 for n in _FORMATS]
+    if custom is None:
+        custom = {k: v for k, v in _CUSTOM.items() if durations or k not in _DURATIONS}
     fmts = "".join(f"<numFmt numFmtId={quoteattr(str(k))} formatCode={quoteattr(v)}/>"
                    for k, v in custom.items())
     apply = ' applyNumberFormat="1"'
+    formats = list(formats)
     xfs = "".join(f'<xf numFmtId="{n}" fontId="0" fillId="0" borderId="0" xfId="0"'
                   f'{apply if n else ""}/>' for n in formats)
     return (f'<styleSheet xmlns="{MAIN}"><numFmts count="{len(custom)}">{fmts}</numFmts>'
@@ -34,7 +44,7 @@ def styles_xml(formats: Iterable[int] = _FORMATS, custom: Mapping[int, str] = _C
             '<fills count="1"><fill><patternFill patternType="none"/></fill></fills>'
             '<borders count="1"><border/></borders>'
             '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
-            f'</cellStyleXfs><cellXfs count="{len(list(formats))}">{xfs}</cellXfs>'
+            f'</cellStyleXfs><cellXfs count="{len(formats)}">{xfs}</cellXfs>'
             "</styleSheet>")
 
 
@@ -53,7 +63,7 @@ class Sheet:
 class Package:
     sheets: list[Sheet]
     strings: list[str] | None = None  # <si> contents, raw XML
-    styles: str | None = field(default_factory=styles_xml)
+    styles: str | None = field(default_factory=lambda: styles_xml())
     date1904: bool = False
     strings_member: str = "xl/sharedStrings.xml"
     extra: dict[str, bytes] = field(default_factory=dict)
