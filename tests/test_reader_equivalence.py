@@ -133,10 +133,6 @@ _KNOWN_DIRECT: dict[str, tuple[str, str]] = {
 }
 KNOWN_BY_READER: dict[str, dict[str, tuple[str, str]]] = {
     "calamine": _KNOWN_CALAMINE, "direct": _KNOWN_DIRECT}
-#: Cases where the guard itself (``check_xlsx``, for every reader) raises instead of refusing.
-CRASHES = {case: "xlsx_part: record[4] = ... raises IndexError when a worksheet's first cell "
-           "has no usable reference (no r, r=\"A0\", a row 0)" for case in (
-               "cells-without-r", "rows-and-cells-without-r", "bad-cell-ref", "bad-row-number")}
 KNOWN: dict[tuple[str, str, str], str] = {
     (reader, case, aspect): why for reader, known in KNOWN_BY_READER.items()
     for case, (aspects, why) in known.items() for aspect in aspects.split()}
@@ -259,9 +255,6 @@ def _params() -> list[Any]:
                 known = KNOWN.get((reader, case, aspect))
                 if known:
                     marks.append(pytest.mark.xfail(strict=True, reason=known))
-                elif case in CRASHES:
-                    marks.append(pytest.mark.xfail(strict=True, raises=IndexError,
-                                                   reason=CRASHES[case]))
                 params.append(pytest.param(reader, case, aspect, marks=marks,
                                            id=f"{reader}-{case}-{aspect}"))
     return params
