@@ -128,7 +128,6 @@ _KNOWN_DIRECT: dict[str, tuple[str, str]] = {
         "sst-ct-elsewhere", "sst-mixed", "sst-no-content-type", "str-formula",
         "strict-workbook", "styled-dates", "styles-out-of-range", "utf16-sheet",
         "v-split-cdata", "v-with-children")},
-    "cell-ref-dollar": ("opens", "a cell r=\"$A$1\": refused (文件已损坏…) / read"),
     "bad-row-r-text": ("opens", "a row r=\"abc\": refused (文件已损坏…) / read"),
 }
 KNOWN_BY_READER: dict[str, dict[str, tuple[str, str]]] = {
