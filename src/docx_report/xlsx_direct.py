@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 from xml.etree import ElementTree
@@ -410,17 +410,22 @@ def _date(serial: float) -> dt.datetime:
     return _EPOCH + dt.timedelta(days=day) + diff
 
 
-class DirectBook:
-    """A workbook's values read by the guard's pass (``layout.Book``)."""
+class ValuesBook:
+    """What a book read for its values alone does as ``workbook.Workbook`` does (a
+    ``layout.Book`` with ``value``, ``texts`` and ``max_row`` of its own): the pack ``init``
+    recorded in the hidden sheet, read once (the book does not change), and formulas, which
+    openpyxl reads, once, when first asked (a rare case)."""
 
-    def __init__(self, path: Path, grids: dict[str, dict[tuple[int, int], Any]],
-                 extents: dict[str, tuple[int, int]]) -> None:
+    def __init__(self, path: Path, sheets: Iterable[str]) -> None:
         self.path = path
-        self._grids = grids
-        self._extents = extents
-        self.sheetnames = [name for name in grids if name != META_SHEET]
+        names = list(sheets)
+        self.sheetnames = [name for name in names if name != META_SHEET]
+        self._recorded = META_SHEET in names
         self._formulas: Any = None
         self._record: PackRecord | bool | None = False  # not read yet
+
+    def value(self, sheet: str, row: int, col: int) -> Any:
+        raise NotImplementedError
 
     @property
     def pack_name(self) -> str | None:
@@ -431,7 +436,7 @@ class DirectBook:
     def pack_record(self) -> PackRecord | None:
         if self._record is False:
             self._record = None
-            if META_SHEET in self._grids and self.value(META_SHEET, 1, 2):
+            if self._recorded and self.value(META_SHEET, 1, 2):
                 values = {str(self.value(META_SHEET, row, 1)): self.value(META_SHEET, row, 2)
                           for row in range(1, 7)}
                 self._record = PackRecord.from_rows(values)
@@ -441,17 +446,26 @@ class DirectBook:
     def has_sheet(self, sheet: str) -> bool:
         return sheet in self.sheetnames
 
-    def value(self, sheet: str, row: int, col: int) -> Any:
-        return self._grids[sheet].get((row, col))
-
     def formula(self, sheet: str, row: int, col: int) -> str | None:
-        """The formula in a cell (openpyxl reads them, once, when first asked: a rare case)."""
         if self._formulas is None:
             from docx_report.workbook import Workbook
 
             self._formulas = Workbook(self.path)
         formula: str | None = self._formulas.formula(sheet, row, col)
         return formula
+
+
+class DirectBook(ValuesBook):
+    """A workbook's values read by the guard's pass (``layout.Book``)."""
+
+    def __init__(self, path: Path, grids: dict[str, dict[tuple[int, int], Any]],
+                 extents: dict[str, tuple[int, int]]) -> None:
+        super().__init__(path, grids)
+        self._grids = grids
+        self._extents = extents
+
+    def value(self, sheet: str, row: int, col: int) -> Any:
+        return self._grids[sheet].get((row, col))
 
     def texts(self, sheet: str) -> Iterator[tuple[int, int, str]]:
         """Every non-empty text cell of the sheet's first rows and columns (bounded)."""

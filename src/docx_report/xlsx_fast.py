@@ -36,7 +36,8 @@ from typing import Any
 
 from docx_report import xlsx_direct
 from docx_report.errors import InputError
-from docx_report.layout import META_SHEET, SCAN_COLS, SCAN_ROWS, Book, PackRecord
+from docx_report.layout import SCAN_COLS, SCAN_ROWS, Book
+from docx_report.xlsx_direct import ValuesBook
 from docx_report.xlsx_guard import Survey, check_xlsx
 from docx_report.xlsx_survey import RELATIONSHIPS
 
@@ -134,16 +135,12 @@ def _grid(sheet: Any) -> list[list[Any]]:
     return rows
 
 
-class CalamineBook:
+class CalamineBook(ValuesBook):
     """A workbook read by python-calamine, with openpyxl's values (see the module's docstring)."""
 
-    def __init__(self, path: Path, sheets: dict[str, list[list[Any]]],
-                 sheetnames: list[str]) -> None:
-        self.path = path
+    def __init__(self, path: Path, sheets: dict[str, list[list[Any]]]) -> None:
+        super().__init__(path, sheets)
         self._sheets = sheets
-        self.sheetnames = sheetnames
-        self._formulas: Any = None
-        self._record: PackRecord | bool | None = False  # not read yet
 
     @classmethod
     def open(cls, path: Path, survey: Survey | None = None) -> CalamineBook | None:
@@ -172,29 +169,7 @@ class CalamineBook:
                 book.close()
         except Exception:  # a damaged file: openpyxl reads it again and says what is wrong
             return None
-        return cls(path, sheets, [name for name in names if name != META_SHEET])
-
-    @property
-    def pack_name(self) -> str | None:
-        """The pack recorded by ``init`` in the hidden sheet, if any."""
-        record = self.pack_record
-        return record.name if record else None
-
-    @property
-    def pack_record(self) -> PackRecord | None:
-        """What ``init`` recorded of the pack in the hidden sheet (as ``workbook.Workbook``;
-        read once: the book does not change)."""
-        if self._record is False:
-            self._record = None
-            if META_SHEET in self._sheets and self.value(META_SHEET, 1, 2):
-                values = {str(self.value(META_SHEET, row, 1)): self.value(META_SHEET, row, 2)
-                          for row in range(1, 7)}
-                self._record = PackRecord.from_rows(values)
-        assert self._record is not True
-        return self._record
-
-    def has_sheet(self, sheet: str) -> bool:
-        return sheet in self.sheetnames
+        return cls(path, sheets)
 
     def value(self, sheet: str, row: int, col: int) -> Any:
         rows = self._sheets[sheet]
@@ -210,15 +185,6 @@ class CalamineBook:
         if kind is float and raw.is_integer() and -_EXACT < raw < _EXACT:
             return int(raw)
         return _openpyxl_value(raw)
-
-    def formula(self, sheet: str, row: int, col: int) -> str | None:
-        """The formula in a cell (openpyxl reads them, once, when first asked: a rare case)."""
-        if self._formulas is None:
-            from docx_report.workbook import Workbook
-
-            self._formulas = Workbook(self.path)
-        formula: str | None = self._formulas.formula(sheet, row, col)
-        return formula
 
     def texts(self, sheet: str) -> Iterator[tuple[int, int, str]]:
         """Every non-empty text cell of the sheet's first rows and columns (bounded)."""
