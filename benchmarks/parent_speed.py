@@ -31,12 +31,13 @@ import re
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 import zipfile
 from pathlib import Path
 from typing import Any
+
+import revisions  # (benchmarks/: the baseline revision, instructions)
 
 ROOT = Path(__file__).resolve().parent.parent
 _STAMPS = re.compile(rb"<dcterms:(created|modified)[^<]*</dcterms:\1>")
@@ -105,17 +106,6 @@ def _child(src: str, inbox: Path, recording: Path, out: Path, passes: int) -> di
             "digest": _digest(out)}
 
 
-def _baseline(revision: str, folder: Path) -> Path:
-    """The baseline's ``src`` (with the ``templates`` its packs are read from) in ``folder``."""
-    folder.mkdir()
-    archive = folder / "baseline.tar"
-    subprocess.run(["git", "-C", str(ROOT), "archive", "-o", str(archive), revision, "src",
-                    "templates"], check=True)
-    with tarfile.open(archive) as tar:
-        tar.extractall(folder, filter="data")
-    return folder / "src"
-
-
 def _side(src: Path, tmp: Path, passes: int, prefix: list[str] | None = None
           ) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*(prefix or []), sys.executable, __file__, "--child", str(src),
@@ -127,10 +117,8 @@ def _instructions(src: Path, tmp: Path) -> float:
     """Instructions of one warm batch: two replayed against one (cachegrind)."""
     counts = []
     for passes in (0, 1):
-        err = _side(src, tmp, passes, ["valgrind", "--tool=cachegrind", "--cache-sim=no",
-                                       "--cachegrind-out-file=/dev/null"]).stderr
-        counts.append(int(next(line for line in err.splitlines() if "I" in line and "refs" in
-                               line).split(":")[1].replace(",", "")))
+        err = _side(src, tmp, passes, revisions.CACHEGRIND).stderr
+        counts.append(revisions.instructions(err))
     return counts[1] - counts[0]
 
 
@@ -159,7 +147,8 @@ def main() -> None:
         tmp = Path(folder)
         speed.make_workbooks(tmp / "in", n)
         _record(tmp / "in", tmp / "recorded", tmp / "recording.pickle")
-        sides = {"before": _baseline(args.baseline, tmp / "baseline"), "after": ROOT / "src"}
+        sides = {"before": revisions.baseline(args.baseline, tmp / "baseline"),
+                 "after": ROOT / "src"}
         runs: dict[str, list[dict[str, Any]]] = {side: [] for side in sides}
         for _ in range(args.rounds):  # alternating: the machine's load falls on both
             for side, src in sides.items():

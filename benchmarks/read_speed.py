@@ -41,12 +41,13 @@ import pickle
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 import tracemalloc
 from pathlib import Path
 from typing import Any
+
+import revisions  # (benchmarks/: the baseline revision, instructions)
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGES = ("open", "read", "check", "texts", "figures")
@@ -160,26 +161,13 @@ def _instructions(src: Path) -> dict[str, float]:
         counts = []
         for reps in (1, 11):
             err = subprocess.run(
-                ["valgrind", "--tool=cachegrind", "--cache-sim=no",
-                 "--cachegrind-out-file=/dev/null", sys.executable, __file__, "--child",
+                [*revisions.CACHEGRIND, sys.executable, __file__, "--child",
                  str(src), "--count", stage, "--reps", str(reps)],
                 check=True, capture_output=True, text=True,
                 env={**os.environ, "PYTHONHASHSEED": "0"}).stderr
-            counts.append(int(next(line for line in err.splitlines()
-                                   if "I   refs" in line or "I refs" in line)
-                              .split(":")[1].replace(",", "")))
+            counts.append(revisions.instructions(err))
         found[stage] = (counts[1] - counts[0]) / 10
     return found
-
-
-def _baseline(revision: str, folder: Path) -> Path:
-    """The baseline's ``src`` (with the ``templates`` its packs are read from) in ``folder``."""
-    archive = folder / "baseline.tar"
-    subprocess.run(["git", "-C", str(ROOT), "archive", "-o", str(archive), revision, "src",
-                    "templates"], check=True)
-    with tarfile.open(archive) as tar:
-        tar.extractall(folder, filter="data")
-    return folder / "src"
 
 
 def _run(src: Path, count: int, passes: int) -> dict[str, Any]:
@@ -210,7 +198,7 @@ def main() -> None:
         return
     counted: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        old_src = _baseline(args.baseline, Path(tmp))
+        old_src = revisions.baseline(args.baseline, Path(tmp))
         runs: dict[str, list[dict[str, Any]]] = {"before": [], "after": []}
         for _ in range(args.rounds):  # alternating: the machine's load falls on both
             runs["before"].append(_run(old_src, args.workbooks, args.passes))

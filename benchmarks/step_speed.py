@@ -48,11 +48,12 @@ import re
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import revisions  # (benchmarks/: the baseline revision, instructions)
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -268,17 +269,6 @@ def _side(src: str, sets: dict[str, list[str]], passes: int, count_only: int) ->
     return {"ms": best, "results": results}
 
 
-def _baseline(revision: str, folder: Path) -> Path:
-    """The baseline's ``src`` (with the ``templates`` its packs are read from) in ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
-    archive = folder / "baseline.tar"
-    subprocess.run(["git", "-C", str(ROOT), "archive", "-o", str(archive), revision, "src",
-                    "templates"], check=True)
-    with tarfile.open(archive) as tar:
-        tar.extractall(folder, filter="data")
-    return folder / "src"
-
-
 def _run(src: Path, sets_file: Path, passes: int, env: dict[str, str]) -> dict[str, Any]:
     out = subprocess.run([sys.executable, __file__, "--child", str(src), "--sets", str(sets_file),
                           "--passes", str(passes)], check=True, capture_output=True, text=True,
@@ -291,12 +281,10 @@ def _instructions(src: Path, sets_file: Path, env: dict[str, str]) -> float:
     counts = []
     for reps in (1, 2):
         err = subprocess.run(
-            ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
-             sys.executable, __file__, "--child", str(src), "--sets", str(sets_file),
-             "--count", str(reps)], check=True, capture_output=True, text=True,
+            [*revisions.CACHEGRIND, sys.executable, __file__, "--child", str(src), "--sets",
+             str(sets_file), "--count", str(reps)], check=True, capture_output=True, text=True,
             env={**env, "PYTHONHASHSEED": "0"}).stderr
-        counts.append(int(next(line for line in err.splitlines() if "I refs" in line or
-                               "I   refs" in line).split(":")[1].replace(",", "")))
+        counts.append(revisions.instructions(err))
     bench = len(json.loads(sets_file.read_text())["bench"][:COUNTED])
     return (counts[1] - counts[0]) / bench
 
@@ -338,7 +326,7 @@ def main() -> None:
                 "varied": [str(p) for p in make_varied(folder / "varied", args.varied)]}
         sets_file = Path(tmp) / "sets.json"
         sets_file.write_text(json.dumps(sets))
-        old_src = _baseline(args.baseline, Path(tmp) / "old")
+        old_src = revisions.baseline(args.baseline, Path(tmp) / "old")
         sides = {"before": old_src, "after": ROOT / "src"}
         envs = {side: {**os.environ, "DOCX_REPORT_CACHE": str(Path(tmp) / f"cache-{side}")}
                 for side in sides}
