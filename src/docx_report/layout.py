@@ -10,7 +10,7 @@ Nothing here imports openpyxl, so reading and checking a workbook does not pay f
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -86,6 +86,14 @@ class PackRecord(NamedTuple):
         """The record from the hidden sheet's label → value rows (as ``init`` writes them)."""
         return cls(*(str(values.get(k) or "") for k in (
             "pack", "version", "fingerprint", "source", "relative")))
+
+    @classmethod
+    def from_sheet(cls, value: Callable[[int, int], Any]) -> PackRecord | None:
+        """The record from the hidden sheet's cells (``value(row, column)``), if it holds one:
+        a label in column A and its value in B, from row 1 (the pack's name) to row 6."""
+        if not value(1, 2):
+            return None
+        return cls.from_rows({str(value(row, 1)): value(row, 2) for row in range(1, 7)})
 
     def folders(self, workbook: Path) -> list[Path]:
         """Where the pack's folder may be: beside the workbook as it was, then where it was."""

@@ -113,10 +113,9 @@ class Workbook:
         and, for a pack that is not built in, its folder."""
         # Only a worksheet holds the record: a chart sheet may take the name of a deleted one.
         meta = next((ws for ws in self._book.worksheets if ws.title == META_SHEET), None)
-        if meta is None or not meta["B1"].value:
+        if meta is None:
             return None
-        values = {str(meta.cell(row, 1).value): meta.cell(row, 2).value for row in range(1, 7)}
-        return PackRecord.from_rows(values)
+        return PackRecord.from_sheet(lambda row, col: meta.cell(row, col).value)
 
     def visible_sheets(self) -> list[SheetCells]:
         """The visible worksheets with the cells that hold a value, for the generic reader:

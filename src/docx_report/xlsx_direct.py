@@ -436,10 +436,9 @@ class ValuesBook:
     def pack_record(self) -> PackRecord | None:
         if self._record is False:
             self._record = None
-            if self._recorded and self.value(META_SHEET, 1, 2):
-                values = {str(self.value(META_SHEET, row, 1)): self.value(META_SHEET, row, 2)
-                          for row in range(1, 7)}
-                self._record = PackRecord.from_rows(values)
+            if self._recorded:
+                self._record = PackRecord.from_sheet(
+                    lambda row, col: self.value(META_SHEET, row, col))
         assert self._record is not True
         return self._record
 
