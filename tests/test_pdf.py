@@ -35,7 +35,8 @@ from pypdf import PdfReader
 from docx_report import confine
 from docx_report.cli import main
 from docx_report.errors import ConversionError
-from docx_report.pdf import SOFFICE_ENV, Conversion, convert, doctor
+from docx_report.pdf import SOFFICE_ENV, Conversion, convert
+from docx_report.pdf_doctor import doctor
 
 # ---- a report-like .docx (until the renderer's own examples exist) ---------------------------
 

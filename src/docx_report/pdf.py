@@ -1,14 +1,17 @@
-"""PDF filing copies of reports: the only module that runs LibreOffice.
+"""PDF filing copies of reports: the only module that runs LibreOffice (``pdf_doctor`` only
+asks it its version).
 
 * One ``soffice --convert-to`` call converts a whole list of files. Starting LibreOffice costs
-  about a second; converting a report inside it a tenth of that (20 reports: ~2.8 s against
-  ~20 s for 20 calls, ``benchmarks/pdf_bulk.py``). That is the gain of an instance kept
-  listening over UNO, without the ``uno`` bindings (tied to the system Python) or a socket
-  protocol. ``jobs > 1`` splits the list over that many soffice processes; by default one per
-  core, each with at least ``DOCS_PER_PROCESS`` reports (a start-up costs ~6 conversions).
-* Each soffice gets a new profile (``-env:UserInstallation``) and TMPDIR in a temporary
+  ~0.3 s of CPU (0.9 s on an empty profile); converting a report inside it ~0.1 s (20 copies
+  of the tests' sample: ~1.8 s against ~21 s for 20 calls, ``benchmarks/pdf_bulk.py``). That is
+  the gain of an instance kept listening over UNO, without the ``uno`` bindings (tied to the
+  system Python) or a socket protocol. ``jobs > 1`` splits the list over that many soffice
+  processes; by default one per core, each with at least ``DOCS_PER_PROCESS`` reports.
+* Each soffice gets a profile (``-env:UserInstallation``) and TMPDIR in a temporary
   directory of its own: concurrent runs never share one, nor touch the clerk's LibreOffice.
-  Inputs are copied there as ``d0000.docx`` …, so odd names and twin names cannot clash.
+  The profile is a checked copy of a seed LibreOffice made once (``pdf_profile``); a run
+  after a hang or crash starts on an empty one that only names LibreOffice's version. Inputs
+  are copied there as ``d0000.docx`` …, so odd names and twin names cannot clash.
 * soffice logs one line per file, in order: ``convert … -> …`` (loaded; the PDF is written
   next) or ``Error: source file could not be loaded``. A watchdog kills the process group when
   neither the log nor the output folder changed for ``timeout`` seconds. After a hang or a
@@ -16,7 +19,7 @@
 * A PDF counts only if it ends with ``%%EOF``; it is copied beside its target and moved into
   place with ``os.replace``, so a half-written PDF is never left behind.
 * ``fonts/fonts.conf`` (in ``FONTCONFIG_FILE``) maps the official Chinese font names to free
-  faces of the same style; ``doctor()`` shows the mapping. ``DOCX_REPORT_SOFFICE`` names a
+  faces of the same style; ``pdf_doctor`` shows the mapping. ``DOCX_REPORT_SOFFICE`` names a
   soffice that is not on PATH.
 
 What goes in and comes out (the input check, soffice's log, the finished PDF) is read in
@@ -40,7 +43,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from docx_report.confine import confine, confinement
+from docx_report import pdf_profile
+from docx_report.confine import confine
 from docx_report.errors import ConversionError
 from docx_report.files import os_reason
 from docx_report.lo_compat import copy_for_libreoffice
@@ -70,6 +74,7 @@ _MAX_ATTEMPTS = 2  # a file whose conversion hangs or crashes is tried once more
 DOCS_PER_PROCESS = 4  # ``auto_jobs``: fewer reports than this do not get a process of their own
 _MAX_DEAD_RUNS = 3  # this many failed runs in a row without any progress: give up
 _TMP_PREFIX = "docx-report-pdf-"  # of soffice's log, looked at for progress
+_SEED_SECONDS = 30.0  # at most for asking soffice its version, and for building a seed
 
 
 @dataclass(frozen=True)
@@ -83,15 +88,6 @@ class Conversion:
     @property
     def ok(self) -> bool:
         return self.pdf is not None
-
-
-@dataclass(frozen=True)
-class DoctorLine:
-    """One finding of ``doctor()``: what was checked, whether it is fine, and the detail."""
-
-    what: str
-    ok: bool
-    detail: str
 
 
 def find_soffice() -> Path | None:
@@ -133,7 +129,7 @@ def fontconfig_file() -> Iterator[Path]:
 
 def auto_jobs(count: int) -> int:
     """soffice processes for ``count`` reports: one per core, but each with at least
-    ``DOCS_PER_PROCESS`` reports (starting LibreOffice costs as much as converting ~6)."""
+    ``DOCS_PER_PROCESS`` reports (starting LibreOffice costs as much as converting 2 or 3)."""
     return max(1, min(os.cpu_count() or 1, count // DOCS_PER_PROCESS))
 
 
@@ -174,10 +170,13 @@ def convert(docx_files: Sequence[Path], out_dir: Path | None = None, *, pdfa: bo
                 mark_owner(Path(tmp))
                 env = {**os.environ, "FONTCONFIG_FILE": str(fonts)}
                 export_filter = PDFA_FILTER if pdfa else PLAIN_FILTER
+                profiles = _profiles(soffice, env, timeout, Path(tmp) / "seed")
                 n = max(1, min(jobs or auto_jobs(len(tasks)), len(tasks)))
                 workers = [_Worker(soffice, export_filter, env, timeout, Path(tmp) / f"w{k}",
-                                   tasks[k::n]) for k in range(n)]
+                                   tasks[k::n], profiles) for k in range(n)]
                 _run_workers(workers)
+                if profiles.broken and profiles.kept is not None:
+                    pdf_profile.discard_seed(profiles.kept)  # built again next time
                 for worker in workers:
                     results.update(worker.results)
         except OSError as exc:  # no room for the temporary directory, and the like
@@ -186,6 +185,51 @@ def convert(docx_files: Sequence[Path], out_dir: Path | None = None, *, pdfa: bo
                 results.setdefault(task.index, Conversion(task.source, None,
                                                           f"{task.source}：{problem}"))
     return [results[i] for i in range(len(sources))]
+
+
+@dataclass
+class _Profiles:
+    """What each soffice's profile starts as (see ``pdf_profile``)."""
+
+    seed: Path | None  # a checked copy of the seed in this run's folder, or None: empty
+    version: str  # LibreOffice's, named in an empty profile ('' if unknown)
+    kept: Path | None = None  # the seed in the cache it was copied from
+    broken: bool = False  # a soffice started on the seed ended abnormally without doing anything
+
+    def make(self, profile: Path, seeded: bool) -> None:
+        if seeded and self.seed is not None:
+            shutil.copytree(self.seed, profile)  # modification times kept
+        else:
+            pdf_profile.new_profile(profile, self.version)
+
+
+def _profiles(soffice: Path, env: dict[str, str], timeout: float, home: Path) -> _Profiles:
+    """The seed from the cache, checked and copied into ``home``; else one built there (and
+    kept in the cache when it is on: no document is opened for it); else empty profiles."""
+    (home / "tmp").mkdir(parents=True)
+    seeds = pdf_profile.seeds_folder()
+    key = pdf_profile.seed_key(soffice)
+    if seeds is not None and os.path.lexists(seeds / key):
+        try:
+            return _Profiles(home / "seed", pdf_profile.load_seed(seeds / key, home / "seed"),
+                             seeds / key)
+        except ValueError:  # changed or cut short: built again below
+            pdf_profile.discard_seed(seeds / key)
+        except OSError:  # this run's folder
+            pass
+        shutil.rmtree(home / "seed", ignore_errors=True)
+    builder = _Worker(soffice, PLAIN_FILTER, env, min(timeout, _SEED_SECONDS), home, [],
+                      _Profiles(None, ""))
+    version = builder.version()
+    if seeds is None or not version:
+        return _Profiles(None, version)
+    pdf_profile.new_profile(home / "build", version)
+    run = builder._soffice([home / "none.docx"], home / "out", home / "build")
+    if run.reason or run.events != {"none": _LOAD_FAILED} \
+            or not pdf_profile.seed_complete(home / "build", version):
+        return _Profiles(None, version)
+    pdf_profile.publish_seed(home / "build", seeds, key, version)
+    return _Profiles(home / "build", version)
 
 
 def _run_workers(workers: list[_Worker]) -> None:
@@ -238,6 +282,7 @@ class _Worker:
     timeout: float
     home: Path
     tasks: list[_Task]
+    profiles: _Profiles
     results: dict[int, Conversion] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -269,14 +314,19 @@ class _Worker:
                 continue
             pending.append(task)
         dead_runs, run_no, profile = 0, 0, self.home / "profile0"
+        self.profiles.make(profile, seeded=True)
         while pending:
             run_no += 1
             out = self.home / f"out{run_no}"
-            run = self._soffice(pending, out, profile)
+            run = self._soffice([self.home / "in" / f"{t.name}.docx" for t in pending], out,
+                                profile)
             rest = self._collect(pending, out, run)
             if not run.reason:
                 return
+            if run_no == 1 and not run.events:
+                self.profiles.broken = True
             profile = self.home / f"profile{run_no}"  # a killed soffice may leave it locked
+            self.profiles.make(profile, seeded=False)  # not the seed: it may be what went wrong
             dead_runs = 0 if run.events else dead_runs + 1
             if dead_runs >= _MAX_DEAD_RUNS:
                 for task in rest:
@@ -327,14 +377,34 @@ class _Worker:
             return
         self.results[task.index] = Conversion(task.source, task.target)
 
-    def _soffice(self, tasks: list[_Task], out: Path, profile: Path) -> _Run:
-        """Run one soffice over ``tasks``, killing it when it makes no progress."""
+    def version(self) -> str:
+        """LibreOffice's version as a profile records it (``7.4``), or ''."""
+        cmd = [str(self.soffice), f"-env:UserInstallation={(self.home / 'v').as_uri()}",
+               "--version"]
+        log = self.home / "version.log"
+        try:
+            with log.open("wb") as sink:
+                proc = subprocess.Popen(confine(cmd, keep=[self.home]), stdin=subprocess.DEVNULL,
+                                        stdout=sink, stderr=subprocess.DEVNULL, cwd=self.home,
+                                        env={**self.env, "TMPDIR": str(self.home / "tmp")},
+                                        start_new_session=True)
+            try:
+                proc.wait(self.timeout)
+            except subprocess.TimeoutExpired:
+                pass
+            finally:
+                _kill_group(proc)  # and a child it left behind
+            return pdf_profile.product_version(log.read_text("utf-8", "replace").split("\n")[0])
+        except OSError:
+            return ""
+
+    def _soffice(self, files: list[Path], out: Path, profile: Path) -> _Run:
+        """Run one soffice over ``files``, killing it when it makes no progress."""
         out.mkdir()
         log = out.with_suffix(".log")
         cmd = [str(self.soffice), f"-env:UserInstallation={profile.as_uri()}", "--headless",
                "--norestore", "--nologo", "--nodefault", f"--infilter={_DOCX_FILTER}",
-               "--convert-to", self.export_filter, "--outdir", str(out),
-               *(str(self.home / "in" / f"{t.name}.docx") for t in tasks)]
+               "--convert-to", self.export_filter, "--outdir", str(out), *map(str, files)]
         # no URL a document holds can be fetched, no file outside the job's folder read
         cmd = confine(cmd, keep=[self.home, Path(self.env["FONTCONFIG_FILE"])])
         try:
@@ -363,7 +433,7 @@ class _Worker:
             reason = f"转换超时：LibreOffice 超过 {self.timeout:g} 秒没有进展，已被终止"
         else:
             reason = f"LibreOffice 意外退出（退出码 {proc.returncode}）" if proc.returncode else ""
-        return _Run(_parse_events(text, [t.name for t in tasks]), reason, _log_tail(text))
+        return _Run(_parse_events(text, [f.stem for f in files]), reason, _log_tail(text))
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
@@ -372,63 +442,3 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
     with suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=10)
-
-
-# ---- doctor ---------------------------------------------------------------------------------
-
-# official name, its style, the faces of that style (fonts.conf), the package that brings one
-_FONTS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
-    ("仿宋_GB2312", "仿宋", ("FandolFang",), "texlive-lang-chinese"),
-    ("仿宋", "仿宋", ("FandolFang",), "texlive-lang-chinese"),
-    ("楷体_GB2312", "楷体", ("LXGW WenKai", "AR PL UKai CN", "FandolKai"), "fonts-lxgw-wenkai"),
-    ("楷体", "楷体", ("LXGW WenKai", "AR PL UKai CN", "FandolKai"), "fonts-lxgw-wenkai"),
-    ("黑体", "黑体", ("Noto Sans CJK SC", "FandolHei"), "fonts-noto-cjk"),
-    ("宋体", "宋体", ("Noto Serif CJK SC", "FandolSong"), "fonts-noto-cjk"),
-    ("方正小标宋简体", "宋体", ("Noto Serif CJK SC", "FandolSong"), "fonts-noto-cjk"),
-    ("Times New Roman", "衬线体",
-     ("Liberation Serif", "TeX Gyre Termes", "Nimbus Roman", "Noto Serif CJK SC"),
-     "fonts-liberation2"),
-)
-
-
-def doctor() -> list[DoctorLine]:
-    """Check what PDF conversion needs: LibreOffice, and a face of the right style per font."""
-    # confinement is reported, never a failure: the template check still stands
-    lines = [_check_soffice(), DoctorLine("LibreOffice 隔离", True, confinement())]
-    fc_match = shutil.which("fc-match")
-    if fc_match is None:
-        return [*lines, DoctorLine("字体", False, "未找到 fc-match：apt-get install fontconfig")]
-    with fontconfig_file() as fonts:
-        env = {**os.environ, "FONTCONFIG_FILE": str(fonts)}
-        for official, style, faces, package in _FONTS:
-            query = [fc_match, "--format", "%{family[0]}\t%{style[0]}", f"{official}:lang=zh-cn"]
-            found = _output(query, env)
-            family, _, face_style = found.partition("\t")
-            if family in (*faces, official):
-                lines.append(DoctorLine(official, True, f"{family} {face_style}（{style}）"))
-            else:
-                got = f"{family} {face_style}，不是{style}" if family else "没有可用的字体"
-                hint = f"请安装 {package}（提供 {faces[0]}）"
-                lines.append(DoctorLine(official, False, f"{got}：{hint}"))
-    return lines
-
-
-def _check_soffice() -> DoctorLine:
-    soffice = find_soffice()
-    if soffice is None:
-        where = f"环境变量 {SOFFICE_ENV} 指向的程序不可用。" if os.environ.get(SOFFICE_ENV) else ""
-        return DoctorLine("LibreOffice", False, f"未找到 soffice。{where}{INSTALL_HINT}")
-    version = _output([str(soffice), "--version"], dict(os.environ))
-    if not version.startswith("LibreOffice"):
-        return DoctorLine("LibreOffice", False, f"{soffice} 无法运行：{version or '没有输出'}")
-    return DoctorLine("LibreOffice", True, f"{version}（{soffice}）")
-
-
-def _output(cmd: list[str], env: dict[str, str]) -> str:
-    """The first line a command prints, or why it could not run."""
-    try:
-        done = subprocess.run(cmd, capture_output=True, text=True, errors="replace", env=env,
-                              timeout=60, stdin=subprocess.DEVNULL)
-    except (OSError, subprocess.SubprocessError) as exc:
-        return f"无法运行（{exc}）"
-    return (done.stdout.strip().splitlines() or [""])[0]

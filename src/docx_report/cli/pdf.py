@@ -58,7 +58,9 @@ def doctor_command() -> None:
     \b
     docx-report doctor
     """
-    lines = pdf_lib.doctor()
+    from docx_report.pdf_doctor import doctor
+
+    lines = doctor()
     for line in lines:
         click.echo(f"{'正常' if line.ok else '缺失'}  {line.what}：{line.detail}")
     missing = [line.what for line in lines if not line.ok]
