@@ -237,3 +237,33 @@ def test_seed_that_stops_soffice_is_dropped_and_the_report_converts(
     assert not os.path.lexists(seed)
     assert converts() == ["build:7.4", "profile0:7.4"]
     assert not (seed / "user" / "poison").exists()
+
+
+def test_the_cache_folder_is_made_private_whoever_makes_it_first(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCX_REPORT_CACHE", str(tmp_path / "new" / "cache"))
+    old = os.umask(0o002)
+    try:
+        seeds = pdf_profile.seeds_folder()
+    finally:
+        os.umask(old)
+    assert seeds == tmp_path / "new" / "cache" / "libreoffice-profile"
+    for folder in (seeds, seeds.parent):
+        assert oct(folder.stat().st_mode & 0o777) == "0o700"
+
+
+def test_a_seed_file_grown_huge_is_refused_without_reading_it(tmp_path: Path) -> None:
+    import resource
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir(mode=0o700)
+    profile = tmp_path / "profile"
+    pdf_profile.new_profile(profile, "7.4")
+    pdf_profile.publish_seed(profile, seeds, "k", "7.4")
+    assert pdf_profile.load_seed(seeds / "k", tmp_path / "copy") == "7.4"
+    with open(seeds / "k" / "user" / "registrymodifications.xcu", "r+b") as fh:
+        fh.truncate(8 * 1024**3)  # sparse: 8 GB that cost no disk, and must cost no memory
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(ValueError, match="changed"):
+        pdf_profile.load_seed(seeds / "k", tmp_path / "copy2")
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100 * 1024  # KB

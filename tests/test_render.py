@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import shutil
 import subprocess
 import threading
@@ -656,3 +657,31 @@ def test_the_cache_keeps_its_newest_entries_only(
     monkeypatch.setattr(template_cache, "MAX_ENTRIES", 2)
     CompiledTemplate.load(full_template)  # three parts
     assert len(list(cache.glob("*.bin"))) == 2
+
+
+def test_a_cache_folder_others_can_write_to_is_not_trusted(
+        tmp_path: Path, full_template: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("DOCX_REPORT_CACHE", str(cache))
+    CompiledTemplate.load(full_template)
+    assert len(list(cache.glob("*.bin"))) == 3
+    cache.chmod(0o777)  # anyone could have planted compiled code there
+    loaded = CompiledTemplate.load(full_template)
+    assert all(p.tree is not None for p in loaded._parts)  # compiled again, nothing read
+    shutil.rmtree(cache)
+    cache.mkdir(mode=0o775)
+    cache.chmod(0o775)
+    CompiledTemplate.load(full_template)
+    assert not any(cache.iterdir())  # nothing kept there either
+
+
+def test_the_cache_folder_is_made_private(
+        tmp_path: Path, full_template: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "new" / "cache"
+    monkeypatch.setenv("DOCX_REPORT_CACHE", str(cache))
+    old = os.umask(0o002)
+    try:
+        CompiledTemplate.load(full_template)
+    finally:
+        os.umask(old)
+    assert oct(cache.stat().st_mode & 0o777) == "0o700"

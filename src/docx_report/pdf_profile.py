@@ -37,13 +37,13 @@ import hashlib
 import os
 import re
 import shutil
-import stat
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-from docx_report.template_cache import folder as cache_folder
+from docx_report.template_cache import private as _private
+from docx_report.template_cache import private_folder
 
 _MAGIC = "docx-report libreoffice profile 1"
 _MANIFEST = "manifest.txt"
@@ -76,7 +76,7 @@ def new_profile(profile: Path, version: str) -> None:
 def seeds_folder() -> Path | None:
     """Where seeds are kept: a private folder of the cache, made if needed; None when the
     cache is off or that folder cannot be used (then no seed is built: it would be lost)."""
-    where = cache_folder()
+    where = private_folder()
     if where is None:
         return None
     seeds = where / "libreoffice-profile"
@@ -113,15 +113,6 @@ def seed_key(soffice: Path) -> str:
     for name in sorted(n for n in os.environ if n.startswith("LC_") or n in ("LANG", "LANGUAGE")):
         digest.update(f"{name}={os.environ[name]}\n".encode())
     return digest.hexdigest()[:32]
-
-
-def _private(path: Path) -> bool:
-    """The user's own folder, writable by no one else (anyone can plant a profile otherwise)."""
-    if not hasattr(os, "getuid"):
-        return True
-    info = path.stat(follow_symlinks=False)
-    return (stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
-            and not info.st_mode & 0o022)
 
 
 def _tree(root: Path) -> tuple[list[str], list[str]]:
@@ -171,8 +162,11 @@ def load_seed(seed: Path, dest: Path) -> str:
         (dest / rel).mkdir()
     for rel, (size, sha) in want_files.items():
         try:
-            data = (seed / rel).read_bytes()
             times = (seed / rel).stat()
+            if times.st_size != size:  # (a file grown huge is not read)
+                raise ValueError(f"{rel} changed")
+            with open(seed / rel, "rb") as fh:
+                data = fh.read(size + 1)
         except OSError as exc:
             raise ValueError(str(exc)) from None
         if len(data) != size or hashlib.sha256(data).hexdigest() != sha:

@@ -9,7 +9,8 @@ one, and docxtpl's). Any change to those is a new key; a template that fails to 
 stored.
 
 The folder is ``$DOCX_REPORT_CACHE``, else ``$XDG_CACHE_HOME/docx-report``, else
-``~/.cache/docx-report`` (made private, 0700); ``DOCX_REPORT_CACHE=off`` turns the cache off.
+``~/.cache/docx-report`` (made private, 0700, and used only while it is: owned by the user,
+writable by no one else); ``DOCX_REPORT_CACHE=off`` turns the cache off.
 An entry is a marshalled tuple written atomically; one that cannot be read, or is not of the
 expected shape, is ignored and compiled again, as is a folder that cannot be written. Only the
 newest ``MAX_ENTRIES`` are kept.
@@ -22,6 +23,7 @@ import hashlib
 import importlib.util
 import marshal
 import os
+import stat
 import sys
 import tempfile
 import types
@@ -61,8 +63,31 @@ def folder() -> Path | None:
     return Path(base) / "docx-report"
 
 
-def _entry(label: str, xml: str) -> Path | None:
+def private(path: Path) -> bool:
+    """The user's own folder (not a link), writable by no one else: anyone who can write in
+    it could plant compiled code or a LibreOffice profile."""
+    if not hasattr(os, "getuid"):
+        return True
+    info = path.stat(follow_symlinks=False)
+    return (stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
+            and not info.st_mode & 0o022)
+
+
+def private_folder() -> Path | None:
+    """``folder()``, made (0700) if it is not there; None when the cache is off or the folder
+    cannot be made or is not ``private`` (then nothing is kept or read)."""
     where = folder()
+    if where is None:
+        return None
+    try:
+        where.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return where if private(where) else None
+    except OSError:
+        return None
+
+
+def _entry(label: str, xml: str) -> Path | None:
+    where = private_folder()
     if where is None:
         return None
     digest = hashlib.sha256(_code_fingerprint())
@@ -95,7 +120,6 @@ def store(label: str, xml: str, lines: list[int], fix: bool, code: types.CodeTyp
         entry = _entry(label, xml)
         if entry is None:
             return
-        entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(dir=entry.parent, prefix=".", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as fh:
