@@ -44,6 +44,28 @@ def test_exact_and_near_copies_among_many_agencies() -> None:
     assert all(p.place == "一、总体情况·（五）监督保障" for p in pairs)
 
 
+def test_texts_read_back_find_the_same_pairs() -> None:
+    """A batch keeps each text as a digest and reads the text itself back to compare it: the
+    pairs are those of the texts kept."""
+    rng = random.Random(7)
+    bodies = [text(rng) for _ in range(200)]
+    bodies[17] = bodies[30] = bodies[5]
+    bodies[41] = bodies[40][:-3] + "改。"
+    items = [entry(b) for b in bodies]
+    kept = [tuple((key, place, similar.digest(body), sig) for key, place, body, sig in item)
+            for item in items]
+    reads: list[int] = []
+
+    def read(i: int, j: int) -> str:
+        reads.append(i)
+        return items[i][j][2]
+
+    assert similar.similar_pairs(kept, read=read) == similar.similar_pairs(items)
+    assert {(5, 17), (5, 30), (40, 41)} <= {
+        (p.first, p.second) for p in similar.similar_pairs(items)}
+    assert reads  # the texts were read back to be compared
+
+
 def test_different_sections_are_not_compared() -> None:
     body = normalise(text(random.Random(1)))
     a = (("overview/监督保障", "（五）监督保障", body, similar.signature(body)),)

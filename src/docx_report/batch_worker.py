@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from docx_report import engine, limits, similar, summary
+from docx_report.batch_store import Packed, packed
 from docx_report.errors import WRITE_FAILED, Level, OutputError, Problem, ReportError
 from docx_report.pack import Pack
 from docx_report.reader import Narrative, ReportData
@@ -175,6 +176,12 @@ def _process(task: tuple[int, Path]) -> Outcome:
     except Exception as exc:  # the batch goes on; the summary names the cause
         return _unreadable(index, path, f"处理时出现内部错误（{type(exc).__name__}: {exc}），"
                                         "请把此文件报告给维护者")
+
+
+def _process_packed(task: tuple[int, Path]) -> Packed:
+    """``_process``, the outcome packed as the parent keeps it (``batch_store.packed``): the
+    parent never unpickles what it only writes to disk."""
+    return packed(_process(task))
 
 
 def _read_previous(task: tuple[int, Path]) -> ReportData | str:

@@ -16,17 +16,20 @@ The pack's ``[similar]`` table sets ``ratio`` (default 0.9) and ``min_chars`` (d
 
 from __future__ import annotations
 
+import hashlib
 import re
 import zlib
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
+from sys import intern
 
+from docx_report.batch_store import Entry, Outcomes
 from docx_report.pack import Pack, load_pack
 from docx_report.reader import Narrative
-from docx_report.summary import Outcome, Status, agency_key
+from docx_report.summary import Status, agency_key
 from docx_report.textchecks import parts, similarity
 
 SHINGLE = 3
@@ -118,9 +121,18 @@ def _estimate(a: bytes, b: bytes) -> float:
         len(a) // WIDTH)
 
 
-def similar_pairs(items: Sequence[tuple[Text, ...]], *, ratio: float = 0.9) -> list[Pair]:
-    """Pairs of different items with a section (nearly) the same, each pair once, by place."""
+def similar_pairs(items: Sequence[tuple[Text, ...]], *, ratio: float = 0.9,
+                  read: Callable[[int, int], str] | None = None) -> list[Pair]:
+    """Pairs of different items with a section (nearly) the same, each pair once, by place.
+
+    With ``read``, each item's texts stand for themselves by a digest (``digest``), and
+    ``read(i, j)`` reads the ``j``-th text of item ``i`` when a likely pair is compared."""
     entries: list[tuple[int, Text]] = [(i, t) for i, ts in enumerate(items) for t in ts]
+    places = [j for ts in items for j in range(len(ts))] if read else []
+
+    def full(n: int) -> str:
+        return read(entries[n][0], places[n]) if read else entries[n][1][2]
+
     candidates: set[tuple[int, int]] = set()  # indexes into entries
 
     def add(group: Iterable[int]) -> None:
@@ -173,22 +185,46 @@ def similar_pairs(items: Sequence[tuple[Text, ...]], *, ratio: float = 0.9) -> l
     for a, b in sorted(candidates):
         if entries[a][0] == entries[b][0] or root(a) == root(b):
             continue
-        score = similarity(entries[a][1][2], entries[b][1][2])
+        score = similarity(full(a), full(b))
         if score >= ratio:
             record(a, b, score)
     return sorted(found.values(), key=lambda p: (p.first, p.second, p.place))
 
 
-def agencies(outcomes: Sequence[Outcome]) -> list[tuple[Outcome, Outcome, str, float]]:
-    """Agencies (of one pack and year) whose narrative sections are (nearly) the same."""
-    groups: dict[tuple[str, int | None], list[Outcome]] = {}
-    for o in outcomes:
+def digest(text: str) -> str:
+    """A text as ``similar_pairs`` tells it from others when the text itself is not kept: 128
+    bits of BLAKE2b (two texts with the same digest are the same text)."""
+    return hashlib.blake2b(text.encode(), digest_size=16).digest().decode("latin-1")
+
+
+def agencies(outcomes: Outcomes) -> list[tuple[Entry, Entry, str, float]]:
+    """Agencies (of one pack and year) whose narrative sections are (nearly) the same.
+
+    Each workbook's texts are read back from disk once and kept as digests and signatures;
+    a text itself is read again only to be compared with a likely copy."""
+    groups: dict[tuple[str, int | None], list[Entry]] = {}
+    for o in outcomes.entries:
         if o.texts and o.status is not Status.DUPLICATE:
             groups.setdefault((o.pack_source or o.pack, o.year), []).append(o)
     found = []
     for (source, _), members in groups.items():
         ratio = float(load_pack(source).similar.get("ratio", 0.9))
-        for pair in similar_pairs([o.texts for o in members], ratio=ratio):
+        items = [tuple((intern(key), intern(place), digest(text), sig)
+                       for key, place, text, sig in outcomes.texts(member))
+                       for member in members]
+
+        read: dict[int, tuple[Text, ...]] = {}  # the last members read (a pair's are near)
+
+        def text(i: int, j: int, members: list[Entry] = members,
+                 read: dict[int, tuple[Text, ...]] = read) -> str:
+            texts = read.get(i)
+            if texts is None:
+                if len(read) >= 16:
+                    read.clear()
+                texts = read[i] = outcomes.texts(members[i])
+            return texts[j][2]
+
+        for pair in similar_pairs(items, ratio=ratio, read=text):
             a, b = members[pair.first], members[pair.second]
             if agency_key(a.agency) != agency_key(b.agency):
                 found.append((a, b, pair.place, pair.ratio))

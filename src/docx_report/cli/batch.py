@@ -13,6 +13,7 @@ from docx_report.cli._common import EXIT_PROBLEMS, ReportCommand, handle_errors,
 
 if TYPE_CHECKING:  # the batch machinery (openpyxl for the summary) loads when a batch runs
     from docx_report.batch import Outcome
+    from docx_report.batch_store import Entry
 
 
 def _label(outcome: Outcome) -> str:
@@ -39,7 +40,7 @@ class _Lines:
     def start(self, total: int) -> None:
         click.echo(f"检查 {total} 个工作簿…", err=True)
 
-    def advance(self, outcome: Outcome) -> None:
+    def advance(self, outcome: Entry) -> None:
         pass
 
     def settled(self, outcomes: Sequence[Outcome]) -> None:
@@ -72,7 +73,7 @@ class _Bar(_Lines):
                                      show_pos=True)
         self.bar.__enter__()
 
-    def advance(self, outcome: Outcome) -> None:
+    def advance(self, outcome: Entry) -> None:
         self.bar.update(1)
 
     def settled(self, outcomes: Sequence[Outcome]) -> None:
