@@ -157,14 +157,14 @@ def _mark_duplicates(entries: Sequence[Entry]) -> None:
         names = "、".join(dict.fromkeys(visible(m.agency) for m in members))  # told apart
         for o in members:
             pack = engine.default().pack(o.pack_source or o.pack)
-            named = [str(m.file) for m in members[:_NAMED_DUPLICATES + 1] if m is not o]
+            named = [m.file for m in members[:_NAMED_DUPLICATES + 1] if m is not o]
             named = named[:_NAMED_DUPLICATES]  # linear in the group, however large it is
             left = len(members) - 1 - len(named)
             others = "、".join(named) + (f" 等 {len(members) - 1} 份" if left else "")
             o.duplicate = Problem(
                 Level.ERROR, f"与 {others} 是同一机关（{names}）{_period_text(pack, o)}的工作簿，"
                 "均未生成报告、未纳入汇总；请确认保留哪一份，删去其余后重新运行",
-                file=str(o.file), sheet=pack.facts_sheet,
+                file=o.file, sheet=pack.facts_sheet,
                 cell=wb.coordinate(wb.field_row(pack, "agency"), 2), rule="重复")
             o.status = Status.DUPLICATE
 
@@ -207,7 +207,7 @@ def _place(outcomes: Outcomes, outdir: Path, used: dict[str, int]) -> None:
             except OSError as exc:
                 o.status = Status.ERRORS
                 o.add(Problem(Level.ERROR, f"无法写入报告 {target}：{os_reason(exc)}",
-                              file=str(o.file), rule=WRITE_FAILED))
+                              file=o.file, rule=WRITE_FAILED))
             else:
                 o.docx = os.fspath(target)
         o.staged, o.name = None, ""  # the name is on disk, with the rest
@@ -369,21 +369,22 @@ def run_batch(inputs: Sequence[Path], outdir: Path, *, jobs: int | None = None,
             if progress:
                 progress.advance(entry)
 
+        # A published report inside OUTDIR keeps its name: a built report never replaces it.
+        here = outdir.resolve()
+        folders = {folder: folder.resolve() == here for folder in {p.parent for p in files}}
+        inputs_here = {p.stem.casefold() for p in files
+                       if folders[p.parent] and p.suffix.lower() in PUBLISHED_SUFFIXES}
         if progress:
             progress.start(len(files))
         _parallel(_process_packed, files, jobs=jobs, settings=settings, done=done,
                   crashed=lambda i, path: packed(_unreadable(i, path, limits.reason())))
+        del files  # each entry holds its workbook's path as text
         store.settle()
         entries = store.entries
         _mark_duplicates(entries)
         if progress:
             progress.settled(store)
         stage.mkdir()
-        # A published report inside OUTDIR keeps its name: a built report never replaces it.
-        here = outdir.resolve()
-        folders = {folder: folder.resolve() == here for folder in {p.parent for p in files}}
-        inputs_here = {p.stem.casefold() for p in files
-                       if folders[p.parent] and p.suffix.lower() in PUBLISHED_SUFFIXES}
         _place(store, stage, dict.fromkeys(inputs_here, 1))
         if progress:
             progress.phase("生成汇总")

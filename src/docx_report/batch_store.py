@@ -46,7 +46,7 @@ class Entry:
     """One outcome as the parent holds it while the batch runs (the rest is on disk)."""
 
     index: int
-    file: Path
+    file: str  # the workbook (paths as text: a Path costs ~600 bytes, its text ~100)
     status: Status
     agency: str
     year: int | None
@@ -55,7 +55,7 @@ class Entry:
     pack_source: str
     name: str  # until the report is placed
     staged: str | None  # the staged report's name in the staging folder, until placed
-    docx: str | None = None  # paths as text: a Path costs ~600 bytes, its text ~150
+    docx: str | None = None
     pdf: str | None = None
     duplicate: Problem | None = None  # sorted among the worker's problems
     added: list[Problem] | None = None  # the problems the parent adds, after all those
@@ -123,7 +123,7 @@ class Outcomes(Sequence[Outcome]):
         self._end = 0  # the records' end, those not written yet included
         self._pending = bytearray()  # records not written yet
         self.staging = staging
-        self._files = files
+        self._files: list[str] | None = list(map(os.fspath, files))
         self._slots: list[Entry | None] = [None] * len(files)
         self._settled = False
         self._shared: dict[Any, Any] = {}  # one copy of the period, year, pack each repeats
@@ -148,6 +148,7 @@ class Outcomes(Sequence[Outcome]):
         for label in labels:
             if label not in self.labels:
                 self.labels[sys.intern(label)] = None
+        assert self._files is not None, "no outcome comes once all have"
         entry = Entry(index, self._files[index], Status(status), agency, self._one(year),
                       self._one(period), self._one(pack_name), self._one(source), name, staged,
                       problems=problems, errors=errors, write_failed=failed, texts=texts,
@@ -163,6 +164,7 @@ class Outcomes(Sequence[Outcome]):
         """All have come (the ones that never did are dropped)."""
         self._slots = [e for e in self._slots if e is not None]
         self._settled = True
+        self._files = None
         self._flush()
 
     @property
@@ -205,7 +207,7 @@ class Outcomes(Sequence[Outcome]):
     def summed(self, entry: Entry) -> Outcome:
         """What the 汇总 takes of a built report: its agency, facts, values and quotes."""
         facts, values, quotes = self._parts(entry, _SUMS)[0] or ({}, None, {})
-        return Outcome(entry.index, entry.file, entry.status, agency=entry.agency,
+        return Outcome(entry.index, Path(entry.file), entry.status, agency=entry.agency,
                        year=entry.year, facts=facts, values=values, quotes=quotes)
 
     def rows(self) -> Iterator[tuple[Entry, dict[str, Any], Path | None]]:
@@ -218,7 +220,7 @@ class Outcomes(Sequence[Outcome]):
         """The outcome as it is now: as it came, with the parent's changes."""
         problems, (figures, previous, name), sums, texts = self._parts(entry, 0, 1, 2, 3)
         facts, values, quotes = sums if sums is not None else ({}, None, {})
-        return Outcome(entry.index, entry.file, entry.status, self.problems(entry, problems),
+        return Outcome(entry.index, Path(entry.file), entry.status, self.problems(entry, problems),
                        entry.pack, entry.pack_source, entry.agency, entry.year, entry.period,
                        facts, figures, values, quotes, texts or (), name, previous,
                        None if entry.staged is None else self.staging / entry.staged,

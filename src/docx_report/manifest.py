@@ -70,7 +70,7 @@ def publish(owners: Sequence[Entry | Aggregate], stage: Path, outdir: Path,
             setattr(owner, attr, None)
             problem = Problem(
                 Level.ERROR, f"无法写入 {target}：{os_reason(exc)}（文件是否正在打开？）",
-                file=str(owner.file if isinstance(owner, Entry) else target),
+                file=owner.file if isinstance(owner, Entry) else str(target),
                 rule=WRITE_FAILED)
             if isinstance(owner, Entry):
                 owner.add(problem)

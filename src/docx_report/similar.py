@@ -17,14 +17,18 @@ The pack's ``[similar]`` table sets ``ratio`` (default 0.9) and ``min_chars`` (d
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import struct
+import tempfile
 import zlib
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from sys import intern
+from typing import IO
 
 from docx_report.batch_store import Entry, Outcomes
 from docx_report.pack import Pack, load_pack
@@ -51,7 +55,7 @@ _THREE_BYTES = re.compile("[\u0800-\ud7ff\ue000-\uffff]*")
 Text = tuple[str, str, str, bytes]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Pair:
     """Two agencies' texts of one section, (nearly) the same."""
 
@@ -158,8 +162,10 @@ def similar_pairs(items: Sequence[tuple[Text, ...]], *, ratio: float = 0.9,
         if len(members) > 1:
             add(set(members))
     # near copies share most 3-grams: leave the others before the (costly) exact ratio
-    candidates = {(a, b) for a, b in candidates
-                  if _estimate(signatures[a], signatures[b]) >= LIKELY}
+    likely = sorted(pair for pair in candidates
+                    if _estimate(signatures[pair[0]], signatures[pair[1]]) >= LIKELY)
+    candidates.clear()  # no longer needed: the likely ones, sorted, are compared
+    buckets.clear()
     # Texts already known to be copies of one another form a cluster (union-find): a pair
     # inside one is not compared again, so a text copied by hundreds of agencies costs about
     # one comparison each, and every agency of the cluster is still named in a pair.
@@ -182,7 +188,7 @@ def similar_pairs(items: Sequence[tuple[Text, ...]], *, ratio: float = 0.9,
     for members in exact.values():
         for other in members[1:]:
             record(members[0], other, 1.0)
-    for a, b in sorted(candidates):
+    for a, b in likely:
         if entries[a][0] == entries[b][0] or root(a) == root(b):
             continue
         score = similarity(full(a), full(b))
@@ -197,11 +203,68 @@ def digest(text: str) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).digest().decode("latin-1")
 
 
+# One text of a section, as ``agencies`` sets it aside: its workbook (a member of the group),
+# its place among that workbook's texts, its place's number, digest and signature.
+_KEPT = struct.Struct(f"<IHH16s{BANDS * ROWS * WIDTH}s")
+_SPILL = 1 << 16  # bytes of one section's texts set aside at once
+
+
+class _Sections:
+    """The texts of a group's workbooks, set aside section by section in a scratch file (texts
+    of different sections are never compared: one section's are in memory at a time)."""
+
+    def __init__(self, scratch: IO[bytes]) -> None:
+        self.scratch = scratch
+        self.chunks: dict[str, list[tuple[int, int]]] = {}  # each section's, in the file
+        self.pending: dict[str, bytearray] = {}
+        self.places: dict[str, dict[str, int]] = {}
+        self.end = 0
+
+    def add(self, member: int, n: int, text: Text) -> None:
+        key, place, body, sig = text
+        places = self.places.setdefault(key, {})
+        number = places.setdefault(place, len(places))
+        pending = self.pending.setdefault(key, bytearray())
+        pending += _KEPT.pack(member, n, number, digest(body).encode("latin-1"), sig)
+        if len(pending) >= _SPILL:
+            self._spill(key)
+
+    def _spill(self, key: str) -> None:
+        pending = self.pending[key]
+        os.pwrite(self.scratch.fileno(), pending, self.end)
+        self.chunks.setdefault(key, []).append((self.end, len(pending)))
+        self.end += len(pending)
+        pending.clear()
+
+    def each(self) -> Iterator[tuple[list[int], list[tuple[int, ...]], list[tuple[Text, ...]]]]:
+        """Each section's texts, by workbook: the workbooks (members), the place of each text
+        among its workbook's, and the texts (their digests standing for them)."""
+        for key, places in self.places.items():
+            names = {n: intern(place) for place, n in places.items()}
+            kept = b"".join([os.pread(self.scratch.fileno(), size, at)
+                             for at, size in self.chunks.get(key, ())]) + self.pending[key]
+            owners: list[int] = []
+            spots: list[tuple[int, ...]] = []
+            items: list[tuple[Text, ...]] = []
+            for member, n, number, tag, sig in _KEPT.iter_unpack(kept):
+                text = (key, names[number], tag.decode("latin-1"), sig)
+                if owners and owners[-1] == member:
+                    spots[-1] += (n,)
+                    items[-1] += (text,)
+                else:
+                    owners.append(member)
+                    spots.append((n,))
+                    items.append((text,))
+            yield owners, spots, items
+
+
 def agencies(outcomes: Outcomes) -> list[tuple[Entry, Entry, str, float]]:
     """Agencies (of one pack and year) whose narrative sections are (nearly) the same.
 
-    Each workbook's texts are read back from disk once and kept as digests and signatures;
-    a text itself is read again only to be compared with a likely copy."""
+    Each workbook's texts are read back from disk once and set aside, section by section, as
+    digests and signatures; a text itself is read again only to be compared with a likely
+    copy. The pairs are those ``similar_pairs`` finds among all the texts at once (texts of
+    different sections are never paired), in the same order."""
     groups: dict[tuple[str, int | None], list[Entry]] = {}
     for o in outcomes.entries:
         if o.texts and o.status is not Status.DUPLICATE:
@@ -209,22 +272,32 @@ def agencies(outcomes: Outcomes) -> list[tuple[Entry, Entry, str, float]]:
     found = []
     for (source, _), members in groups.items():
         ratio = float(load_pack(source).similar.get("ratio", 0.9))
-        items = [tuple((intern(key), intern(place), digest(text), sig)
-                       for key, place, text, sig in outcomes.texts(member))
-                       for member in members]
-
         read: dict[int, tuple[Text, ...]] = {}  # the last members read (a pair's are near)
 
-        def text(i: int, j: int, members: list[Entry] = members,
+        def text(member: int, n: int, members: list[Entry] = members,
                  read: dict[int, tuple[Text, ...]] = read) -> str:
-            texts = read.get(i)
+            texts = read.get(member)
             if texts is None:
                 if len(read) >= 16:
                     read.clear()
-                texts = read[i] = outcomes.texts(members[i])
-            return texts[j][2]
+                texts = read[member] = outcomes.texts(members[member])
+            return texts[n][2]
 
-        for pair in similar_pairs(items, ratio=ratio, read=text):
+        pairs: list[Pair] = []
+        with tempfile.TemporaryFile(dir=outcomes.staging) as scratch:
+            sections = _Sections(scratch)
+            for m, member in enumerate(members):
+                for n, one in enumerate(outcomes.texts(member)):
+                    sections.add(m, n, one)
+            for owners, spots, items in sections.each():
+
+                def texts(i: int, j: int, owners: list[int] = owners,
+                          spots: list[tuple[int, ...]] = spots) -> str:
+                    return text(owners[i], spots[i][j])
+
+                pairs += [Pair(owners[p.first], owners[p.second], p.place, p.ratio)
+                          for p in similar_pairs(items, ratio=ratio, read=texts)]
+        for pair in sorted(pairs, key=lambda p: (p.first, p.second, p.place)):
             a, b = members[pair.first], members[pair.second]
             if agency_key(a.agency) != agency_key(b.agency):
                 found.append((a, b, pair.place, pair.ratio))

@@ -224,7 +224,8 @@ class _Shown:
         return text
 
     def output(self, name: str | None) -> Any:
-        """A file this run wrote (its path as ``os.fspath`` gave it) as its Path is shown."""
+        """A file this run read or wrote (its path as ``os.fspath`` gave it) as its Path is
+        shown."""
         if name is None:
             return None
         prefix = str(self.base).rstrip(os.sep) + os.sep
@@ -259,7 +260,7 @@ def _sheet(title: str, headers: Sequence[str], count: int,
 
 def _report_rows(result: BatchResult, labels: Sequence[str], shown: _Shown
                  ) -> Iterator[list[Any]]:
-    return ([n, o.file, o.agency, o.year, o.pack, o.status.value, o.error_count,
+    return ([n, shown.output(o.file), o.agency, o.year, o.pack, o.status.value, o.error_count,
              o.warning_count, *(figures.get(label) for label in labels), shown.output(o.docx),
              shown.output(o.pdf), previous]
             for n, (o, figures, previous) in enumerate(result.outcomes.rows(), start=1))
@@ -303,8 +304,8 @@ def write_summary(result: BatchResult, out: Path) -> None:
                [20, 7, 7, 30, 9, 40, 40, 40, 80], base),
         _sheet(SIMILAR_SHEET, [name, "文件", f"雷同的{noun}", "其文件", "章节", "相似度"],
                len(result.similar),
-               lambda _: ([a.agency, a.file, b.agency, b.file, place, f"{ratio:.0%}"]
-                          for a, b, place, ratio in result.similar),
+               lambda shown: ([a.agency, shown.output(a.file), b.agency, shown.output(b.file),
+                               place, f"{ratio:.0%}"] for a, b, place, ratio in result.similar),
                [30, 40, 30, 40, 40, 8], base)]
     if result.previous is not None:
         matches = result.previous
@@ -339,7 +340,8 @@ def previous_rows(outcomes: Sequence[Entry], index: Mapping[tuple[str, Period], 
             note = f"上年有 {len(found)} 份工作簿，使用了 {found[0]}"
         else:
             note = "已做跨年度核对"
-        rows.append(PreviousMatch(o.agency, o.year, o.file, found[0] if found else None, note))
+        rows.append(PreviousMatch(o.agency, o.year, Path(o.file), found[0] if found else None,
+                                  note))
     for (key, period), paths in sorted(index.items(), key=lambda item: str(item[1][0])):
         year = period_year(period)
         if year is not None and (key, shifted(period, 1)) not in current:
