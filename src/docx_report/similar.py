@@ -22,13 +22,14 @@ import re
 import struct
 import tempfile
 import zlib
+from array import array
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from sys import intern
-from typing import IO
+from typing import IO, overload
 
 from docx_report.batch_store import Entry, Outcomes
 from docx_report.pack import Pack, load_pack
@@ -258,7 +259,51 @@ class _Sections:
             yield owners, spots, items
 
 
-def agencies(outcomes: Outcomes) -> list[tuple[Entry, Entry, str, float]]:
+Found = tuple[Entry, Entry, str, float]
+
+
+class Pairs(Sequence[Found]):
+    """Agencies' texts (nearly) the same: (one, other, section, ratio) each, kept in a few
+    bytes (a batch of near copies finds about one pair a text: tens of thousands)."""
+
+    def __init__(self) -> None:
+        self._firsts: list[Entry] = []
+        self._seconds: list[Entry] = []
+        self._spots = array("I")  # each pair's place, as a number
+        self._ratios = array("d")
+        self._numbers: dict[str, int] = {}
+        self._places: list[str] = []
+
+    def append(self, pair: Found) -> None:
+        first, second, place, ratio = pair
+        number = self._numbers.setdefault(place, len(self._places))
+        if number == len(self._places):
+            self._places.append(place)
+        self._firsts.append(first)
+        self._seconds.append(second)
+        self._spots.append(number)
+        self._ratios.append(ratio)
+
+    def __len__(self) -> int:
+        return len(self._ratios)
+
+    @overload
+    def __getitem__(self, i: int) -> Found: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[Found]: ...
+
+    def __getitem__(self, i: int | slice) -> Found | Sequence[Found]:
+        if isinstance(i, slice):
+            return [self[n] for n in range(*i.indices(len(self)))]
+        return (self._firsts[i], self._seconds[i], self._places[self._spots[i]],
+                self._ratios[i])
+
+    def __iter__(self) -> Iterator[Found]:
+        return map(self.__getitem__, range(len(self)))
+
+
+def agencies(outcomes: Outcomes) -> Pairs:
     """Agencies (of one pack and year) whose narrative sections are (nearly) the same.
 
     Each workbook's texts are read back from disk once and set aside, section by section, as
@@ -269,7 +314,7 @@ def agencies(outcomes: Outcomes) -> list[tuple[Entry, Entry, str, float]]:
     for o in outcomes.entries:
         if o.texts and o.status is not Status.DUPLICATE:
             groups.setdefault((o.pack_source or o.pack, o.year), []).append(o)
-    found = []
+    found = Pairs()
     for (source, _), members in groups.items():
         ratio = float(load_pack(source).similar.get("ratio", 0.9))
         read: dict[int, tuple[Text, ...]] = {}  # the last members read (a pair's are near)

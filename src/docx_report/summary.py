@@ -111,7 +111,7 @@ class BatchResult:
     summary: Path
     stale: list[Path] = field(default_factory=list)  # the last run's files that could not go
     # Agencies whose narrative sections are (nearly) the same: (one, other, section, ratio).
-    similar: list[tuple[Entry, Entry, str, float]] = field(default_factory=list)
+    similar: Sequence[tuple[Entry, Entry, str, float]] = field(default_factory=list)
     # What the packs call the agency field (机关名称, 街道办事处…): the summary's headers
     agency_label: str = "单位名称"
 
