@@ -138,14 +138,18 @@ def similar_pairs(items: Sequence[tuple[Text, ...]], *, ratio: float = 0.9,
     def full(n: int) -> str:
         return read(entries[n][0], places[n]) if read else entries[n][1][2]
 
-    candidates: set[tuple[int, int]] = set()  # indexes into entries
+    # pairs of indexes into entries, (a, b) as the number a * size + b (a tuple of two costs
+    # ~150 bytes in a set, a number ~60: a batch of near copies has about ten a text)
+    size = len(entries)
+    candidates: set[int] = set()
 
     def add(group: Iterable[int]) -> None:
         members = sorted(group)
         if len(members) <= CROWDED:
-            candidates.update((a, b) for k, a in enumerate(members) for b in members[k + 1:])
+            candidates.update(a * size + b for k, a in enumerate(members)
+                              for b in members[k + 1:])
         else:
-            candidates.update((a, b) for k, a in enumerate(members)
+            candidates.update(a * size + b for k, a in enumerate(members)
                               for b in members[k + 1:k + 1 + NEIGHBOURS])
 
     exact: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -164,7 +168,7 @@ def similar_pairs(items: Sequence[tuple[Text, ...]], *, ratio: float = 0.9,
             add(set(members))
     # near copies share most 3-grams: leave the others before the (costly) exact ratio
     likely = sorted(pair for pair in candidates
-                    if _estimate(signatures[pair[0]], signatures[pair[1]]) >= LIKELY)
+                    if _estimate(signatures[pair // size], signatures[pair % size]) >= LIKELY)
     candidates.clear()  # no longer needed: the likely ones, sorted, are compared
     buckets.clear()
     # Texts already known to be copies of one another form a cluster (union-find): a pair
@@ -189,7 +193,7 @@ def similar_pairs(items: Sequence[tuple[Text, ...]], *, ratio: float = 0.9,
     for members in exact.values():
         for other in members[1:]:
             record(members[0], other, 1.0)
-    for a, b in likely:
+    for a, b in map(divmod, likely, repeat(size)):
         if entries[a][0] == entries[b][0] or root(a) == root(b):
             continue
         score = similarity(full(a), full(b))
