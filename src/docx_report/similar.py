@@ -212,6 +212,7 @@ def digest(text: str) -> str:
 # its place among that workbook's texts, its place's number, digest and signature.
 _KEPT = struct.Struct(f"<IHH16s{BANDS * ROWS * WIDTH}s")
 _SPILL = 1 << 16  # bytes of one section's texts set aside at once
+_FLOAT, _BITS_OF = struct.Struct("<d"), struct.Struct("<Q")
 
 
 class _Sections:
@@ -332,22 +333,31 @@ def agencies(outcomes: Outcomes) -> Pairs:
                 texts = read[member] = outcomes.texts(members[member])
             return texts[n][2]
 
-        pairs: list[Pair] = []
+        # each pair found as one number, (first, second, place) above the ratio's 64 bits:
+        # sorted, they come in the order of (first, second, place) (a Pair costs ~130 bytes,
+        # a number ~50: a batch of near copies finds about one pair a text)
+        codes: list[int] = []
         with tempfile.TemporaryFile(dir=outcomes.staging) as scratch:
             sections = _Sections(scratch)
             for m, member in enumerate(members):
                 for n, one in enumerate(outcomes.texts(member)):
                     sections.add(m, n, one)
+            places = sorted({place for found_ in sections.places.values() for place in found_})
+            rank = {place: r for r, place in enumerate(places)}
             for owners, spots, items in sections.each():
 
                 def texts(i: int, j: int, owners: list[int] = owners,
                           spots: list[tuple[int, ...]] = spots) -> str:
                     return text(owners[i], spots[i][j])
 
-                pairs += [Pair(owners[p.first], owners[p.second], p.place, p.ratio)
+                codes += [((owners[p.first] * len(members) + owners[p.second]) * len(places)
+                           + rank[p.place]) << 64 | _BITS_OF.unpack(_FLOAT.pack(p.ratio))[0]
                           for p in similar_pairs(items, ratio=ratio, read=texts)]
-        for pair in sorted(pairs, key=lambda p: (p.first, p.second, p.place)):
-            a, b = members[pair.first], members[pair.second]
+        codes.sort()
+        for code in codes:
+            score = _FLOAT.unpack(_BITS_OF.pack(code & _BITS))[0]
+            pair, place = divmod(code >> 64, len(places))
+            a, b = (members[m] for m in divmod(pair, len(members)))
             if agency_key(a.agency) != agency_key(b.agency):
-                found.append((a, b, pair.place, pair.ratio))
+                found.append((a, b, places[place], score))
     return found
