@@ -5,9 +5,11 @@
    and indexed by 机关名称 and 年度, so the cross-year rules apply per agency.
 2. Every workbook is read, checked and, without error, rendered into a hidden staging folder
    in OUTDIR, by a pool of worker processes (``batch_worker``). A worker loads each pack and
-   compiles each template once; it sends back a small ``Outcome`` (facts, counts, problems,
-   the numbers for the 汇总), never a document. One broken workbook, even one that kills its
-   worker, never stops the others.
+   compiles each template once; it sends back an ``Outcome`` (facts, counts, problems, the
+   numbers for the 汇总, texts), never a document, packed: the parent keeps a few facts of it
+   in memory and writes the rest to disk unread (``batch_store``), so that its memory does not
+   grow with the batch. One broken workbook, even one that kills its worker, never stops the
+   others.
 3. The parent marks workbooks of the same agency and year as duplicates (neither is kept),
    names the other reports after 机关名称 (``safe_filename``, made unique), builds the 汇总 of
    each pack and year and converts all PDFs in one ``pdf.convert`` call, in a copy of OUTDIR

@@ -2,7 +2,8 @@
 
 A worker reads, checks and renders one workbook (``_process``) or reads one of last year's
 (``_read_previous``) through its own engine, under that workbook's time and memory limit, and
-sends back something small (an ``Outcome``, a ``ReportData`` or a message), never raising.
+sends back something small (an ``Outcome``, packed for the parent by ``_process_packed``; a
+``ReportData`` or a message), never raising.
 ``_parallel`` is the parent's end of it: the pool of these processes, rebuilt after a worker
 dies, so that a workbook that kills its worker fails alone. ``batch`` orchestrates the rest.
 """
