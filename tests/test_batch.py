@@ -626,7 +626,8 @@ def test_outcomes_kept_on_disk_read_back_as_they_came(tmp_path: Path) -> None:
                       quotes={"other": "未收费。"}, texts=(("k", "一·导语", "正文", b"\x01" * 9),),
                       name="临江市教育局2024", staged=tmp_path / "000000.docx"),
         batch.Outcome(1, files[1], batch.Status.ERRORS, problems=[warn, warn], agency="乙",
-                      year=2024, period=(("year", 2024),))]
+                      year=2024, period=(("year", 2024),), facts={"agency": "乙", "year": 2024},
+                      figures={"新收申请": None}, name="乙2024")]
     store = Outcomes(tmp_path, files)
     for outcome in came:
         store.add(outcome)

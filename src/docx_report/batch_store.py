@@ -102,8 +102,7 @@ def packed(outcome: Outcome) -> Packed:
     o = outcome
     flat = [_flat(p) for p in o.problems]
     parts = [pickle.dumps(part, pickle.HIGHEST_PROTOCOL) for part in (
-        flat, (o.figures, o.previous, o.name),
-        (o.facts, o.values, o.quotes) if o.status is Status.BUILT else None, o.texts or None)]
+        flat, (o.figures, o.previous, o.name), (o.facts, o.values, o.quotes), o.texts or None)]
     head: Head = (o.index, o.status.value, o.agency, o.year, o.period, o.pack, o.pack_source,
                   o.name, None if o.staged is None else o.staged.name, len(flat),
                   sum(1 for f in flat if f[0]), any(f[5] == WRITE_FAILED for f in flat),
