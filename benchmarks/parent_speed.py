@@ -5,16 +5,17 @@ What a batch's parent process does besides waiting: receiving each worker's outc
 written, checked and rendered), the manifest, the similar-text grouping and summary.xlsx.
 
 One real batch (``batch.run_batch``, ``--jobs 2``) runs first on ``--workbooks`` copies of the
-2024 example (``speed.py``'s ``make_workbooks``) and what the workers send the parent is
-recorded, pickled, in the order it came. Each side then replays it in its own process: the
-pool is replaced by the recording (each staged report a placeholder file), so only the parent's
-work is timed (CPU, ``time.process_time``, the best of ``--passes`` batches a process, the two
-sides alternating ``--rounds`` times; the first batch of a process, which loads the pack and
-compiles the template, is timed apart as the fixed cost). Both sides' summary.xlsx, 汇总 and
-manifest are compared part by part (the workbooks' timestamps aside); any difference is printed
-and the exit status is 1. With ``--instructions`` (needs valgrind) the instructions of one
-warm batch are counted too: the difference between replaying two batches and one, under
-cachegrind, a figure the load of the machine does not move.
+2024 example (``speed.py``'s ``make_workbooks``) and what the workers made (each ``Outcome``)
+is recorded, pickled, in the order it came. Each side then replays it in its own process: the
+pool is replaced by the recording (each staged report a placeholder file; each outcome pickled
+as that side's workers send it, packed by ``batch_store.packed`` where there is one), so only
+the parent's work is timed (CPU, ``time.process_time``, the best of ``--passes`` batches a
+process, the two sides alternating ``--rounds`` times; the first batch of a process, which
+loads the pack and compiles the template, is timed apart as the fixed cost). Both sides'
+summary.xlsx, 汇总 and manifest are compared part by part (the workbooks' timestamps aside);
+any difference is printed and the exit status is 1. With ``--instructions`` (needs valgrind)
+the instructions of one warm batch are counted too: the difference between replaying two
+batches and one, under cachegrind, a figure the load of the machine does not move.
 
     python benchmarks/parent_speed.py
     python benchmarks/parent_speed.py --baseline main~6 --workbooks 1000 --instructions
@@ -43,20 +44,30 @@ ROOT = Path(__file__).resolve().parent.parent
 _STAMPS = re.compile(rb"<dcterms:(created|modified)[^<]*</dcterms:\1>")
 
 
+def _packer() -> Any:
+    """How this side's workers pack an outcome for the parent (None: they send it as is)."""
+    try:
+        from docx_report.batch_store import packed
+    except ImportError:
+        return None
+    return packed
+
+
 def _record(inbox: Path, out: Path, recording: Path) -> None:
-    """One real batch; what the workers sent the parent, in the order it came."""
-    from docx_report import batch
+    """One real batch; what the workers made (each ``Outcome``), in the order it came."""
+    from docx_report import batch, batch_worker
 
     got: list[tuple[int, bytes]] = []
     pool = batch._parallel
+    pack = _packer()
 
     def recorded(func: Any, items: Any, **kw: Any) -> None:
         done = kw.pop("done")
 
         def keep(i: int, outcome: Any) -> None:
             got.append((i, pickle.dumps(outcome)))
-            done(i, outcome)
-        pool(func, items, done=keep, **kw)
+            done(i, pack(outcome) if pack else outcome)
+        pool(batch_worker._process, items, done=keep, **kw)
 
     batch._parallel = recorded  # type: ignore[assignment]
     batch.run_batch([inbox], out, jobs=2)
@@ -86,13 +97,18 @@ def _child(src: str, inbox: Path, recording: Path, out: Path, passes: int) -> di
     from docx_report import batch
 
     got = pickle.loads(recording.read_bytes())
+    pack = _packer()
+    # what this side's parent receives: an outcome, or the outcome as its workers pack it
+    sent = [(i, pickle.loads(data).staged, data if pack is None else
+             pickle.dumps(pack(pickle.loads(data)))) for i, data in got]
 
     def replay(func: Any, items: Any, *, settings: Any, done: Any, **kw: Any) -> None:
-        for i, data in got:
+        for i, staged, data in sent:
             outcome = pickle.loads(data)
-            if outcome.staged is not None:
-                outcome.staged = settings.staging / outcome.staged.name
-                outcome.staged.write_bytes(b"a report")
+            if staged is not None:
+                (settings.staging / staged.name).write_bytes(b"a report")
+                if pack is None:
+                    outcome.staged = settings.staging / staged.name
             done(i, outcome)
 
     batch._parallel = replay

@@ -488,7 +488,7 @@ class _StopAfterFirst:
     def start(self, total: int) -> None:
         pass
 
-    def advance(self, outcome: batch.Outcome) -> None:
+    def advance(self, outcome: Any) -> None:
         raise KeyboardInterrupt
 
     def settled(self, outcomes: Any) -> None:
@@ -604,3 +604,46 @@ def test_a_worker_dying_mid_chunk_fails_its_task_alone(tmp_path: Path) -> None:
                            settings=batch_worker._Settings(tmp_path, {}), done=done,
                            crashed=lambda i, item: "crashed")
     assert results == {i: "crashed" if i == 37 else i * i for i in items}
+
+
+def test_outcomes_kept_on_disk_read_back_as_they_came(tmp_path: Path) -> None:
+    """The parent keeps each outcome on disk as it comes: read back, it is the outcome that
+    came, in the workbooks' order, with the parent's changes (a duplicate, a file not
+    written) among its problems as they were made."""
+    from docx_report.batch_store import Outcomes
+    from docx_report.errors import Level, Problem, sort_problems
+
+    files = [tmp_path / f"{i}.xlsx" for i in range(3)]
+    warn = Problem(Level.WARNING, "数字不一致", file=str(files[0]), sheet="一", cell="B5",
+                   rule="N1")
+    came = [
+        batch.Outcome(2, files[2], batch.Status.UNREADABLE,
+                      problems=[Problem(Level.ERROR, "无法读取", file=str(files[2]))]),
+        batch.Outcome(0, files[0], batch.Status.BUILT, problems=[warn], pack="p",
+                      pack_source="p", agency="临江市教育局", year=2024,
+                      period=(("year", 2024),), facts={"agency": "临江市教育局", "year": 2024},
+                      figures={"新收申请": 3, "办结": None}, values=(1, Decimal("2.50"), None),
+                      quotes={"other": "未收费。"}, texts=(("k", "一·导语", "正文", b"\x01" * 9),),
+                      name="临江市教育局2024", staged=tmp_path / "000000.docx"),
+        batch.Outcome(1, files[1], batch.Status.ERRORS, problems=[warn, warn], agency="乙",
+                      year=2024, period=(("year", 2024),), facts={"agency": "乙", "year": 2024},
+                      figures={"新收申请": None}, name="乙2024")]
+    store = Outcomes(tmp_path, files)
+    for outcome in came:
+        store.add(outcome)
+    store.settle()
+    assert list(store) == sorted(came, key=lambda o: o.index) and len(store) == 3
+    assert store[0].values == (1, Decimal("2.50"), None) and list(store.labels) == [
+        "新收申请", "办结"]
+    entry = store.entries[1]
+    entry.duplicate = Problem(Level.ERROR, "重复", rule="重复")
+    entry.add(Problem(Level.ERROR, "无法写入", rule="写入"))
+    entry.status = batch.Status.DUPLICATE
+    again = store[1]
+    assert again.status is batch.Status.DUPLICATE
+    assert again.problems == [*sort_problems([warn, warn, entry.duplicate]), *entry.added]
+    assert (entry.problem_count, entry.error_count, entry.warning_count) == (4, 2, 2)
+    assert [flat for _, flat in store.flat_problems()][1] == [
+        (p.level is Level.ERROR, p.message, p.file, p.sheet, p.cell, p.rule)
+        for p in again.problems]
+    store.close()

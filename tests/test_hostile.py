@@ -809,8 +809,8 @@ def test_aggregate_of_a_thousand_agencies_keeps_every_statement(tmp_path: Path) 
                        quotes={key: f"第{i:04d}号机关本年度收取信息处理费 0 元。" + "说明" * 10})
                for i in range(1000)]
     out = tmp_path / "汇总.xlsx"
-    aggregate.write_aggregate(pack, 2024, "临江市（汇总，共1000个机关）", members, [],
-                              aggregate.aggregate_values(pack, members), out)
+    aggregate.write_aggregate(pack, 2024, "临江市（汇总，共1000个机关）",
+                              aggregate.gather(pack, members), [], out)
     book = openpyxl.load_workbook(out)
     longest = max(len(str(c.value)) for ws in book.worksheets for row in ws.iter_rows()
                   for c in row if isinstance(c.value, str))

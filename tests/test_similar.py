@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import zlib
+from pathlib import Path
 
 import pytest
 
@@ -42,6 +43,28 @@ def test_exact_and_near_copies_among_many_agencies() -> None:
     ratios = {(p.first, p.second): p.ratio for p in pairs}
     assert ratios[5, 17] == 1.0 and 0.9 <= ratios[40, 41] < 1.0
     assert all(p.place == "一、总体情况·（五）监督保障" for p in pairs)
+
+
+def test_texts_read_back_find_the_same_pairs() -> None:
+    """A batch keeps each text as a digest and reads the text itself back to compare it: the
+    pairs are those of the texts kept."""
+    rng = random.Random(7)
+    bodies = [text(rng) for _ in range(200)]
+    bodies[17] = bodies[30] = bodies[5]
+    bodies[41] = bodies[40][:-3] + "改。"
+    items = [entry(b) for b in bodies]
+    kept = [tuple((key, place, similar.digest(body), sig) for key, place, body, sig in item)
+            for item in items]
+    reads: list[int] = []
+
+    def read(i: int, j: int) -> str:
+        reads.append(i)
+        return items[i][j][2]
+
+    assert similar.similar_pairs(kept, read=read) == similar.similar_pairs(items)
+    assert {(5, 17), (5, 30), (40, 41)} <= {
+        (p.first, p.second) for p in similar.similar_pairs(items)}
+    assert reads  # the texts were read back to be compared
 
 
 def test_different_sections_are_not_compared() -> None:
@@ -86,3 +109,44 @@ def test_estimate_counts_equal_bins() -> None:
     same = sum(x == y for x, y in zip(similar.values(sa), similar.values(sb), strict=True))
     assert similar._estimate(sa, sb) == same / (similar.BANDS * similar.ROWS)
     assert 0 < same < similar.BANDS * similar.ROWS and similar._estimate(sa, sa) == 1.0
+
+
+def test_a_batch_finds_the_pairs_of_all_its_texts_at_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch's parent reads each workbook's texts back from disk and compares one section
+    at a time (the texts set aside in a scratch file, a few at a time): the pairs, and their
+    order, are those of every text compared at once."""
+    from docx_report.batch_store import Outcomes
+    from docx_report.summary import Outcome, Status
+
+    rng = random.Random(3)
+    sections = [("overview/导语", "一、总体情况·导语"),
+                ("overview/监督保障", "一、总体情况·（五）"), ("problems/改进", "五、问题·改进")]
+    shared = [text(rng) for _ in sections]
+    files = [tmp_path / f"{i}.xlsx" for i in range(300)]
+    items = []
+    for i in range(len(files)):
+        texts = []
+        for s, (key, place) in enumerate(sections):
+            if (i + s) % 7 == 0:  # not every workbook has every section
+                continue
+            body = shared[s] if i % (3 + s) == 0 else text(rng)  # copies, and others
+            if i % 11 == 0:
+                body = body[:-4] + "改改。"  # near copies
+            body = normalise(body)
+            texts.append((key, place, body, similar.signature(body)))
+        items.append(tuple(texts))
+    store = Outcomes(tmp_path, files)
+    for i, texts in enumerate(items):
+        store.add(Outcome(i, files[i], Status.BUILT, pack="gov-disclosure-2021",
+                          pack_source="gov-disclosure-2021", agency=f"机关{i}", year=2024,
+                          period=(("year", 2024),), texts=texts))
+    store.settle()
+    monkeypatch.setattr(similar, "_SPILL", 4 * similar._KEPT.size)  # set aside in pieces
+    found = [(a.index, b.index, place, ratio) for a, b, place, ratio in similar.agencies(store)]
+    store.close()
+    expected = [(p.first, p.second, p.place, p.ratio)
+                for p in similar.similar_pairs(items, ratio=0.9)]
+    assert len(expected) > 50 and {place for *_, place, _ in expected} == {
+        place for _, place in sections}
+    assert found == expected

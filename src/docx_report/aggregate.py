@@ -10,7 +10,8 @@ says nothing).
 from __future__ import annotations
 
 import collections
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,35 +52,81 @@ def aggregate_agency(pack: Pack, name: str, count: int) -> str:
     return wording(pack, "agency_unnamed", count=count)
 
 
-def aggregate_values(pack: Pack, members: Sequence[Outcome]) -> dict[str, Number]:
-    """Every value cell of the pack, summed over the members (ints stay ints, amounts exact)."""
+@dataclass
+class Gathered:
+    """What the 汇总 of one pack and period takes of its members, gathered one member at a
+    time, in their order (a batch reads its members back from disk: never all at once)."""
+
+    names: list[str]  # each member's agency
+    values: dict[str, Number]  # every value cell, summed
+    facts: dict[str, Any]  # each basic fact: the latest date, else the most common value
+    quotes: dict[str, list[str]]  # each section's quotes: "agency：paragraph"
+
+
+_FOLD = 256  # members' values summed column by column this many at a time
+
+
+def gather(pack: Pack, members: Iterable[Outcome]) -> Gathered:
+    """The members' names, sums, facts and quotes (ints stay ints, amounts exact: each value
+    cell summed in the members' order from 0, as cell by cell would be)."""
     keys = list(pack.value_cells())
-    rows = [member.values for member in members if member.values is not None]
-    if not rows:
-        return dict.fromkeys(keys, 0)
-    # column by column, each summed in the members' order from 0, as cell by cell would be
-    columns = zip(*rows, strict=True)
-    return {key: sum((value for value in column if value is not None), start=0)
-            for key, column in zip(keys, columns, strict=True)}
+    sums: list[Number] = [0] * len(keys)
+    rows: list[tuple[Number | None, ...]] = []
+    names: list[str] = []
+    counts: dict[str, collections.Counter[Any]] = {
+        f.key: collections.Counter() for f in pack.fields if f.type != "date"}
+    latest: dict[str, Any] = {}
+    dates = [f.key for f in pack.fields if f.type == "date"]
+    sections = [s.key for s in pack.narratives()]
+    quotes: dict[str, list[str]] = {key: [] for key in sections}
 
+    def fold() -> None:
+        columns = zip(*rows, strict=True)
+        sums[:] = [sum((value for value in column if value is not None), start=total)
+                   for total, column in zip(sums, columns, strict=True)]
+        rows.clear()
 
-def aggregate_facts(pack: Pack, year: int, agency: str,
-                    members: Sequence[Outcome]) -> dict[str, Any]:
-    """Basic facts: the given name and year, the latest date, else the most common value."""
-    facts: dict[str, Any] = {}
+    for member in members:
+        names.append(member.agency)
+        if member.values is not None:
+            rows.append(member.values)
+            if len(rows) >= _FOLD:
+                fold()
+        facts = member.facts
+        for key, counter in counts.items():
+            value = facts.get(key)
+            if value not in (None, ""):
+                counter[value] += 1
+        for key in dates:
+            value = facts.get(key)
+            if value not in (None, "") and (key not in latest or value > latest[key]):
+                latest[key] = value
+        for key, quote in member.quotes.items():
+            if key in quotes:
+                quotes[key].append(f"{member.agency}：{quote}")
+    if rows:
+        fold()
+    found: dict[str, Any] = {}
     for f in pack.fields:
-        seen = [m.facts[f.key] for m in members if m.facts.get(f.key) not in (None, "")]
-        if not seen:
-            continue
         if f.type == "date":
-            facts[f.key] = max(seen)
-        else:
-            facts[f.key] = collections.Counter(seen).most_common(1)[0][0]
-    facts.update(agency=agency, year=year)
-    return facts
+            if f.key in latest:
+                found[f.key] = latest[f.key]
+        elif counts[f.key]:
+            found[f.key] = counts[f.key].most_common(1)[0][0]
+    return Gathered(names, dict(zip(keys, sums, strict=True)), found, quotes)
 
 
-def aggregate_narratives(pack: Pack, year: int, members: Sequence[Outcome],
+def aggregate_values(pack: Pack, members: Iterable[Outcome]) -> dict[str, Number]:
+    """Every value cell of the pack, summed over the members (ints stay ints, amounts exact)."""
+    return gather(pack, members).values
+
+
+def aggregate_facts(pack: Pack, year: int, agency: str, members: Gathered) -> dict[str, Any]:
+    """Basic facts: the given name and year, the latest date, else the most common value."""
+    return {**members.facts, "agency": agency, "year": year}
+
+
+def aggregate_narratives(pack: Pack, year: int, members: Gathered,
                          excluded: Sequence[str]) -> dict[str, dict[str, Any]]:
     """A short factual text for each narrative section of the aggregate.
 
@@ -88,8 +135,8 @@ def aggregate_narratives(pack: Pack, year: int, members: Sequence[Outcome],
     the rule's words), so the aggregate states facts rather than filler; any other section
     refers to the agencies' own reports.
     """
-    names = "、".join(m.agency for m in members)
-    count = len(members)
+    names = "、".join(members.names)
+    count = len(members.names)
     result: dict[str, dict[str, Any]] = {}
     for i, section in enumerate(pack.narratives()):
         lines: list[str] = []
@@ -98,8 +145,7 @@ def aggregate_narratives(pack: Pack, year: int, members: Sequence[Outcome],
             if excluded:
                 lines.append(wording(pack, "excluded", count=len(excluded),
                                      names="、".join(excluded)))
-        quotes = [f"{m.agency}：{m.quotes[section.key]}" for m in members
-                  if section.key in m.quotes]
+        quotes = members.quotes.get(section.key, [])
         if quotes:
             lines += [wording(pack, "quotes"), *quotes]
         elif i > 0:
@@ -136,11 +182,12 @@ def fit_cells(lines: Sequence[str], limit: int = EXCEL_CELL_CHARS) -> list[list[
     return cells
 
 
-def write_aggregate(pack: Pack, year: int, agency: str, members: Sequence[Outcome],
-                    excluded: Sequence[str], values: Mapping[str, Number], out: Path) -> None:
+def write_aggregate(pack: Pack, year: int, agency: str, members: Gathered,
+                    excluded: Sequence[str], out: Path) -> None:
     """Write the aggregate workbook of one pack and year (replacing an earlier run's)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    write_workbook(pack, out, facts=aggregate_facts(pack, year, agency, members), values=values,
+    write_workbook(pack, out, facts=aggregate_facts(pack, year, agency, members),
+                   values=members.values,
                    narratives=aggregate_narratives(pack, year, members, excluded), force=True)
 
 
@@ -155,16 +202,16 @@ def aggregate_filename(pack: Pack, agency: str, year: int,
         return safe_filename(f"{agency}{year}年")
 
 
-def build_aggregate(pack: Pack, year: int, agency: str, members: Sequence[Outcome],
+def build_aggregate(pack: Pack, year: int, agency: str, members: Gathered,
                     excluded: Sequence[str], out: Path) -> Aggregate:
     """Write the aggregate workbook, check it like any workbook and, without error, build it
     (through this process's engine, like any workbook). A sum that Excel cannot hold exactly
     (more than 15 significant digits) is a warning.
     """
-    result = Aggregate(pack.name, year, agency, [m.agency for m in members])
-    values = aggregate_values(pack, members)
+    result = Aggregate(pack.name, year, agency, members.names)
+    values = members.values
     try:
-        write_aggregate(pack, year, agency, members, excluded, values, out)
+        write_aggregate(pack, year, agency, members, excluded, out)
         result.xlsx = out
         eng = engine.default()
         checked = eng.check(out, pack=pack)

@@ -5,9 +5,11 @@
    and indexed by 机关名称 and 年度, so the cross-year rules apply per agency.
 2. Every workbook is read, checked and, without error, rendered into a hidden staging folder
    in OUTDIR, by a pool of worker processes (``batch_worker``). A worker loads each pack and
-   compiles each template once; it sends back a small ``Outcome`` (facts, counts, problems,
-   the numbers for the 汇总), never a document. One broken workbook, even one that kills its
-   worker, never stops the others.
+   compiles each template once; it sends back an ``Outcome`` (facts, counts, problems, the
+   numbers for the 汇总, texts), never a document, packed: the parent keeps a few facts of it
+   in memory and writes the rest to disk unread (``batch_store``), so that its memory does not
+   grow with the batch. One broken workbook, even one that kills its worker, never stops the
+   others.
 3. The parent marks workbooks of the same agency and year as duplicates (neither is kept),
    names the other reports after 机关名称 (``safe_filename``, made unique), builds the 汇总 of
    each pack and year and converts all PDFs in one ``pdf.convert`` call, in a copy of OUTDIR
@@ -24,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import sys
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -33,22 +34,23 @@ from typing import Protocol
 from docx_report import aggregate, engine, limits, manifest, similar, summary
 from docx_report import layout as wb
 from docx_report import outdir as outdir_lock
+from docx_report.batch_store import Entry, Outcomes, Packed, packed
 from docx_report.batch_worker import _init_worker as _init_worker  # for benchmarks/speed.py
 from docx_report.batch_worker import (
     _parallel,
     _period,
-    _process,
+    _process_packed,
     _read_previous,
     _Settings,
     _unreadable,
 )
+from docx_report.batch_worker import _process as _process  # for benchmarks/speed.py
 from docx_report.errors import (
     WRITE_FAILED,
     InputError,
     Level,
     OutputError,
     Problem,
-    sort_problems,
 )
 from docx_report.files import os_reason
 from docx_report.manifest import MANIFEST_NAME
@@ -83,9 +85,12 @@ class Progress(Protocol):
 
     def start(self, total: int) -> None: ...
 
-    def advance(self, outcome: Outcome) -> None: ...  # it may still turn out to be 重复
+    # a workbook done (what the parent keeps of it: status, file, agency…); it may still turn
+    # out to be 重复
+    def advance(self, outcome: Entry) -> None: ...
 
-    def settled(self, outcomes: Sequence[Outcome]) -> None: ...  # all done, statuses final
+    # all done, statuses final (each outcome read back from disk when asked for)
+    def settled(self, outcomes: Outcomes) -> None: ...
 
     def phase(self, message: str) -> None: ...
 
@@ -123,7 +128,7 @@ def discover(inputs: Iterable[Path], *, exclude: Iterable[Path] = ()) -> list[Pa
 # The parent side (the workers: ``batch_worker``)
 
 
-def _period_text(pack: Pack, o: Outcome) -> str:
+def _period_text(pack: Pack, o: Entry) -> str:
     """How a duplicate's message names its period: 2024年, or 年度 2024、月份 9."""
     if pack.period == ("year",):
         return f"同一年度（{o.year}年）"
@@ -131,41 +136,45 @@ def _period_text(pack: Pack, o: Outcome) -> str:
     return "同一期间（" + "、".join(f"{labels.get(k, k)} {v}" for k, v in o.period) + "）"
 
 
-def _incomplete(owners: Sequence[Outcome | Aggregate], make_pdf: bool) -> bool:
+def _incomplete(entries: Sequence[Entry], aggregates: Sequence[Aggregate],
+                make_pdf: bool) -> bool:
     """Did this run fail to write an output it meant to (not for the data's sake)?"""
-    return any(p.rule == WRITE_FAILED for owner in owners for p in owner.problems) or (
-        make_pdf and any(owner.docx and not owner.pdf for owner in owners))
+    return any(e.incomplete or (make_pdf and e.docx and not e.pdf) for e in entries) or any(
+        any(p.rule == WRITE_FAILED for p in a.problems) or (make_pdf and a.docx and not a.pdf)
+        for a in aggregates)
 
 
-
-def _mark_duplicates(outcomes: Sequence[Outcome]) -> None:
+def _mark_duplicates(entries: Sequence[Entry]) -> None:
     """Workbooks of one agency and one period of the pack (year, or year and month…)."""
-    groups: dict[tuple[str, Period], list[Outcome]] = {}
-    for o in outcomes:
+    first: dict[tuple[str, Period], Entry] = {}
+    groups: dict[tuple[str, Period], list[Entry]] = {}  # only those of two or more
+    for o in entries:
         if o.status is not Status.UNREADABLE and o.agency and o.year and o.period:
-            groups.setdefault((agency_key(o.agency), o.period), []).append(o)
+            key = (agency_key(o.agency), o.period)
+            seen = first.setdefault(key, o)
+            if seen is not o:
+                groups.setdefault(key, [seen]).append(o)
+    del first
     for members in groups.values():
-        if len(members) < 2:
-            continue
         names = "、".join(dict.fromkeys(visible(m.agency) for m in members))  # told apart
         for o in members:
             pack = engine.default().pack(o.pack_source or o.pack)
-            named = [str(m.file) for m in members[:_NAMED_DUPLICATES + 1] if m is not o]
+            named = [m.file for m in members[:_NAMED_DUPLICATES + 1] if m is not o]
             named = named[:_NAMED_DUPLICATES]  # linear in the group, however large it is
             left = len(members) - 1 - len(named)
             others = "、".join(named) + (f" 等 {len(members) - 1} 份" if left else "")
-            o.problems = sort_problems([*o.problems, Problem(
+            o.duplicate = Problem(
                 Level.ERROR, f"与 {others} 是同一机关（{names}）{_period_text(pack, o)}的工作簿，"
                 "均未生成报告、未纳入汇总；请确认保留哪一份，删去其余后重新运行",
-                file=str(o.file), sheet=pack.facts_sheet,
-                cell=wb.coordinate(wb.field_row(pack, "agency"), 2), rule="重复")])
+                file=o.file, sheet=pack.facts_sheet,
+                cell=wb.coordinate(wb.field_row(pack, "agency"), 2), rule="重复")
             o.status = Status.DUPLICATE
 
 
-def _agency_label(outcomes: Sequence[Outcome]) -> str:
+def _agency_label(entries: Sequence[Entry]) -> str:
     """The agency field's label of the packs read (机关名称, 街道办事处…), if they agree."""
     labels = set()
-    for source in dict.fromkeys(o.pack_source or o.pack for o in outcomes if o.pack):
+    for source in dict.fromkeys(o.pack_source or o.pack for o in entries if o.pack):
         pack = engine.default().pack(source)
         labels |= {f.label for f in pack.fields if f.key == "agency"}
     return labels.pop() if len(labels) == 1 else "单位名称"
@@ -188,29 +197,30 @@ def _unique(name: str, used: dict[str, int], fallback: str) -> str:
     return candidate
 
 
-def _place(outcomes: Sequence[Outcome], outdir: Path, used: dict[str, int]) -> None:
+def _place(outcomes: Outcomes, outdir: Path, used: dict[str, int]) -> None:
     """Move the rendered reports to (the staged) OUTDIR, each under its own name."""
-    for o in outcomes:
+    for o in outcomes.entries:
         if o.staged is None:
             continue
         if o.status is Status.BUILT:
             target = outdir / f"{_unique(o.name, used, f'报告{o.index + 1}')}.docx"
             try:
-                os.replace(o.staged, target)
+                os.replace(outcomes.staging / o.staged, target)
             except OSError as exc:
                 o.status = Status.ERRORS
-                o.problems.append(Problem(Level.ERROR, f"无法写入报告 {target}："
-                                          f"{os_reason(exc)}", file=str(o.file), rule=WRITE_FAILED))
+                o.add(Problem(Level.ERROR, f"无法写入报告 {target}：{os_reason(exc)}",
+                              file=o.file, rule=WRITE_FAILED))
             else:
-                o.docx = target
-        o.staged = None
+                o.docx = os.fspath(target)
+        o.staged, o.name = None, ""  # the name is on disk, with the rest
 
 
-def _aggregates(outcomes: Sequence[Outcome], outdir: Path, name: str) -> list[Aggregate]:
-    """The 汇总 of each pack and year, over the agencies whose report was built."""
-    groups: dict[tuple[str, Period], list[Outcome]] = {}
+def _aggregates(outcomes: Outcomes, outdir: Path, name: str) -> list[Aggregate]:
+    """The 汇总 of each pack and year, over the agencies whose report was built (their
+    numbers read back, one group at a time)."""
+    groups: dict[tuple[str, Period], list[Entry]] = {}
     excluded: dict[tuple[str, Period], set[str]] = {}
-    for o in outcomes:
+    for o in outcomes.entries:
         if o.pack and o.year and o.period:
             source = o.pack_source or o.pack
             if o.status is Status.BUILT:
@@ -224,26 +234,25 @@ def _aggregates(outcomes: Sequence[Outcome], outdir: Path, name: str) -> list[Ag
         year = members[0].year
         assert year is not None
         agency = aggregate.aggregate_agency(pack, name, len(members))
-        facts = {**aggregate.aggregate_facts(pack, year, agency, members),
+        gathered = aggregate.gather(pack, map(outcomes.summed, members))
+        facts = {**aggregate.aggregate_facts(pack, year, agency, gathered),
                  **dict(period)}  # the group's period
         base = _unique(aggregate.aggregate_filename(pack, agency, year, facts), used,
                        f"{year}年汇总")
         results.append(aggregate.build_aggregate(
-            pack, year, agency, members, sorted(excluded.get((pack_name, period), ())),
+            pack, year, agency, gathered, sorted(excluded.get((pack_name, period), ())),
             outdir / AGGREGATE_DIR / f"{base}.xlsx"))
-    for o in outcomes:
-        o.values = None  # the numbers were only needed for the sums
     return results
 
 
-def _convert(outcomes: Sequence[Outcome], aggregates: Sequence[Aggregate], *, pdfa: bool,
+def _convert(entries: Sequence[Entry], aggregates: Sequence[Aggregate], *, pdfa: bool,
              jobs: int) -> None:
     from docx_report import pdf
     from docx_report.errors import ConversionError
 
-    owners: list[Outcome | Aggregate] = [o for o in outcomes if o.docx]
+    sources = [Path(o.docx) for o in entries if o.docx] + [a.docx for a in aggregates if a.docx]
+    owners: list[Entry | Aggregate] = [o for o in entries if o.docx]
     owners += [a for a in aggregates if a.docx]
-    sources = [owner.docx for owner in owners if owner.docx]
     if not sources:
         return
     try:
@@ -251,10 +260,17 @@ def _convert(outcomes: Sequence[Outcome], aggregates: Sequence[Aggregate], *, pd
     except ConversionError as exc:
         results = [pdf.Conversion(src, None, str(exc)) for src in sources]
     for owner, conversion in zip(owners, results, strict=True):
-        owner.pdf = conversion.pdf
-        if conversion.pdf is None:
-            owner.problems.append(Problem(Level.ERROR, f"报告已生成，但转换 PDF 失败："
-                                          f"{conversion.error}", file=str(conversion.source)))
+        problem = None if conversion.pdf is not None else Problem(
+            Level.ERROR, f"报告已生成，但转换 PDF 失败：{conversion.error}",
+            file=str(conversion.source))
+        if isinstance(owner, Entry):
+            owner.pdf = None if conversion.pdf is None else os.fspath(conversion.pdf)
+            if problem:
+                owner.add(problem)
+        else:
+            owner.pdf = conversion.pdf
+            if problem:
+                owner.problems.append(problem)
 
 
 def _previous_index(files: Sequence[Path], jobs: int, settings: _Settings
@@ -284,16 +300,6 @@ def _previous_index(files: Sequence[Path], jobs: int, settings: _Settings
         paths.sort(key=order.__getitem__)
     return index, rows, {key: min(found, key=lambda item: item[0])[1]
                          for key, found in read.items()}
-
-
-def _shared(outcome: Outcome) -> Outcome:
-    """The outcome with the names every workbook of a pack repeats (figure labels, fact keys,
-    section places) held once for the batch: each came home as its own copy."""
-    outcome.figures = {sys.intern(label): value for label, value in outcome.figures.items()}
-    outcome.facts = {sys.intern(key): value for key, value in outcome.facts.items()}
-    outcome.texts = tuple((sys.intern(key), sys.intern(place), text, signature)
-                          for key, place, text, signature in outcome.texts)
-    return outcome
 
 
 def _warm(pack: str | None) -> None:
@@ -347,7 +353,9 @@ def run_batch(inputs: Sequence[Path], outdir: Path, *, jobs: int | None = None,
         hold.close()
         raise
     stage = staging / "out"  # this run's OUTDIR, until all of it is done
+    outcomes: Outcomes | None = None
     try:
+        outcomes = store = Outcomes(staging, files)  # on disk as they come, a few facts in memory
         settings = _Settings(staging, {}, pack)
         _warm(pack)
         index: dict[tuple[str, Period], list[Path]] = {}
@@ -357,48 +365,53 @@ def run_batch(inputs: Sequence[Path], outdir: Path, *, jobs: int | None = None,
                 progress.phase(f"读取上年工作簿：{previous}")
             index, unusable, last = _previous_index(discover([previous]), jobs, settings)
             settings = _Settings(staging, last, pack)
-        outcomes: list[Outcome | None] = [None] * len(files)
 
-        def done(i: int, outcome: Outcome) -> None:
-            outcomes[i] = _shared(outcome)
+        def done(i: int, outcome: Packed) -> None:
+            entry = store.add(outcome)
             if progress:
-                progress.advance(outcome)
+                progress.advance(entry)
 
-        if progress:
-            progress.start(len(files))
-        _parallel(_process, files, jobs=jobs, settings=settings, done=done,
-                  crashed=lambda i, path: _unreadable(i, path, limits.reason()))
-        finished = [o for o in outcomes if o is not None]
-        _mark_duplicates(finished)
-        if progress:
-            progress.settled(finished)
-        stage.mkdir()
         # A published report inside OUTDIR keeps its name: a built report never replaces it.
         here = outdir.resolve()
         folders = {folder: folder.resolve() == here for folder in {p.parent for p in files}}
         inputs_here = {p.stem.casefold() for p in files
                        if folders[p.parent] and p.suffix.lower() in PUBLISHED_SUFFIXES}
-        _place(finished, stage, dict.fromkeys(inputs_here, 1))
+        if progress:
+            progress.start(len(files))
+        _parallel(_process_packed, files, jobs=jobs, settings=settings, done=done,
+                  crashed=lambda i, path: packed(_unreadable(i, path, limits.reason())))
+        del files  # each entry holds its workbook's path as text
+        store.settle()
+        entries = store.entries
+        _mark_duplicates(entries)
+        if progress:
+            progress.settled(store)
+        stage.mkdir()
+        _place(store, stage, dict.fromkeys(inputs_here, 1))
         if progress:
             progress.phase("生成汇总")
-        aggregates = _aggregates(finished, stage, name)
+        aggregates = _aggregates(store, stage, name)
         if make_pdf:
             if progress:
                 progress.phase("转换 PDF")
-            _convert(finished, aggregates, pdfa=pdfa, jobs=jobs)
+            _convert(entries, aggregates, pdfa=pdfa, jobs=jobs)
         os.sync()  # the staged files on disk before they are moved in (one sync, not one a file)
         recorded = manifest.read_manifest(outdir)
-        written = manifest.publish([*finished, *aggregates], stage, outdir,
+        written = manifest.publish([*entries, *aggregates], stage, outdir,
                                   recorded | {SUMMARY_NAME}) | {SUMMARY_NAME}
-        matches = summary.previous_rows(finished, index, unusable) if previous else None
-        result = BatchResult(outdir, finished, aggregates, matches, summary_path,
-                             similar=similar.agencies(finished),
-                             agency_label=_agency_label(finished))
+        matches = summary.previous_rows(entries, index, unusable) if previous else None
+        result = BatchResult(outdir, store, aggregates, matches, summary_path,
+                             similar=similar.agencies(store),
+                             agency_label=_agency_label(entries))
         summary.write_summary(result, summary_path)
         # A run that failed to write something (a full disk…) deletes none of the last run's
         # files: they stay, and stay listed, until a complete run replaces them.
-        kept = recorded if _incomplete([*finished, *aggregates], make_pdf) else set()
+        kept = recorded if _incomplete(entries, aggregates, make_pdf) else set()
         result.stale = manifest.remove_stale(outdir, recorded, written | kept)
+    except BaseException:
+        if outcomes is not None:
+            outcomes.close()
+        raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         hold.close()

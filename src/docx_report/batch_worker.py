@@ -2,7 +2,8 @@
 
 A worker reads, checks and renders one workbook (``_process``) or reads one of last year's
 (``_read_previous``) through its own engine, under that workbook's time and memory limit, and
-sends back something small (an ``Outcome``, a ``ReportData`` or a message), never raising.
+sends back something small (an ``Outcome``, packed for the parent by ``_process_packed``; a
+``ReportData`` or a message), never raising.
 ``_parallel`` is the parent's end of it: the pool of these processes, rebuilt after a worker
 dies, so that a workbook that kills its worker fails alone. ``batch`` orchestrates the rest.
 """
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from docx_report import engine, limits, similar, summary
+from docx_report.batch_store import Packed, packed
 from docx_report.errors import WRITE_FAILED, Level, OutputError, Problem, ReportError
 from docx_report.pack import Pack
 from docx_report.reader import Narrative, ReportData
@@ -175,6 +177,12 @@ def _process(task: tuple[int, Path]) -> Outcome:
     except Exception as exc:  # the batch goes on; the summary names the cause
         return _unreadable(index, path, f"处理时出现内部错误（{type(exc).__name__}: {exc}），"
                                         "请把此文件报告给维护者")
+
+
+def _process_packed(task: tuple[int, Path]) -> Packed:
+    """``_process``, the outcome packed as the parent keeps it (``batch_store.packed``): the
+    parent never unpickles what it only writes to disk."""
+    return packed(_process(task))
 
 
 def _read_previous(task: tuple[int, Path]) -> ReportData | str:

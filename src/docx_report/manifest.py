@@ -17,10 +17,11 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from docx_report.batch_store import Entry
 from docx_report.errors import WRITE_FAILED, Level, OutputError, Problem
 from docx_report.files import os_reason, write_bytes_atomically
 from docx_report.outdir import unsafe_parent
-from docx_report.summary import Aggregate, Outcome, Status
+from docx_report.summary import Aggregate, Status
 
 MANIFEST_NAME = ".docx-report-batch.json"
 _WRITTEN_SUFFIXES = {".docx", ".pdf", ".xlsx"}  # what a batch writes: the only files it removes
@@ -44,13 +45,13 @@ def write_manifest(outdir: Path, files: Iterable[str]) -> None:
                            json.dumps(data, ensure_ascii=False, indent=1).encode())
 
 
-def publish(owners: Sequence[Outcome | Aggregate], stage: Path, outdir: Path,
+def publish(owners: Sequence[Entry | Aggregate], stage: Path, outdir: Path,
             recorded: set[str]) -> set[str]:
     """Move the files built in ``stage`` (a copy of OUTDIR) into OUTDIR; the names moved.
     ``recorded`` and their names are listed first, should the run stop halfway through."""
     staged = [(owner, attr, path, path.relative_to(stage)) for owner in owners
               for attr in ("xlsx", "docx", "pdf")
-              if (path := getattr(owner, attr, None)) is not None]
+              if (path := _path(getattr(owner, attr, None))) is not None]
     write_manifest(outdir, recorded | {name.as_posix() for *_, name in staged})
     moved: set[str] = set()
     ready: set[Path] = set()  # folders made, no link on their way
@@ -67,22 +68,32 @@ def publish(owners: Sequence[Outcome | Aggregate], stage: Path, outdir: Path,
             os.replace(path, target)
         except OSError as exc:
             setattr(owner, attr, None)
-            owner.problems.append(Problem(
+            problem = Problem(
                 Level.ERROR, f"无法写入 {target}：{os_reason(exc)}（文件是否正在打开？）",
-                file=str(owner.file if isinstance(owner, Outcome) else target),
-                rule=WRITE_FAILED))
-            if isinstance(owner, Outcome) and attr == "docx":
-                owner.status, owner.pdf = Status.ERRORS, None
+                file=owner.file if isinstance(owner, Entry) else str(target),
+                rule=WRITE_FAILED)
+            if isinstance(owner, Entry):
+                owner.add(problem)
+                if attr == "docx":
+                    owner.status, owner.pdf = Status.ERRORS, None
+            else:
+                owner.problems.append(problem)
         else:
-            setattr(owner, attr, target)
+            setattr(owner, attr, os.fspath(target) if isinstance(owner, Entry) else target)
             moved.add(name.as_posix())
     old, new = str(stage), str(outdir)
     for owner in owners:  # problems found in the staged files are about the files in OUTDIR
-        if any(old in p.file or old in p.message for p in owner.problems):
-            owner.problems = [dataclasses.replace(p, file=p.file.replace(old, new),
-                                                  message=p.message.replace(old, new))
-                              for p in owner.problems]
+        # (only the parent's own problems of a workbook name the staged OUTDIR)
+        problems = (owner.added or []) if isinstance(owner, Entry) else owner.problems
+        if any(old in p.file or old in p.message for p in problems):
+            problems[:] = [dataclasses.replace(p, file=p.file.replace(old, new),
+                                               message=p.message.replace(old, new))
+                           for p in problems]
     return moved
+
+
+def _path(value: Path | str | None) -> Path | None:
+    return None if value is None else Path(value)
 
 
 def remove_stale(outdir: Path, recorded: set[str], written: set[str]) -> list[Path]:

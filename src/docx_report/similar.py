@@ -16,17 +16,25 @@ The pack's ``[similar]`` table sets ``ratio`` (default 0.9) and ``min_chars`` (d
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import struct
+import tempfile
 import zlib
+from array import array
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
+from sys import intern
+from typing import IO, overload
 
+from docx_report.batch_store import Entry, Outcomes
 from docx_report.pack import Pack, load_pack
 from docx_report.reader import Narrative
-from docx_report.summary import Outcome, Status, agency_key
+from docx_report.summary import Status, agency_key
 from docx_report.textchecks import parts, similarity
 
 SHINGLE = 3
@@ -48,7 +56,7 @@ _THREE_BYTES = re.compile("[\u0800-\ud7ff\ue000-\uffff]*")
 Text = tuple[str, str, str, bytes]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Pair:
     """Two agencies' texts of one section, (nearly) the same."""
 
@@ -118,17 +126,30 @@ def _estimate(a: bytes, b: bytes) -> float:
         len(a) // WIDTH)
 
 
-def similar_pairs(items: Sequence[tuple[Text, ...]], *, ratio: float = 0.9) -> list[Pair]:
-    """Pairs of different items with a section (nearly) the same, each pair once, by place."""
+def similar_pairs(items: Sequence[tuple[Text, ...]], *, ratio: float = 0.9,
+                  read: Callable[[int, int], str] | None = None) -> list[Pair]:
+    """Pairs of different items with a section (nearly) the same, each pair once, by place.
+
+    With ``read``, each item's texts stand for themselves by a digest (``digest``), and
+    ``read(i, j)`` reads the ``j``-th text of item ``i`` when a likely pair is compared."""
     entries: list[tuple[int, Text]] = [(i, t) for i, ts in enumerate(items) for t in ts]
-    candidates: set[tuple[int, int]] = set()  # indexes into entries
+    places = [j for ts in items for j in range(len(ts))] if read else []
+
+    def full(n: int) -> str:
+        return read(entries[n][0], places[n]) if read else entries[n][1][2]
+
+    # pairs of indexes into entries, (a, b) as the number a * size + b (a tuple of two costs
+    # ~150 bytes in a set, a number ~60: a batch of near copies has about ten a text)
+    size = len(entries)
+    candidates: set[int] = set()
 
     def add(group: Iterable[int]) -> None:
         members = sorted(group)
         if len(members) <= CROWDED:
-            candidates.update((a, b) for k, a in enumerate(members) for b in members[k + 1:])
+            candidates.update(a * size + b for k, a in enumerate(members)
+                              for b in members[k + 1:])
         else:
-            candidates.update((a, b) for k, a in enumerate(members)
+            candidates.update(a * size + b for k, a in enumerate(members)
                               for b in members[k + 1:k + 1 + NEIGHBOURS])
 
     exact: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -146,8 +167,10 @@ def similar_pairs(items: Sequence[tuple[Text, ...]], *, ratio: float = 0.9) -> l
         if len(members) > 1:
             add(set(members))
     # near copies share most 3-grams: leave the others before the (costly) exact ratio
-    candidates = {(a, b) for a, b in candidates
-                  if _estimate(signatures[a], signatures[b]) >= LIKELY}
+    likely = sorted(pair for pair in candidates
+                    if _estimate(signatures[pair // size], signatures[pair % size]) >= LIKELY)
+    candidates.clear()  # no longer needed: the likely ones, sorted, are compared
+    buckets.clear()
     # Texts already known to be copies of one another form a cluster (union-find): a pair
     # inside one is not compared again, so a text copied by hundreds of agencies costs about
     # one comparison each, and every agency of the cluster is still named in a pair.
@@ -170,26 +193,171 @@ def similar_pairs(items: Sequence[tuple[Text, ...]], *, ratio: float = 0.9) -> l
     for members in exact.values():
         for other in members[1:]:
             record(members[0], other, 1.0)
-    for a, b in sorted(candidates):
+    for a, b in map(divmod, likely, repeat(size)):
         if entries[a][0] == entries[b][0] or root(a) == root(b):
             continue
-        score = similarity(entries[a][1][2], entries[b][1][2])
+        score = similarity(full(a), full(b))
         if score >= ratio:
             record(a, b, score)
     return sorted(found.values(), key=lambda p: (p.first, p.second, p.place))
 
 
-def agencies(outcomes: Sequence[Outcome]) -> list[tuple[Outcome, Outcome, str, float]]:
-    """Agencies (of one pack and year) whose narrative sections are (nearly) the same."""
-    groups: dict[tuple[str, int | None], list[Outcome]] = {}
-    for o in outcomes:
+def digest(text: str) -> str:
+    """A text as ``similar_pairs`` tells it from others when the text itself is not kept: 128
+    bits of BLAKE2b (two texts with the same digest are the same text)."""
+    return hashlib.blake2b(text.encode(), digest_size=16).digest().decode("latin-1")
+
+
+# One text of a section, as ``agencies`` sets it aside: its workbook (a member of the group),
+# its place among that workbook's texts, its place's number, digest and signature.
+_KEPT = struct.Struct(f"<IHH16s{BANDS * ROWS * WIDTH}s")
+_SPILL = 1 << 16  # bytes of one section's texts set aside at once
+_FLOAT, _BITS_OF = struct.Struct("<d"), struct.Struct("<Q")
+
+
+class _Sections:
+    """The texts of a group's workbooks, set aside section by section in a scratch file (texts
+    of different sections are never compared: one section's are in memory at a time)."""
+
+    def __init__(self, scratch: IO[bytes]) -> None:
+        self.scratch = scratch
+        self.chunks: dict[str, list[tuple[int, int]]] = {}  # each section's, in the file
+        self.pending: dict[str, bytearray] = {}
+        self.places: dict[str, dict[str, int]] = {}
+        self.end = 0
+
+    def add(self, member: int, n: int, text: Text) -> None:
+        key, place, body, sig = text
+        places = self.places.setdefault(key, {})
+        number = places.setdefault(place, len(places))
+        pending = self.pending.setdefault(key, bytearray())
+        pending += _KEPT.pack(member, n, number, digest(body).encode("latin-1"), sig)
+        if len(pending) >= _SPILL:
+            self._spill(key)
+
+    def _spill(self, key: str) -> None:
+        pending = self.pending[key]
+        os.pwrite(self.scratch.fileno(), pending, self.end)
+        self.chunks.setdefault(key, []).append((self.end, len(pending)))
+        self.end += len(pending)
+        pending.clear()
+
+    def each(self) -> Iterator[tuple[list[int], list[tuple[int, ...]], list[tuple[Text, ...]]]]:
+        """Each section's texts, by workbook: the workbooks (members), the place of each text
+        among its workbook's, and the texts (their digests standing for them)."""
+        for key, places in self.places.items():
+            names = {n: intern(place) for place, n in places.items()}
+            kept = b"".join([os.pread(self.scratch.fileno(), size, at)
+                             for at, size in self.chunks.get(key, ())]) + self.pending[key]
+            owners: list[int] = []
+            spots: list[tuple[int, ...]] = []
+            items: list[tuple[Text, ...]] = []
+            for member, n, number, tag, sig in _KEPT.iter_unpack(kept):
+                text = (key, names[number], tag.decode("latin-1"), sig)
+                if owners and owners[-1] == member:
+                    spots[-1] += (n,)
+                    items[-1] += (text,)
+                else:
+                    owners.append(member)
+                    spots.append((n,))
+                    items.append((text,))
+            yield owners, spots, items
+
+
+Found = tuple[Entry, Entry, str, float]
+
+
+class Pairs(Sequence[Found]):
+    """Agencies' texts (nearly) the same: (one, other, section, ratio) each, kept in a few
+    bytes (a batch of near copies finds about one pair a text: tens of thousands)."""
+
+    def __init__(self) -> None:
+        self._firsts: list[Entry] = []
+        self._seconds: list[Entry] = []
+        self._spots = array("I")  # each pair's place, as a number
+        self._ratios = array("d")
+        self._numbers: dict[str, int] = {}
+        self._places: list[str] = []
+
+    def append(self, pair: Found) -> None:
+        first, second, place, ratio = pair
+        number = self._numbers.setdefault(place, len(self._places))
+        if number == len(self._places):
+            self._places.append(place)
+        self._firsts.append(first)
+        self._seconds.append(second)
+        self._spots.append(number)
+        self._ratios.append(ratio)
+
+    def __len__(self) -> int:
+        return len(self._ratios)
+
+    @overload
+    def __getitem__(self, i: int) -> Found: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[Found]: ...
+
+    def __getitem__(self, i: int | slice) -> Found | Sequence[Found]:
+        if isinstance(i, slice):
+            return [self[n] for n in range(*i.indices(len(self)))]
+        return (self._firsts[i], self._seconds[i], self._places[self._spots[i]],
+                self._ratios[i])
+
+    def __iter__(self) -> Iterator[Found]:
+        return map(self.__getitem__, range(len(self)))
+
+
+def agencies(outcomes: Outcomes) -> Pairs:
+    """Agencies (of one pack and year) whose narrative sections are (nearly) the same.
+
+    Each workbook's texts are read back from disk once and set aside, section by section, as
+    digests and signatures; a text itself is read again only to be compared with a likely
+    copy. The pairs are those ``similar_pairs`` finds among all the texts at once (texts of
+    different sections are never paired), in the same order."""
+    groups: dict[tuple[str, int | None], list[Entry]] = {}
+    for o in outcomes.entries:
         if o.texts and o.status is not Status.DUPLICATE:
             groups.setdefault((o.pack_source or o.pack, o.year), []).append(o)
-    found = []
+    found = Pairs()
     for (source, _), members in groups.items():
         ratio = float(load_pack(source).similar.get("ratio", 0.9))
-        for pair in similar_pairs([o.texts for o in members], ratio=ratio):
-            a, b = members[pair.first], members[pair.second]
+        read: dict[int, tuple[Text, ...]] = {}  # the last members read (a pair's are near)
+
+        def text(member: int, n: int, members: list[Entry] = members,
+                 read: dict[int, tuple[Text, ...]] = read) -> str:
+            texts = read.get(member)
+            if texts is None:
+                if len(read) >= 16:
+                    read.clear()
+                texts = read[member] = outcomes.texts(members[member])
+            return texts[n][2]
+
+        # each pair found as one number, (first, second, place) above the ratio's 64 bits:
+        # sorted, they come in the order of (first, second, place) (a Pair costs ~130 bytes,
+        # a number ~50: a batch of near copies finds about one pair a text)
+        codes: list[int] = []
+        with tempfile.TemporaryFile(dir=outcomes.staging) as scratch:
+            sections = _Sections(scratch)
+            for m, member in enumerate(members):
+                for n, one in enumerate(outcomes.texts(member)):
+                    sections.add(m, n, one)
+            places = sorted({place for found_ in sections.places.values() for place in found_})
+            rank = {place: r for r, place in enumerate(places)}
+            for owners, spots, items in sections.each():
+
+                def texts(i: int, j: int, owners: list[int] = owners,
+                          spots: list[tuple[int, ...]] = spots) -> str:
+                    return text(owners[i], spots[i][j])
+
+                codes += [((owners[p.first] * len(members) + owners[p.second]) * len(places)
+                           + rank[p.place]) << 64 | _BITS_OF.unpack(_FLOAT.pack(p.ratio))[0]
+                          for p in similar_pairs(items, ratio=ratio, read=texts)]
+        codes.sort()
+        for code in codes:
+            score = _FLOAT.unpack(_BITS_OF.pack(code & _BITS))[0]
+            pair, place = divmod(code >> 64, len(places))
+            a, b = (members[m] for m in divmod(pair, len(members)))
             if agency_key(a.agency) != agency_key(b.agency):
-                found.append((a, b, pair.place, pair.ratio))
+                found.append((a, b, places[place], score))
     return found

@@ -22,7 +22,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from docx_report.errors import HasProblems, Level, Problem
 from docx_report.names import strip_invisible
@@ -30,6 +30,9 @@ from docx_report.pack import Pack
 from docx_report.values import Number
 from docx_report.workbook import write_tables
 from docx_report.xlsx_rows import Rows, cell_text
+
+if TYPE_CHECKING:  # batch_store keeps these records on disk
+    from docx_report.batch_store import Entry, Outcomes
 
 REPORTS_SHEET = "各机关情况"
 PROBLEMS_SHEET = "问题清单"
@@ -101,23 +104,25 @@ class Outcome(HasProblems):
 @dataclass
 class BatchResult:
     outdir: Path
-    outcomes: list[Outcome]
+    # Every workbook's outcome, in order: kept on disk, each read back when asked for
+    outcomes: Outcomes
     aggregates: list[Aggregate]
     previous: list[PreviousMatch] | None
     summary: Path
     stale: list[Path] = field(default_factory=list)  # the last run's files that could not go
     # Agencies whose narrative sections are (nearly) the same: (one, other, section, ratio).
-    similar: list[tuple[Outcome, Outcome, str, float]] = field(default_factory=list)
+    similar: Sequence[tuple[Entry, Entry, str, float]] = field(default_factory=list)
     # What the packs call the agency field (机关名称, 街道办事处…): the summary's headers
     agency_label: str = "单位名称"
 
     def count(self, status: Status) -> int:
-        return sum(1 for o in self.outcomes if o.status is status)
+        return sum(1 for o in self.outcomes.entries if o.status is status)
 
     @property
     def ok(self) -> bool:
         """Every workbook built, every PDF made, every 汇总 without error."""
-        return all(o.status is Status.BUILT and not o.errors for o in self.outcomes) and all(
+        return all(o.status is Status.BUILT and not o.error_count
+                   for o in self.outcomes.entries) and all(
             not any(p.level is Level.ERROR for p in a.problems) for a in self.aggregates)
 
 
@@ -218,6 +223,17 @@ class _Shown:
             text = self.paths[value] = _cell_value(value, self.base)
         return text
 
+    def output(self, name: str | None) -> Any:
+        """A file this run read or wrote (its path as ``os.fspath`` gave it) as its Path is
+        shown."""
+        if name is None:
+            return None
+        prefix = str(self.base).rstrip(os.sep) + os.sep
+        if name.startswith(prefix) and os.path.isabs(name) == self.base.is_absolute():
+            name = name[len(prefix):]
+        text = cell_text(name)
+        return text if len(text) <= _MAX_CELL else text[:_MAX_CELL] + "…"
+
     def file(self, name: str) -> Any:
         """A problem's file (a path as text) as ``Path(name)`` is shown; "" for none."""
         if not name:
@@ -242,21 +258,25 @@ def _sheet(title: str, headers: Sequence[str], count: int,
     return title, headers, Rows(count, lambda: rows(shown), shown.value), widths
 
 
-def _figure_labels(result: BatchResult) -> list[str]:
-    """The key-figure columns: every label any workbook's pack declares, in order."""
-    return list(dict.fromkeys(label for o in result.outcomes for label in o.figures))
+def _report_rows(result: BatchResult, labels: Sequence[str], shown: _Shown
+                 ) -> Iterator[list[Any]]:
+    return ([n, shown.output(o.file), o.agency, o.year, o.pack, o.status.value, o.error_count,
+             o.warning_count, *(figures.get(label) for label in labels), shown.output(o.docx),
+             shown.output(o.pdf), previous]
+            for n, (o, figures, previous) in enumerate(result.outcomes.rows(), start=1))
 
 
-def _report_rows(result: BatchResult, labels: Sequence[str]) -> Iterator[list[Any]]:
-    return ([n, o.file, o.agency, o.year, o.pack, o.status.value, len(o.errors),
-             len(o.warnings), *(o.figures.get(label) for label in labels), o.docx, o.pdf,
-             o.previous] for n, o in enumerate(result.outcomes, start=1))
+_LABELS = {True: Level.ERROR.label, False: Level.WARNING.label}
 
 
 def _problem_rows(result: BatchResult, shown: _Shown) -> Iterator[list[Any]]:
-    owners: list[Outcome | Aggregate] = [*result.outcomes, *result.aggregates]
-    return ([shown.file(p.file), owner.agency, p.sheet, p.cell, p.level.label, p.rule,
-             p.message] for owner in owners for p in owner.problems)
+    for owner, problems in result.outcomes.flat_problems():
+        for error, message, file, sheet, cell, rule in problems:
+            yield [shown.file(file), owner.agency, sheet, cell, _LABELS[error], rule, message]
+    for a in result.aggregates:
+        for p in a.problems:
+            yield [shown.file(p.file), a.agency, p.sheet, p.cell, p.level.label, p.rule,
+                   p.message]
 
 
 def write_summary(result: BatchResult, out: Path) -> None:
@@ -264,14 +284,14 @@ def write_summary(result: BatchResult, out: Path) -> None:
     base = out.parent
     name = result.agency_label
     noun = name.removesuffix("名称") or name  # 机关名称 → 机关数, 纳入汇总的机关
-    labels = _figure_labels(result)
-    problems = sum(len(o.problems) for o in result.outcomes) + sum(
+    labels = list(result.outcomes.labels)  # every label any workbook's pack declares
+    problems = sum(o.problem_count for o in result.outcomes.entries) + sum(
         len(a.problems) for a in result.aggregates)
     tables = [
         _sheet(REPORTS_SHEET,
                ["序号", "文件", name, "年度", "报告格式", "状态", "错误数", "警告数",
                 *labels, "报告文件", "PDF 文件", "上年工作簿"],
-               len(result.outcomes), lambda _: _report_rows(result, labels),
+               len(result.outcomes), lambda shown: _report_rows(result, labels, shown),
                [6, 40, 30, 7, 20, 9, 7, 7, 9, 9, 9, 9, 9, 9, 40, 40, 40], base),
         _sheet(PROBLEMS_SHEET, ["文件", name, "工作表", "单元格", "级别", "规则", "问题"],
                problems, lambda shown: _problem_rows(result, shown), [40, 30, 16, 8, 6, 6, 90],
@@ -284,8 +304,8 @@ def write_summary(result: BatchResult, out: Path) -> None:
                [20, 7, 7, 30, 9, 40, 40, 40, 80], base),
         _sheet(SIMILAR_SHEET, [name, "文件", f"雷同的{noun}", "其文件", "章节", "相似度"],
                len(result.similar),
-               lambda _: ([a.agency, a.file, b.agency, b.file, place, f"{ratio:.0%}"]
-                          for a, b, place, ratio in result.similar),
+               lambda shown: ([a.agency, shown.output(a.file), b.agency, shown.output(b.file),
+                               place, f"{ratio:.0%}"] for a, b, place, ratio in result.similar),
                [30, 40, 30, 40, 40, 8], base)]
     if result.previous is not None:
         matches = result.previous
@@ -301,7 +321,7 @@ def write_summary(result: BatchResult, out: Path) -> None:
 # 上年对照: this year's agencies against last year's
 
 
-def previous_rows(outcomes: Sequence[Outcome], index: Mapping[tuple[str, Period], list[Path]],
+def previous_rows(outcomes: Sequence[Entry], index: Mapping[tuple[str, Period], list[Path]],
                   unusable: Sequence[PreviousMatch]) -> list[PreviousMatch]:
     """Each agency matched (or not) to last year's workbook of the same period (a monthly
     pack: the same month), then last year's agencies that sent nothing for the matching
@@ -320,7 +340,8 @@ def previous_rows(outcomes: Sequence[Outcome], index: Mapping[tuple[str, Period]
             note = f"上年有 {len(found)} 份工作簿，使用了 {found[0]}"
         else:
             note = "已做跨年度核对"
-        rows.append(PreviousMatch(o.agency, o.year, o.file, found[0] if found else None, note))
+        rows.append(PreviousMatch(o.agency, o.year, Path(o.file), found[0] if found else None,
+                                  note))
     for (key, period), paths in sorted(index.items(), key=lambda item: str(item[1][0])):
         year = period_year(period)
         if year is not None and (key, shifted(period, 1)) not in current:

@@ -25,7 +25,7 @@ from docx_report.layout import column_letter
 # C0 controls but tab, newline and carriage return, as openpyxl refuses them; lone surrogates
 # (a file name that is not UTF-8 reaches Python as them, and no workbook can store them)
 ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
-_BLOCK = 2000  # rows joined before they are written
+_BLOCK = 500  # rows joined before they are written (a block of 2,000 held ~4 MB)
 _KEPT = 4096  # cells of repeated texts and numbers kept, at most, while rows are made
 
 

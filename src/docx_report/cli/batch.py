@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,18 +11,20 @@ import click
 from docx_report.cli._common import EXIT_PROBLEMS, ReportCommand, handle_errors, pack_option
 
 if TYPE_CHECKING:  # the batch machinery (openpyxl for the summary) loads when a batch runs
-    from docx_report.batch import Outcome
+    from docx_report.batch_store import Entry, Outcomes
 
 
-def _label(outcome: Outcome) -> str:
+def _label(entry: Entry, outcomes: Outcomes) -> str:
+    """A workbook's status as a line says it (its problems read back only if unreadable)."""
     from docx_report.batch import Status
 
-    if outcome.status is Status.BUILT:
-        warnings = len(outcome.warnings)
+    if entry.status is Status.BUILT:
+        warnings = entry.warning_count
         return "通过" + (f"（{warnings} 处警告）" if warnings else "")
-    if outcome.status is Status.UNREADABLE:
-        return "无法读取：" + (outcome.problems[0].message if outcome.problems else "")
-    return f"{outcome.status.value}（{len(outcome.errors)} 处错误）"
+    if entry.status is Status.UNREADABLE:
+        problems = outcomes.problems(entry)
+        return "无法读取：" + (problems[0].message if problems else "")
+    return f"{entry.status.value}（{entry.error_count} 处错误）"
 
 
 class _Lines:
@@ -34,24 +35,28 @@ class _Lines:
     """
 
     def __init__(self) -> None:
-        self.shown: dict[int, str] = {}
+        self.shown: list[str] = []  # each workbook's line, as shown (the same texts shared)
 
     def start(self, total: int) -> None:
         click.echo(f"检查 {total} 个工作簿…", err=True)
 
-    def advance(self, outcome: Outcome) -> None:
+    def advance(self, outcome: Entry) -> None:
         pass
 
-    def settled(self, outcomes: Sequence[Outcome]) -> None:
-        for n, outcome in enumerate(outcomes, start=1):
-            agency = f"（{outcome.agency}）" if outcome.agency else ""
-            self.shown[outcome.index] = _label(outcome)
-            click.echo(f"[{n}/{len(outcomes)}] {outcome.file}{agency}：{_label(outcome)}")
+    def settled(self, outcomes: Outcomes) -> None:
+        said: dict[str, str] = {}
+        entries = outcomes.entries
+        for n, entry in enumerate(entries, start=1):
+            agency = f"（{entry.agency}）" if entry.agency else ""
+            label = _label(entry, outcomes)
+            self.shown.append(said.setdefault(label, label))
+            click.echo(f"[{n}/{len(entries)}] {entry.file}{agency}：{label}")
 
-    def to_list(self, outcomes: Sequence[Outcome]) -> list[Outcome]:
+    def to_list(self, outcomes: Outcomes) -> list[Entry]:
         """When the batch is done: those whose status changed since shown (a report that could
         not be moved into OUTDIR)."""
-        return [o for o in outcomes if self.shown.get(o.index, _label(o)) != _label(o)]
+        return [e for e, shown in zip(outcomes.entries, self.shown, strict=False)
+                if shown != _label(e, outcomes)]
 
     def phase(self, message: str) -> None:
         click.echo(f"{message}…", err=True)
@@ -72,16 +77,16 @@ class _Bar(_Lines):
                                      show_pos=True)
         self.bar.__enter__()
 
-    def advance(self, outcome: Outcome) -> None:
+    def advance(self, outcome: Entry) -> None:
         self.bar.update(1)
 
-    def settled(self, outcomes: Sequence[Outcome]) -> None:
+    def settled(self, outcomes: Outcomes) -> None:
         pass  # the bar shows no names: what needs attention is listed when the batch is done
 
-    def to_list(self, outcomes: Sequence[Outcome]) -> list[Outcome]:
+    def to_list(self, outcomes: Outcomes) -> list[Entry]:
         from docx_report.batch import Status
 
-        return [o for o in outcomes if o.status is not Status.BUILT]
+        return [e for e in outcomes.entries if e.status is not Status.BUILT]
 
     def phase(self, message: str) -> None:
         self.close()
@@ -146,8 +151,8 @@ def batch(inputs: tuple[Path, ...], outdir: Path, jobs: int | None, make_pdf: bo
                                      pack=pack_name)
     finally:
         progress.close()
-    for outcome in progress.to_list(result.outcomes):
-        click.echo(f"{outcome.file}：{_label(outcome)}", err=True)
+    for entry in progress.to_list(result.outcomes):
+        click.echo(f"{entry.file}：{_label(entry, result.outcomes)}", err=True)
     built, errors = result.count(Status.BUILT), result.count(Status.ERRORS)
     unreadable, duplicates = result.count(Status.UNREADABLE), result.count(Status.DUPLICATE)
     click.echo(f"共 {len(result.outcomes)} 个工作簿：已生成报告 {built} 份，有错误 {errors} 个，"
@@ -161,7 +166,8 @@ def batch(inputs: tuple[Path, ...], outdir: Path, jobs: int | None, make_pdf: bo
         click.echo("上次运行写出、本次不再需要的以下文件未能删除（是否正在打开？），"
                    "请手工删除：\n  " + "\n  ".join(map(str, result.stale)), err=True)
     if not result.ok:
-        failed = sum(1 for o in result.outcomes if o.status is not Status.BUILT or o.errors)
+        failed = sum(1 for o in result.outcomes.entries
+                     if o.status is not Status.BUILT or o.error_count)
         failed += sum(1 for a in result.aggregates if a.status != Status.BUILT.value)
         click.echo(f"有 {failed} 项未完成，详见 {result.summary} 的「问题清单」工作表"
                    "（可按文件筛选后退回各机关）", err=True)
