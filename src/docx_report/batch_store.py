@@ -115,8 +115,11 @@ class Outcomes(Sequence[Outcome]):
 
     def __init__(self, staging: Path, files: Sequence[Path]) -> None:
         """Outcomes of ``files``, kept in ``staging`` (where the workers stage reports)."""
-        # unnamed: gone with the process; closed by ``close`` or when no longer referenced
-        self._file = tempfile.TemporaryFile(dir=staging)  # noqa: SIM115
+        # unnamed: gone with the process; closed by ``close`` or when no longer referenced.
+        # (Windows names it, and an open file keeps its folder: there it is not in staging,
+        # which the batch removes while its result, and so the file, lives on.)
+        self._file = tempfile.TemporaryFile(  # noqa: SIM115
+            dir=staging if os.name != "nt" else None)
         self._close = weakref.finalize(self, self._file.close)
         self._fd = self._file.fileno()
         self._end = 0  # the records' end, those not written yet included
