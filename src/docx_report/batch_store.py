@@ -121,7 +121,6 @@ class Outcomes(Sequence[Outcome]):
         self._file = tempfile.TemporaryFile(  # noqa: SIM115
             dir=staging if os.name != "nt" else None)
         self._close = weakref.finalize(self, self._file.close)
-        self._fd = self._file.fileno()
         self._end = 0  # the records' end, those not written yet included
         self._pending = bytearray()  # records not written yet
         self.staging = staging
@@ -159,7 +158,10 @@ class Outcomes(Sequence[Outcome]):
         return entry
 
     def _flush(self) -> None:
-        os.pwrite(self._fd, self._pending, self._end - len(self._pending))
+        # (the file object, not os.pwrite: on every system, and all written or OSError)
+        self._file.seek(self._end - len(self._pending))
+        self._file.write(self._pending)
+        self._file.flush()
         self._pending.clear()
 
     def settle(self) -> None:
@@ -176,7 +178,10 @@ class Outcomes(Sequence[Outcome]):
     def _parts(self, entry: Entry, *wanted: int) -> list[Any]:
         if self._pending:
             self._flush()
-        record = os.pread(self._fd, entry.size, entry.at)
+        self._file.seek(entry.at)
+        record = self._file.read(entry.size)
+        if len(record) != entry.size:
+            raise OSError(f"batch outcomes cut short at {entry.at}")
         sizes = _HEAD.unpack_from(record)
         starts = [_HEAD.size]
         for size in sizes:
