@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from docx_report import pdf as pdf_lib
 from docx_report.cli._common import EXIT_PROBLEMS, ReportCommand, handle_errors
 
 
@@ -36,6 +35,8 @@ def pdf_command(reports: tuple[Path, ...], out_dir: Path | None, plain: bool,
     docx-report pdf 2024年报告.docx
     docx-report pdf 报告/*.docx -o 存档/ --jobs 2
     """
+    from docx_report import pdf as pdf_lib  # (here: other commands need not import it)
+
     results = pdf_lib.convert(reports, out_dir, pdfa=not plain, jobs=jobs)
     failed = [r for r in results if not r.ok]
     for result in results:

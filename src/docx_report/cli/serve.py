@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import threading
-import webbrowser
 from pathlib import Path
 
 import click
@@ -47,6 +44,10 @@ def serve(host: str, port: int, data_dir: Path | None, office_name: str, token: 
         import waitress  # noqa: F401
     except ImportError:
         raise ReportError(INSTALL_HINT) from None
+    import logging  # (here: other commands need none of these)
+    import threading
+    import webbrowser
+
     from docx_report.web import create_app
     from docx_report.web.server import is_loopback, make_server
 
