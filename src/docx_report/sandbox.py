@@ -304,9 +304,13 @@ _UNSAFE_NAMES = frozenset({"mro", "gi_frame", "gi_code", "cr_frame", "cr_code", 
 def unsafe_attribute(tree: nodes.Template) -> tuple[str, int] | None:
     """What a template does that is refused before it runs, and on which line: an attribute
     the sandbox would refuse, or reading other files (include, import, extends)."""
-    for other in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
-        return "模板不能引用其他文件（include/import/extends），已拒绝", other.lineno
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter, nodes.Keyword)):
+    found: tuple[str, int] | None = None  # the first unsafe attribute (reading files first)
+    for node in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends,
+                               nodes.Getattr, nodes.Getitem, nodes.Filter, nodes.Keyword)):
+        if isinstance(node, (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
+            return "模板不能引用其他文件（include/import/extends），已拒绝", node.lineno
+        if found is not None:
+            continue
         name: Any = None
         if isinstance(node, nodes.Getattr):
             name = node.attr
@@ -319,8 +323,8 @@ def unsafe_attribute(tree: nodes.Template) -> tuple[str, int] | None:
         if isinstance(name, str) and any(
             p.startswith("_") or p in _UNSAFE_NAMES for p in name.split(".")
         ):
-            return f"模板试图访问不安全的属性 {name}，已拒绝", node.lineno
-    return None
+            found = f"模板试图访问不安全的属性 {name}，已拒绝", node.lineno
+    return found
 
 
 def syntax_message(exc: TemplateSyntaxError) -> str:
