@@ -8,6 +8,7 @@ from docx_report.expr import (
     Equation,
     ExprError,
     Term,
+    _wildcard,
     expand,
     parse_equation,
     parse_sum,
@@ -91,3 +92,13 @@ def test_a_bound_parses_and_holds_only_when_the_left_side_is_not_smaller() -> No
     assert bound.op == ">=" and [t.ref for t in bound.left] == ["a.b.*", "a.c.*"]
     assert bound.holds(0, 0) and bound.holds(3, 0) and not bound.holds(-1, 0)
     assert not parse_equation("a.b == 1").holds(2, 1)
+
+
+@pytest.mark.parametrize("ref, key, value", [
+    ("t.*.x", "t.a.x", "a"), ("t.*.x", "t.ab_1.x", "ab_1"), ("t.*.x", "t..x", None),
+    ("t.*.x", "t.a.b.x", None), ("t.*.x", "t.a.xy", None), ("t.*.x", "u.a.x", None),
+    ("t.*", "t.a", "a"), ("*.x", "a.x", "a"), ("t.*.x", "t.é.x", None), ("t.*.x", "t.a-b.x", None),
+    ("t.*.*", "t.a.b", "a"), ("t.*.*", "t.a", None),
+])
+def test_a_wildcard_stands_for_one_name(ref: str, key: str, value: str | None) -> None:
+    assert _wildcard(ref, key) == value

@@ -124,13 +124,24 @@ def expand(refs: Iterable[str], keys: Sequence[str]) -> list[str]:
     if not wild:
         return [""]
     key_set = set(keys)
-    candidates: list[str] = []
-    first = _pattern(wild[0])
+    candidates: dict[str, None] = {}
     for key in keys:
-        match = first.match(key)
-        if match and match.group(1) not in candidates:
-            candidates.append(match.group(1))
+        value = _wildcard(wild[0], key)
+        if value is not None:
+            candidates[value] = None
     return [c for c in candidates if all(r.replace("*", c) in key_set for r in wild)]
+
+
+def _wildcard(ref: str, key: str) -> str | None:
+    """What the ref's first '*' stands for in ``key`` (letters, digits, '_'), else None."""
+    head, _, tail = ref.partition("*")
+    if "*" in tail:  # (each '*' stands for a name: a regular expression says which)
+        match = _pattern(ref).match(key)
+        return match.group(1) if match else None
+    if len(key) <= len(head) + len(tail) or not key.startswith(head) or not key.endswith(tail):
+        return None
+    value = key[len(head):len(key) - len(tail)]
+    return value if value.isascii() and value.replace("_", "a").isalnum() else None
 
 
 def substitute(ref: str, value: str) -> str:
