@@ -955,3 +955,32 @@ def test_libreoffice_cannot_read_files_outside_its_job(tmp_path: Path,
     assert "正文" in texts["confined"]
     assert "SECRET4711" in texts["unconfined"]  # the link works: the test can fail
     assert "SECRET4711" not in texts["confined"]
+
+
+def test_outcomes_that_do_not_fit_fail_in_chinese_and_change_nothing(tmp_path: Path) -> None:
+    """The parent keeps each workbook's outcome in a file of the staging folder: when it cannot
+    grow (over a size the system refuses, as on a full disk), the batch says why in Chinese
+    and OUTDIR stays as it was."""
+    import signal
+
+    inbox, out = tmp_path / "收到", tmp_path / "out"
+    inbox.mkdir()
+    for i in range(48):  # one agency 48 times: 重复, but each outcome is kept all the same
+        (inbox / f"{i:02d}.xlsx").write_bytes(EXAMPLE_2021.read_bytes())
+    out.mkdir()
+    (out / "上次的.txt").write_text("上次的文件", "utf-8")
+    before = tree(out)
+    limit = 160 * 1024  # more than a report, less than 48 outcomes
+
+    def small_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    done = subprocess.run([sys.executable, "-m", "docx_report", "batch", str(inbox), "-o",
+                           str(out), "--jobs", "2"], capture_output=True, text=True,
+                          preexec_fn=small_files, timeout=300)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr and "内部错误" not in done.stderr
+    assert "文件超过系统允许的大小" in done.stderr, done.stderr
+    assert tree(out) == before
+    assert not list(out.glob(".docx-report-batch-*"))

@@ -395,22 +395,26 @@ def run_batch(inputs: Sequence[Path], outdir: Path, *, jobs: int | None = None,
             if progress:
                 progress.phase("转换 PDF")
             _convert(entries, aggregates, pdfa=pdfa, jobs=jobs)
+        # Copied texts found before anything is moved in: its scratch file may not fit.
+        copies = similar.agencies(store)
         os.sync()  # the staged files on disk before they are moved in (one sync, not one a file)
         recorded = manifest.read_manifest(outdir)
         written = manifest.publish([*entries, *aggregates], stage, outdir,
                                   recorded | {SUMMARY_NAME}) | {SUMMARY_NAME}
         matches = summary.previous_rows(entries, index, unusable) if previous else None
         result = BatchResult(outdir, store, aggregates, matches, summary_path,
-                             similar=similar.agencies(store),
+                             similar=copies,
                              agency_label=_agency_label(entries))
         summary.write_summary(result, summary_path)
         # A run that failed to write something (a full disk…) deletes none of the last run's
         # files: they stay, and stay listed, until a complete run replaces them.
         kept = recorded if _incomplete(entries, aggregates, make_pdf) else set()
         result.stale = manifest.remove_stale(outdir, recorded, written | kept)
-    except BaseException:
+    except BaseException as exc:
         if outcomes is not None:
             outcomes.close()
+        if isinstance(exc, OSError):  # the outcomes' or a scratch file: a full disk …
+            raise OutputError(f"无法写入输出目录 {outdir}：{os_reason(exc)}") from None
         raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)

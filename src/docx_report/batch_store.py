@@ -13,6 +13,7 @@ entry's changes, when asked for: the file stays open (unnamed) as long as the re
 
 from __future__ import annotations
 
+import errno
 import os
 import pickle
 import struct
@@ -181,7 +182,7 @@ class Outcomes(Sequence[Outcome]):
         self._file.seek(entry.at)
         record = self._file.read(entry.size)
         if len(record) != entry.size:
-            raise OSError(f"batch outcomes cut short at {entry.at}")
+            raise OSError(errno.EIO, f"batch outcomes cut short at {entry.at}")
         sizes = _HEAD.unpack_from(record)
         starts = [_HEAD.size]
         for size in sizes:

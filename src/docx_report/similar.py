@@ -16,8 +16,8 @@ The pack's ``[similar]`` table sets ``ratio`` (default 0.9) and ``min_chars`` (d
 
 from __future__ import annotations
 
+import errno
 import hashlib
-import os
 import re
 import struct
 import tempfile
@@ -237,18 +237,28 @@ class _Sections:
 
     def _spill(self, key: str) -> None:
         pending = self.pending[key]
-        os.pwrite(self.scratch.fileno(), pending, self.end)
+        # (the file object, not os.pwrite: on every system, and all written or OSError)
+        self.scratch.seek(self.end)
+        self.scratch.write(pending)
         self.chunks.setdefault(key, []).append((self.end, len(pending)))
         self.end += len(pending)
         pending.clear()
+
+    def _read(self, at: int, size: int) -> bytes:
+        self.scratch.flush()
+        self.scratch.seek(at)
+        data = self.scratch.read(size)
+        if len(data) != size:
+            raise OSError(errno.EIO, f"copy detection's scratch file cut short at {at}")
+        return data
 
     def each(self) -> Iterator[tuple[list[int], list[tuple[int, ...]], list[tuple[Text, ...]]]]:
         """Each section's texts, by workbook: the workbooks (members), the place of each text
         among its workbook's, and the texts (their digests standing for them)."""
         for key, places in self.places.items():
             names = {n: intern(place) for place, n in places.items()}
-            kept = b"".join([os.pread(self.scratch.fileno(), size, at)
-                             for at, size in self.chunks.get(key, ())]) + self.pending[key]
+            kept = b"".join([self._read(at, size) for at, size in self.chunks.get(key, ())]
+                            ) + self.pending[key]
             owners: list[int] = []
             spots: list[tuple[int, ...]] = []
             items: list[tuple[Text, ...]] = []
