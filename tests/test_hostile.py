@@ -984,3 +984,23 @@ def test_outcomes_that_do_not_fit_fail_in_chinese_and_change_nothing(tmp_path: P
     assert "文件超过系统允许的大小" in done.stderr, done.stderr
     assert tree(out) == before
     assert not list(out.glob(".docx-report-batch-*"))
+
+
+def test_a_memory_limit_below_what_a_worker_needs_still_builds(tmp_path: Path) -> None:
+    """DOCX_REPORT_WORKBOOK_MEMORY_MB under what a worker uses when it starts (30 MB) is raised
+    to that plus some room: no worker fails to start (a traceback, then a batch that waits for
+    it forever), and a workbook still gets a limit."""
+    inbox, out = good_inbox(tmp_path), tmp_path / "out"
+    env = {**os.environ, "DOCX_REPORT_WORKBOOK_MEMORY_MB": "30"}
+    done = subprocess.run([sys.executable, "-m", "docx_report", "batch", str(inbox), "-o",
+                           str(out), "--jobs", "2"], capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert len(list(out.glob("*.docx"))) == 2
+    script = ("import os; os.environ['DOCX_REPORT_WORKBOOK_MEMORY_MB'] = '30'\n"
+              "from docx_report import limits; limits.apply_memory_limit()\n"
+              "try:\n    b = bytearray(600 * 2**20)\nexcept MemoryError:\n    print('refused')\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60)
+    assert done.stdout.strip() == "refused", done.stderr

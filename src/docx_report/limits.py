@@ -10,7 +10,8 @@ none has finished anything for longer than a workbook may take (``stalled_after`
 wall-clock backstop for hangs that use no processor time.
 
 Defaults: 120 s and 2048 MB per workbook; ``DOCX_REPORT_WORKBOOK_SECONDS`` and
-``DOCX_REPORT_WORKBOOK_MEMORY_MB`` change them (read when a worker starts).
+``DOCX_REPORT_WORKBOOK_MEMORY_MB`` change them (read when a worker starts; the memory limit is never
+set below what the worker uses when it starts plus 128 MB).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ except ImportError:  # Windows: no rlimits, the deadline alone
 DEFAULT_SECONDS = 120.0
 DEFAULT_MEMORY_MB = 2048
 _GRACE = 5  # CPU seconds past the soft deadline before the hard limit kills
+_HEADROOM = 128 * 2**20  # address space a worker gets at least beyond what it uses at start
 
 
 class OverLimit(BaseException):
@@ -67,7 +69,9 @@ def apply_memory_limit() -> None:
     """Cap this process's address space (in a worker process only) and make no core files."""
     if resource is None:
         return
-    limit = memory_mb() * 2**20
+    # never below what the worker already uses and needs to start (its threads' stacks…):
+    # a limit set lower would stop every workbook, or the worker before its first
+    limit = max(memory_mb() * 2**20, _address_space() + _HEADROOM)
     with contextlib.suppress(ValueError, OSError):
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
         if hard != resource.RLIM_INFINITY:
@@ -75,6 +79,18 @@ def apply_memory_limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
+
+
+def _address_space() -> int:
+    """This process's virtual memory, in bytes (what ``RLIMIT_AS`` counts); 0 if unknown."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 @contextlib.contextmanager
