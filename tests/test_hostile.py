@@ -629,10 +629,24 @@ def test_second_batch_into_a_busy_outdir_says_so_and_touches_nothing(tmp_path: P
     assert tree(out) == before
 
 
+def batch_with_files_under(limit: int, inbox: Path, out: Path, *options: str
+                           ) -> subprocess.CompletedProcess[str]:
+    """``batch`` in a process that may write no file over ``limit`` bytes (as on a disk
+    that fills up: a larger write fails with EFBIG)."""
+    import signal
+
+    def small_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return subprocess.run([sys.executable, "-m", "docx_report", "batch", str(inbox), "-o",
+                           str(out), *options], capture_output=True, text=True,
+                          preexec_fn=small_files, timeout=300)
+
+
 def test_failed_run_keeps_the_last_runs_good_outputs(tmp_path: Path) -> None:
     """A rerun that cannot write its 汇总 (here: files over a size the system refuses, as on
     a full disk) deletes none of the last run's files, and says why in Chinese."""
-    import signal
 
     inbox, out = good_inbox(tmp_path), tmp_path / "out"
     assert run("batch", inbox, "-o", out, "--jobs", "1").exit_code == 0
@@ -642,14 +656,7 @@ def test_failed_run_keeps_the_last_runs_good_outputs(tmp_path: Path) -> None:
     limit = max(small) + 512
     if limit >= min(large):
         pytest.skip("the 汇总 workbook is not larger than the reports here")
-
-    def small_files() -> None:
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-
-    done = subprocess.run([sys.executable, "-m", "docx_report", "batch", str(inbox), "-o",
-                           str(out), "--jobs", "1"], capture_output=True, text=True,
-                          preexec_fn=small_files, timeout=300)
+    done = batch_with_files_under(limit, inbox, out, "--jobs", "1")
     assert done.returncode == 1
     assert "Traceback" not in done.stderr and "内部错误" not in done.stderr
     after = tree(out)
@@ -961,7 +968,6 @@ def test_outcomes_that_do_not_fit_fail_in_chinese_and_change_nothing(tmp_path: P
     """The parent keeps each workbook's outcome in a file of the staging folder: when it cannot
     grow (over a size the system refuses, as on a full disk), the batch says why in Chinese
     and OUTDIR stays as it was."""
-    import signal
 
     inbox, out = tmp_path / "收到", tmp_path / "out"
     inbox.mkdir()
@@ -970,15 +976,8 @@ def test_outcomes_that_do_not_fit_fail_in_chinese_and_change_nothing(tmp_path: P
     out.mkdir()
     (out / "上次的.txt").write_text("上次的文件", "utf-8")
     before = tree(out)
-    limit = 160 * 1024  # more than a report, less than 48 outcomes
-
-    def small_files() -> None:
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-
-    done = subprocess.run([sys.executable, "-m", "docx_report", "batch", str(inbox), "-o",
-                           str(out), "--jobs", "2"], capture_output=True, text=True,
-                          preexec_fn=small_files, timeout=300)
+    # more than a report, less than 48 outcomes
+    done = batch_with_files_under(160 * 1024, inbox, out, "--jobs", "2")
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr and "内部错误" not in done.stderr
     assert "文件超过系统允许的大小" in done.stderr, done.stderr
