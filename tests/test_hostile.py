@@ -557,15 +557,21 @@ def test_batch_finishes_with_a_poisoned_workbook_under_limits(tmp_path: Path) ->
     assert len(list(out.glob("*.docx"))) == 2
 
 
-def test_worker_memory_limit_is_real(tmp_path: Path) -> None:
-    """In a worker (a forked process with the limit applied) an allocation beyond the limit
-    fails with MemoryError instead of growing until the kernel kills something."""
-    script = ("import os; os.environ['DOCX_REPORT_WORKBOOK_MEMORY_MB'] = '300'\n"
+def allocation_refused(limit_mb: str) -> bool:
+    """In a process with a worker's memory limit (``DOCX_REPORT_WORKBOOK_MEMORY_MB``), does
+    allocating 600 MB fail with MemoryError?"""
+    script = (f"import os; os.environ['DOCX_REPORT_WORKBOOK_MEMORY_MB'] = '{limit_mb}'\n"
               "from docx_report import limits; limits.apply_memory_limit()\n"
               "try:\n    b = bytearray(600 * 2**20)\nexcept MemoryError:\n    print('refused')\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=60)
-    assert done.stdout.strip() == "refused", done.stderr
+    return done.stdout.strip() == "refused"
+
+
+def test_worker_memory_limit_is_real(tmp_path: Path) -> None:
+    """In a worker (a forked process with the limit applied) an allocation beyond the limit
+    fails with MemoryError instead of growing until the kernel kills something."""
+    assert allocation_refused("300")
 
 
 def test_a_workbook_over_its_time_is_stopped_by_the_deadline() -> None:
@@ -997,9 +1003,4 @@ def test_a_memory_limit_below_what_a_worker_needs_still_builds(tmp_path: Path) -
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr + done.stdout
     assert len(list(out.glob("*.docx"))) == 2
-    script = ("import os; os.environ['DOCX_REPORT_WORKBOOK_MEMORY_MB'] = '30'\n"
-              "from docx_report import limits; limits.apply_memory_limit()\n"
-              "try:\n    b = bytearray(600 * 2**20)\nexcept MemoryError:\n    print('refused')\n")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=60)
-    assert done.stdout.strip() == "refused", done.stderr
+    assert allocation_refused("30")
