@@ -150,3 +150,19 @@ def test_a_batch_finds_the_pairs_of_all_its_texts_at_once(
     assert len(expected) > 50 and {place for *_, place, _ in expected} == {
         place for _, place in sections}
     assert found == expected
+
+
+def test_texts_set_aside_keep_their_places_past_65535() -> None:
+    """A workbook may hold more texts than two bytes count (a hostile one: ~140,000 cells)."""
+    import tempfile
+
+    from docx_report.similar import _Sections, signature
+
+    body = "全年新收政府信息公开申请63件，上年结转4件，均在法定期限内答复。" * 2
+    with tempfile.TemporaryFile() as scratch:
+        sections = _Sections(scratch)
+        for n in (0, 65_535, 70_000):
+            sections.add(3, n, ("s/一", f"二、·（{n}）", body, signature(body)))
+        [(owners, spots, items)] = list(sections.each())
+    assert owners == [3] and spots == [(0, 65_535, 70_000)]
+    assert [text[1] for text in items[0]] == ["二、·（0）", "二、·（65535）", "二、·（70000）"]

@@ -210,7 +210,7 @@ def digest(text: str) -> str:
 
 # One text of a section, as ``agencies`` sets it aside: its workbook (a member of the group),
 # its place among that workbook's texts, its place's number, digest and signature.
-_KEPT = struct.Struct(f"<IHH16s{BANDS * ROWS * WIDTH}s")
+_KEPT = struct.Struct(f"<III16s{BANDS * ROWS * WIDTH}s")  # (a workbook may hold 65,536 texts)
 _SPILL = 1 << 16  # bytes of one section's texts set aside at once
 _FLOAT, _BITS_OF = struct.Struct("<d"), struct.Struct("<Q")
 
