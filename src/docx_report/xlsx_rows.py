@@ -70,8 +70,9 @@ def rows_xml(rows: Iterable[Sequence[Any]], first: int) -> Iterable[bytes]:
     a row is pieces of bytes joined once per block."""
     show = rows.show if isinstance(rows, Rows) else None
     heads: list[bytes] = []  # b'<c r="A' for each column
-    texts: dict[str, bytes] = {}  # a text → its cell after the reference (b"": no cell)
-    whole: dict[int, bytes] = {}  # an int (never a bool: True == 1) → the same
+    # a text or an int (never a bool: True == 1) → its cell after the reference (b"": no
+    # cell); a text and an int are never equal keys
+    made: dict[str | int, bytes] = {}
     shown: dict[str, bytes] = {}  # a text ``show`` made of another value → the same
     parts: list[bytes] = []
     add = parts.append
@@ -85,18 +86,12 @@ def rows_xml(rows: Iterable[Sequence[Any]], first: int) -> Iterable[bytes]:
         add(b'<row r="' + at + b'">')
         for head, value in zip(heads, values, strict=False):
             kind = type(value)
-            if kind is str:
-                body = texts.get(value)
+            if kind is str or kind is int:
+                body = made.get(value)
                 if body is None:
-                    if len(texts) >= _KEPT:
-                        texts.clear()
-                    body = texts[value] = _shown(value, show)
-            elif kind is int:
-                body = whole.get(value)
-                if body is None:
-                    if len(whole) >= _KEPT:
-                        whole.clear()
-                    body = whole[value] = _shown(value, show)
+                    if len(made) >= _KEPT:
+                        made.clear()
+                    body = made[value] = _shown(value, show)
             elif value is None:
                 continue
             elif show is None:
